@@ -1,0 +1,11 @@
+/** Jest runs TypeScript through SWC (fast, no type-check: `npm run typecheck` does that). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/server/src', '<rootDir>/seed/src', '<rootDir>/bots'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql)/)'],
+  testTimeout: 60000,
+};
