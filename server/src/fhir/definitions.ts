@@ -47,3 +47,19 @@ export function getSearchParams(resourceType: string): Record<string, SearchPara
   loadFhirDefinitions();
   return getSearchParameters(resourceType) ?? {};
 }
+
+let byUrl: Map<string, SearchParameter> | undefined;
+
+/** A SearchParameter by canonical URL (composite components refer to their parts this way). */
+export function getSearchParamByUrl(url: string): SearchParameter | undefined {
+  if (!byUrl) {
+    byUrl = new Map();
+    const bundle = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
+    for (const e of bundle.entry ?? []) {
+      if (e.resource?.url) {
+        byUrl.set(e.resource.url, e.resource);
+      }
+    }
+  }
+  return byUrl.get(url);
+}

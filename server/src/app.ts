@@ -1,0 +1,176 @@
+import { OperationOutcomeError, badRequest, contentTooLarge, getStatus, notFound, unsupportedMediaType } from '@medplum/core';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { FhirRouter } from '@medplum/fhir-router';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { HaleConfig } from './config';
+import type { Database } from './db/database';
+import { sql } from './db/sql';
+import { toOutcome } from './fhir/errors';
+import { FHIR_JSON, NOT_ACCEPTABLE_ID, handleFhir, parsePrefer, sendOutcome } from './fhir/http';
+import { parseJsonBody } from './fhir/json-body';
+import { buildCapabilityStatement, HALE_VERSION } from './fhir/operations/metadata';
+import { createFhirRouter } from './fhir/router';
+import type { Logger } from './logger';
+import { systemAccess } from './storage/access';
+import { HaleRepository } from './storage/repository';
+import type { SearchParamRegistry } from './storage/search-params';
+
+export interface AppDeps {
+  config: HaleConfig;
+  db: Database;
+  searchParams: SearchParamRegistry;
+  logger: Logger;
+  /** Extra health facts (embedded database, Redis) shown by /healthcheck. */
+  health: () => Promise<Record<string, unknown>>;
+}
+
+const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
+
+/** express stays thin: request id and logs, CORS, body reading, then everything FHIR goes to the router. */
+export function createApp(deps: AppDeps): express.Express {
+  const { config, logger } = deps;
+  const router: FhirRouter = createFhirRouter(logger);
+  const capability = JSON.stringify(buildCapabilityStatement(config.fhirBaseUrl));
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', (q: string) => parseQuery(q));
+  app.use(requestLog(logger));
+  app.use(cors);
+  app.use(express.text({ type: () => true, limit: config.bodyLimitBytes, defaultCharset: 'utf-8' }));
+  app.use((req, _res, next) => {
+    try {
+      req.body = parseBody(req, config.maxJsonDepth);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.get('/healthcheck', async (_req, res, next) => {
+    try {
+      const [row] = await deps.db.query<{ version: string }>(sql`SELECT version()`);
+      res.json({ ok: true, version: HALE_VERSION, postgres: row?.version, ...(await deps.health()) });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.get('/fhir/R4/metadata', (_req, res) => {
+    res.type(FHIR_JSON).send(capability);
+  });
+
+  app.use('/fhir/R4', async (req, res, next) => {
+    try {
+      const repo = new HaleRepository({
+        db: deps.db,
+        access: systemAccess,
+        searchParams: deps.searchParams,
+        baseUrl: config.fhirBaseUrl,
+        validate: true,
+        strictSearch: parsePrefer(req.header('prefer')).handling === 'strict',
+      });
+      await handleFhir(req, res, router, repo, config.fhirBaseUrl);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.use((_req, res) => sendOutcome(res, 404, notFound));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const bodyError = err as { type?: string; status?: number };
+    if (bodyError.type === 'entity.too.large') {
+      sendOutcome(res, 413, contentTooLarge(`Request body exceeds the limit of ${config.bodyLimitBytes} bytes`));
+      return;
+    }
+    if (bodyError.type && typeof bodyError.status === 'number' && bodyError.status < 500) {
+      sendOutcome(res, bodyError.status, badRequest(`Could not read the request body (${bodyError.type})`));
+      return;
+    }
+    const { outcome, unexpected } = toOutcome(err);
+    if (unexpected) {
+      logger.error({ err, reqId: req.id, method: req.method, path: req.path }, 'unexpected error');
+    }
+    const status = (err instanceof OperationOutcomeError ? undefined : bodyError.status) ?? statusOf(outcome);
+    sendOutcome(res, status, outcome);
+  });
+  return app;
+}
+
+function statusOf(outcome: OperationOutcome): number {
+  // getStatus maps @medplum/core's well-known outcome ids to statuses; Hale adds 406.
+  return outcome.id === NOT_ACCEPTABLE_ID ? 406 : getStatus(outcome);
+}
+
+/** Query strings keep repeated keys as arrays (repeated parameters are AND in FHIR search). */
+function parseQuery(q: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(q)) {
+    const existing = out[k];
+    out[k] = existing === undefined ? v : [existing, v].flat();
+  }
+  return out;
+}
+
+function parseBody(req: Request, maxDepth: number): unknown {
+  const text = typeof req.body === 'string' ? req.body : '';
+  if (req.method === 'GET' || req.method === 'DELETE' || req.method === 'HEAD' || req.method === 'OPTIONS' || text === '') {
+    return undefined;
+  }
+  const type = (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === 'application/x-www-form-urlencoded' && req.method === 'POST') {
+    return new URLSearchParams(text);
+  }
+  if (!JSON_TYPES.includes(type)) {
+    throw new OperationOutcomeError({
+      ...unsupportedMediaType,
+      issue: [{ severity: 'error', code: 'not-supported', details: { text: `Unsupported Content-Type '${type}': send application/fhir+json` } }],
+    });
+  }
+  return parseJsonBody(text, { maxDepth });
+}
+
+function cors(req: Request, res: Response, next: NextFunction): void {
+  const origin = req.header('origin');
+  if (origin) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Vary', 'Origin');
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+    res.setHeader('Access-Control-Expose-Headers', 'ETag, Location, Last-Modified, Content-Location, X-Request-Id');
+  }
+  if (req.method === 'OPTIONS') {
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+    res.setHeader(
+      'Access-Control-Allow-Headers',
+      'Authorization, Content-Type, Accept, If-Match, If-None-Exist, If-None-Match, If-Modified-Since, Prefer, X-Request-Id'
+    );
+    res.setHeader('Access-Control-Max-Age', '600');
+    res.status(204).end();
+    return;
+  }
+  next();
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id?: string;
+  }
+}
+
+function requestLog(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const incoming = req.header('x-request-id');
+    req.id = incoming && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', req.id);
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      // The path only: query strings and bodies can carry PHI.
+      logger.info(
+        { reqId: req.id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 },
+        'request'
+      );
+    });
+    next();
+  };
+}

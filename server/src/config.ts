@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * Typed configuration, read once from environment variables and validated at start.
+ * Every variable is documented in docs/configuration.md.
+ */
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8103),
+  HOST: z.string().default('127.0.0.1'),
+  BASE_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  EMBEDDED_DATA_DIR: z.string().default('.hale-data/pg'),
+  REDIS_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(kb|mb)?$/i, 'a byte count such as 16mb, 512kb or 1048576')
+    .default('16mb'),
+  MAX_JSON_DEPTH: z.coerce.number().int().min(8).max(1000).default(64),
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+});
+
+export interface HaleConfig {
+  port: number;
+  host: string;
+  /** Public base URL of the FHIR endpoint, e.g. https://hale.example.org/fhir/R4 (no trailing slash). */
+  fhirBaseUrl: string;
+  /** Public base URL of the server, e.g. https://hale.example.org (no trailing slash). */
+  serverUrl: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  embeddedDataDir: string;
+  redisUrl: string | undefined;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  bodyLimitBytes: number;
+  maxJsonDepth: number;
+  env: z.infer<typeof schema>['NODE_ENV'];
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {}
+
+export function parseByteSize(value: string): number {
+  const m = /^(\d+)(kb|mb)?$/i.exec(value);
+  if (!m?.[1]) {
+    throw new ConfigError(`not a byte size: ${value}`);
+  }
+  const n = Number(m[1]);
+  const unit = m[2]?.toLowerCase();
+  return unit === 'mb' ? n * 1024 * 1024 : unit === 'kb' ? n * 1024 : n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  const e = parsed.data;
+  const serverUrl = (e.BASE_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    serverUrl,
+    fhirBaseUrl: `${serverUrl}/fhir/R4`,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    embeddedDataDir: e.EMBEDDED_DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: parseByteSize(e.BODY_LIMIT),
+    maxJsonDepth: e.MAX_JSON_DEPTH,
+    env: e.NODE_ENV,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}

@@ -1,0 +1,323 @@
+import { OperationOutcomeError, badRequest } from '@medplum/core';
+
+export interface JsonBodyOptions {
+  /** Maximum number of nested objects/arrays: `{}` has depth 1, `{"a":[]}` depth 2. */
+  maxDepth: number;
+}
+
+/**
+ * Parses a request body strictly. Beyond JSON.parse it rejects duplicate object keys (JSON.parse silently keeps
+ * the last one, so two parties could read different values), U+0000 in strings and keys (breaks PostgreSQL
+ * text/jsonb), lone UTF-16 surrogates (not representable in UTF-8 storage) and nesting deeper than maxDepth.
+ *
+ * A validating scanner checks the whole grammar first, so every error names its position; JSON.parse then builds
+ * the value, which keeps its semantics for numbers and its safe handling of keys such as "__proto__".
+ * Throws OperationOutcomeError(badRequest(...)).
+ */
+export function parseJsonBody(text: string, options: JsonBodyOptions): unknown {
+  if (!text.isWellFormed()) {
+    fail(text, firstLoneSurrogate(text), 'Lone UTF-16 surrogate');
+  }
+  const nul = text.indexOf('\0');
+  if (nul !== -1) {
+    fail(text, nul, 'NUL character (U+0000)');
+  }
+  new JsonScanner(text, options.maxDepth).scan();
+  return JSON.parse(text);
+}
+
+/** One open object or array; keys (in order) serve duplicate detection and, with the index, error paths. */
+interface Frame {
+  isArray: boolean;
+  index: number;
+  keys: string[];
+  keySet: Set<string> | undefined;
+}
+
+const SMALL_OBJECT_KEYS = 16;
+
+const CH_TAB = 0x09;
+const CH_LF = 0x0a;
+const CH_CR = 0x0d;
+const CH_SPACE = 0x20;
+const CH_QUOTE = 0x22;
+const CH_COMMA = 0x2c;
+const CH_MINUS = 0x2d;
+const CH_ZERO = 0x30;
+const CH_NINE = 0x39;
+const CH_COLON = 0x3a;
+const CH_LBRACKET = 0x5b;
+const CH_BACKSLASH = 0x5c;
+const CH_RBRACKET = 0x5d;
+const CH_LBRACE = 0x7b;
+const CH_RBRACE = 0x7d;
+
+// Sticky regexes run in V8's native regex engine, much faster than a char loop over long runs.
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const HEX4 = /[0-9a-fA-F]{4}/y;
+const SIMPLE_ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
+
+class JsonScanner {
+  private pos = 0;
+  /** Position of the next backslash at or after the last search start; backslashes are rare, so it is cached. */
+  private nextBackslash = -1;
+  private readonly stack: Frame[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly maxDepth: number
+  ) {}
+
+  scan(): void {
+    this.value();
+    while (this.stack.length > 0) {
+      this.afterMember();
+    }
+    this.skipWhitespace();
+    if (this.pos < this.text.length) {
+      this.error('Unexpected data after the JSON value');
+    }
+  }
+
+  /** Scans one value; a container is only opened here and is finished by the loop in scan(). */
+  private value(): void {
+    this.skipWhitespace();
+    const c = this.text.charCodeAt(this.pos);
+    if (c === CH_LBRACE) {
+      this.open(false);
+      if (this.peekAfterWhitespace() === CH_RBRACE) {
+        this.pos++;
+        this.stack.pop();
+      } else {
+        this.member();
+      }
+    } else if (c === CH_LBRACKET) {
+      this.open(true);
+      if (this.peekAfterWhitespace() === CH_RBRACKET) {
+        this.pos++;
+        this.stack.pop();
+      } else {
+        this.value();
+      }
+    } else if (c === CH_QUOTE) {
+      this.string();
+    } else if (c === CH_MINUS || (c >= CH_ZERO && c <= CH_NINE)) {
+      this.number();
+    } else {
+      this.literal();
+    }
+  }
+
+  /** After a value inside the innermost container: a comma and the next value, or the closing bracket. */
+  private afterMember(): void {
+    const frame = this.stack[this.stack.length - 1] as Frame;
+    const c = this.peekAfterWhitespace();
+    if (c === CH_COMMA) {
+      this.pos++;
+      if (frame.isArray) {
+        frame.index++;
+        this.value();
+      } else {
+        this.skipWhitespace();
+        this.member();
+      }
+    } else if (c === (frame.isArray ? CH_RBRACKET : CH_RBRACE)) {
+      this.pos++;
+      this.stack.pop();
+    } else {
+      this.error(frame.isArray ? "Expected ',' or ']' after an array element" : "Expected ',' or '}' after a value");
+    }
+  }
+
+  /** `"key": value` with the scanner on the opening quote of the key. */
+  private member(): void {
+    if (this.text.charCodeAt(this.pos) !== CH_QUOTE) {
+      this.error('Expected a double-quoted property name');
+    }
+    const keyStart = this.pos;
+    const hasEscape = this.string();
+    const raw = this.text.slice(keyStart, this.pos);
+    const key = hasEscape ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+    this.addKey(key, keyStart);
+    if (this.peekAfterWhitespace() !== CH_COLON) {
+      this.error("Expected ':' after a property name");
+    }
+    this.pos++;
+    this.value();
+  }
+
+  private addKey(key: string, position: number): void {
+    const frame = this.stack[this.stack.length - 1] as Frame;
+    // FHIR objects mostly have a handful of keys, where a linear scan beats building a Set per object.
+    const seen = frame.keys.length < SMALL_OBJECT_KEYS ? frame.keys.includes(key) : this.keySet(frame).has(key);
+    if (seen) {
+      this.pos = position;
+      this.error(`Duplicate object key ${JSON.stringify(key)} at ${this.path(key)}`);
+    }
+    frame.keys.push(key);
+    frame.keySet?.add(key);
+  }
+
+  private keySet(frame: Frame): Set<string> {
+    frame.keySet ??= new Set(frame.keys);
+    return frame.keySet;
+  }
+
+  private open(isArray: boolean): void {
+    if (this.stack.length >= this.maxDepth) {
+      this.error(`Nesting deeper than ${this.maxDepth} levels`);
+    }
+    this.stack.push({ isArray, index: 0, keys: [], keySet: undefined });
+    this.pos++;
+  }
+
+  /**
+   * Scans a string starting at its opening quote; returns whether it contained escapes. Quotes and backslashes
+   * are found with indexOf (native speed); raw control characters inside strings are left to JSON.parse, whose
+   * error for them states the position.
+   */
+  private string(): boolean {
+    const text = this.text;
+    let hasEscape = false;
+    let from = this.pos + 1;
+    for (;;) {
+      const quote = text.indexOf('"', from);
+      if (quote === -1) {
+        this.pos = text.length;
+        this.error('Unterminated string');
+      }
+      if (this.nextBackslash < from) {
+        const found = text.indexOf('\\', from);
+        this.nextBackslash = found === -1 ? Infinity : found;
+      }
+      if (this.nextBackslash > quote) {
+        this.pos = quote + 1;
+        return hasEscape;
+      }
+      hasEscape = true;
+      this.pos = this.nextBackslash;
+      this.escape();
+      from = this.pos;
+    }
+  }
+
+  /** Validates one escape sequence, rejecting \u0000 and surrogate escapes that do not form a pair. */
+  private escape(): void {
+    const next = this.text[this.pos + 1] ?? '';
+    if (next !== 'u') {
+      if (!SIMPLE_ESCAPES.has(next)) {
+        this.error('Invalid escape sequence in a string');
+      }
+      this.pos += 2;
+      return;
+    }
+    const unit = this.hex4(this.pos + 2);
+    if (unit === 0) {
+      this.error('NUL character (\\u0000) in a string');
+    }
+    if (unit >= 0xdc00 && unit <= 0xdfff) {
+      this.error('Lone UTF-16 surrogate escape in a string');
+    }
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const low = this.text.startsWith('\\u', this.pos + 6) ? this.hex4(this.pos + 8) : -1;
+      if (low < 0xdc00 || low > 0xdfff) {
+        this.error('Lone UTF-16 surrogate escape in a string');
+      }
+      this.pos += 6;
+    }
+    this.pos += 6;
+  }
+
+  private hex4(at: number): number {
+    HEX4.lastIndex = at;
+    if (!HEX4.test(this.text)) {
+      this.pos = at;
+      this.error('Invalid \\u escape in a string');
+    }
+    return Number.parseInt(this.text.slice(at, at + 4), 16);
+  }
+
+  private number(): void {
+    NUMBER.lastIndex = this.pos;
+    if (!NUMBER.test(this.text)) {
+      this.error('Invalid number');
+    }
+    this.pos = NUMBER.lastIndex;
+    // '01' or '1.' would otherwise be read as a number followed by junk; report the number instead.
+    const c = this.text.charCodeAt(this.pos);
+    if ((c >= CH_ZERO && c <= CH_NINE) || c === 0x2e || c === 0x45 || c === 0x65) {
+      this.error('Invalid number');
+    }
+  }
+
+  private literal(): void {
+    for (const word of ['true', 'false', 'null']) {
+      if (this.text.startsWith(word, this.pos)) {
+        this.pos += word.length;
+        return;
+      }
+    }
+    this.error(this.pos >= this.text.length ? 'Unexpected end of input' : 'Unexpected character');
+  }
+
+  private skipWhitespace(): void {
+    const text = this.text;
+    let pos = this.pos;
+    let c = text.charCodeAt(pos);
+    while (c === CH_SPACE || c === CH_LF || c === CH_CR || c === CH_TAB) {
+      c = text.charCodeAt(++pos);
+    }
+    this.pos = pos;
+  }
+
+  private peekAfterWhitespace(): number {
+    this.skipWhitespace();
+    return this.text.charCodeAt(this.pos);
+  }
+
+  /** JSONPath-like location of a key in the innermost object, e.g. $.entry[3].resource.status. */
+  private path(key: string): string {
+    let path = '$';
+    for (let i = 0; i < this.stack.length; i++) {
+      const frame = this.stack[i] as Frame;
+      const child = i === this.stack.length - 1 ? key : frame.keys[frame.keys.length - 1];
+      path += frame.isArray ? `[${frame.index}]` : pathSegment(child ?? '');
+    }
+    return path;
+  }
+
+  private error(message: string): never {
+    fail(this.text, this.pos, message);
+  }
+}
+
+function pathSegment(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function firstLoneSurrogate(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return i;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) {
+      return i;
+    }
+  }
+  return 0;
+}
+
+function fail(text: string, position: number, message: string): never {
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - before.lastIndexOf('\n');
+  throw new OperationOutcomeError(
+    badRequest(`Invalid JSON body: ${message} at position ${position} (line ${line}, column ${column})`)
+  );
+}

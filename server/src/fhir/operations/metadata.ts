@@ -1,0 +1,73 @@
+import type { CapabilityStatement, CapabilityStatementRestResource, OperationDefinition, ResourceType } from '@medplum/fhirtypes';
+import { isIndexedParam } from '../../storage/search-params';
+import { getResourceTypes, getSearchParams } from '../definitions';
+import { everythingOperation } from './everything';
+import { validateOperation } from './validate';
+
+export const HALE_VERSION = '0.1.0';
+
+const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+
+const operationRef = (op: OperationDefinition): { name: string; definition: string } => ({
+  name: op.code as string,
+  definition: op.url as string,
+});
+
+/**
+ * The CapabilityStatement, derived from what the server really loads: every resource type,
+ * the search parameters that have index rows (plus _id and _lastUpdated), and the operations.
+ */
+export function buildCapabilityStatement(baseUrl: string): CapabilityStatement {
+  const resources: CapabilityStatementRestResource[] = getResourceTypes().map((type) => {
+    const params = Object.entries(getSearchParams(type)).filter(
+      ([code, sp]) => code === '_id' || code === '_lastUpdated' || isIndexedParam(code, sp)
+    );
+    const referenceParams = params.filter(([, sp]) => sp.type === 'reference').map(([code]) => `${type}:${code}`);
+    const resource: CapabilityStatementRestResource = {
+      type: type as ResourceType,
+      profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+      interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
+      versioning: 'versioned-update',
+      readHistory: true,
+      updateCreate: true,
+      conditionalCreate: true,
+      conditionalRead: 'not-supported',
+      conditionalUpdate: true,
+      conditionalDelete: 'single',
+      referencePolicy: ['literal', 'logical', 'enforced', 'local'],
+      searchInclude: referenceParams,
+      searchRevInclude: referenceParams,
+      searchParam: params.map(([code, sp]) => ({
+        name: code,
+        definition: sp.url,
+        type: sp.type as 'token',
+        documentation: sp.description,
+      })),
+      operation: [operationRef(validateOperation)],
+    };
+    if (type === 'Patient') {
+      resource.operation?.push(operationRef(everythingOperation));
+    }
+    return resource;
+  });
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-11-20',
+    kind: 'instance',
+    publisher: 'Hale',
+    software: { name: 'Hale', version: HALE_VERSION },
+    implementation: { description: 'Hale FHIR R4 server', url: baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    patchFormat: ['application/json-patch+json'],
+    rest: [
+      {
+        mode: 'server',
+        resource: resources,
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }, { code: 'history-system' }],
+        operation: [{ name: 'graphql', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-graphql' }],
+      },
+    ],
+  };
+}

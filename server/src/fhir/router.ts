@@ -1,0 +1,49 @@
+import type { FhirRouteHandler, FhirRouter as FhirRouterType } from '@medplum/fhir-router';
+import { FhirRouter } from '@medplum/fhir-router';
+import type { Logger } from '../logger';
+import type { HaleRepository } from '../storage/repository';
+import { toOutcome } from './errors';
+import { everythingHandler } from './operations/everything';
+import { historyHandler } from './operations/history';
+import { validateHandler } from './operations/validate';
+import { updateHandler } from './interactions/update';
+import { batchHandler } from './transaction';
+
+type HaleHandler = (req: Parameters<FhirRouteHandler>[0], repo: HaleRepository, router: FhirRouterType) => ReturnType<FhirRouteHandler>;
+
+const asRoute = (h: HaleHandler): FhirRouteHandler => (req, repo, router) => h(req, repo as HaleRepository, router);
+
+/**
+ * @medplum/fhir-router serves the REST interactions and $graphql over our repository; Hale
+ * adds type/system history, $everything, $validate and its own batch/transaction handler.
+ * Every handler is wrapped so an unexpected error is logged once, with its stack, and the
+ * client gets a bare 500 OperationOutcome.
+ */
+export function createFhirRouter(logger: Logger): FhirRouter {
+  const router = new FhirRouter();
+  router.add('GET', ':resourceType/_history', asRoute(historyHandler), 'history-type');
+  router.add('GET', '_history', asRoute(historyHandler), 'history-system');
+  router.add('GET', 'Patient/:id/$everything', asRoute(everythingHandler), 'operation');
+  router.add('POST', ':resourceType/$validate', asRoute(validateHandler), 'operation');
+  router.add('POST', ':resourceType/:id/$validate', asRoute(validateHandler), 'operation');
+  for (const route of router.router.routes) {
+    if (route.method === 'POST' && route.path.length === 0) {
+      route.handler = asRoute(batchHandler);
+    } else if (route.method === 'PUT' && route.path.length === 2) {
+      route.handler = asRoute(updateHandler);
+    }
+    const inner = route.handler;
+    route.handler = async (req, repo, r, options) => {
+      try {
+        return await inner(req, repo, r, options);
+      } catch (err) {
+        const { outcome, unexpected } = toOutcome(err);
+        if (unexpected) {
+          logger.error({ err, method: req.method, path: req.pathname }, 'unexpected error in FHIR handler');
+        }
+        return [outcome];
+      }
+    };
+  }
+  return router;
+}

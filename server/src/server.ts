@@ -1,0 +1,104 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { createApp } from './app';
+import type { HaleConfig } from './config';
+import { Database } from './db/database';
+import type { EmbeddedPostgres } from './db/embedded';
+import { startEmbeddedPostgres } from './db/embedded';
+import { migrate } from './db/migrate';
+import { loadFhirDefinitions } from './fhir/definitions';
+import type { Logger } from './logger';
+import { SearchParamRegistry } from './storage/search-params';
+
+export interface RunningHale {
+  url: string;
+  fhirBaseUrl: string;
+  db: Database;
+  stop(): Promise<void>;
+}
+
+/** Opens the database (external, or the embedded default), migrates it and loads the definitions. */
+export async function openDatabase(
+  config: HaleConfig,
+  logger: Logger
+): Promise<{ db: Database; embedded?: EmbeddedPostgres; searchParams: SearchParamRegistry }> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(config.embeddedDataDir);
+    url = embedded.connectionString;
+    logger.warn(
+      { dataDir: embedded.dataDir },
+      'DATABASE_URL is not set: using the EMBEDDED PostgreSQL (PGlite). For development and trials only, not for production.'
+    );
+  }
+  const db = new Database(url, embedded ? 1 : config.databasePoolSize);
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) {
+      logger.info({ applied }, 'database migrated');
+    }
+    loadFhirDefinitions();
+    const searchParams = await SearchParamRegistry.load(db);
+    return { db, embedded, searchParams };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Starts Hale; stop() stops accepting, drains in-flight requests, then closes Redis, the pool and any embedded database. */
+export async function startHale(config: HaleConfig, logger: Logger): Promise<RunningHale> {
+  const { db, embedded, searchParams } = await openDatabase(config, logger);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }) : undefined;
+  if (redis) {
+    await redis.connect();
+  } else {
+    logger.info('REDIS_URL is not set: running single-node');
+  }
+  // Listen first: with PORT=0 (tests) the base URL is only known once the port is bound.
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const serverUrl = config.port === 0 ? `http://${config.host}:${port}` : config.serverUrl;
+  const effective = { ...config, serverUrl, fhirBaseUrl: `${serverUrl}/fhir/R4` };
+  const app = createApp({
+    config: effective,
+    db,
+    searchParams,
+    logger,
+    health: async () => ({
+      database: embedded ? 'embedded' : 'external',
+      redis: redis ? (await redis.ping()) === 'PONG' : 'not configured',
+    }),
+  });
+  server.on('request', app);
+  let stopping: Promise<void> | undefined;
+  return {
+    url: serverUrl,
+    fhirBaseUrl: `${serverUrl}/fhir/R4`,
+    db,
+    stop() {
+      stopping ??= (async () => {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+          server.close(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        await redis?.quit().catch(() => undefined);
+        await db.close();
+        await embedded?.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { Database, Queryable } from '../db/database';
+import type { AccessPolicy } from './access';
+import type { SearchParamRegistry } from './search-params';
+
+/** Everything a repository needs; one is built per request (the access policy is the caller's). */
+export interface RepoContext {
+  db: Database;
+  /** Set inside a transaction: all queries go through it. */
+  tx?: Queryable;
+  access: AccessPolicy;
+  searchParams: SearchParamRegistry;
+  /** The public FHIR base URL, used to recognise absolute references to ourselves and in links. */
+  baseUrl: string;
+  /** Validate writes against the StructureDefinitions (off only for trusted bulk loads of validated data). */
+  validate: boolean;
+  /** Prefer: handling=strict — unknown search parameters are an error instead of being ignored. */
+  strictSearch?: boolean;
+}

@@ -1,0 +1,65 @@
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import { addPatientIds } from './compartments';
+import { appendCompositeRows } from './composite';
+import { indexPlan } from './plan';
+import type { IndexRows } from './rows';
+import { emptyIndexRows } from './rows';
+import { appendRows } from './values';
+
+export type { IndexRows } from './rows';
+export { dateRange } from './date';
+export { normalizeSearchString } from './string';
+
+export interface IndexOptions {
+  /** This server's FHIR base URL; absolute references under it are indexed like relative ones. */
+  baseUrl: string;
+}
+
+/**
+ * The rows one resource version contributes to the idx_* tables, plus its Patient compartments.
+ * `lookupSp` maps (resourceType, code) to the search_param id; parameters it does not know are
+ * skipped (compartments are computed regardless). References must already be resolved: `urn:uuid:`
+ * references (transaction bundles) index as URLs and put nothing in a compartment.
+ */
+export function buildIndexRows(
+  resource: Resource,
+  lookupSp: (resourceType: string, code: string) => number | undefined,
+  options: IndexOptions
+): IndexRows {
+  const rows = emptyIndexRows();
+  const resourceType = resource.resourceType;
+  const baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl.slice(0, -1) : options.baseUrl;
+  const compartments: string[] = [];
+  if (resourceType === 'Patient' && resource.id) {
+    compartments.push(resource.id);
+  }
+  for (const param of indexPlan(resourceType)) {
+    const sp = lookupSp(resourceType, param.code);
+    if (param.kind === 'composite') {
+      if (sp !== undefined) {
+        appendCompositeRows(param.composite, resource, sp, rows, baseUrl);
+      }
+      continue;
+    }
+    if (sp === undefined && !param.compartment) {
+      continue;
+    }
+    const values = param.extract(resource);
+    if (values.length === 0) {
+      continue;
+    }
+    if (sp !== undefined) {
+      appendRows(param.kind, values, sp, 0, rows, baseUrl);
+    }
+    if (param.compartment) {
+      addPatientIds(values, baseUrl, compartments);
+    }
+  }
+  rows.compartments = compartments;
+  return rows;
+}
+
+/** The search parameters of a resource type that produce index rows, to register in search_param. */
+export function indexedSearchParams(resourceType: string): SearchParameter[] {
+  return indexPlan(resourceType).map((param) => param.searchParam);
+}

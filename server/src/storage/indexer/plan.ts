@@ -1,0 +1,65 @@
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { getSearchParams } from '../../fhir/definitions';
+import { patientCompartmentParams } from './compartments';
+import type { CompiledComposite } from './composite';
+import { compileComposite } from './composite';
+import type { Extractor } from './expression';
+import { compileSearchParam } from './expression';
+import type { ValueKind } from './values';
+import { isValueKind } from './values';
+
+/**
+ * Parameters with no rows: `_id` and `_lastUpdated` are columns of the resource table, and
+ * `_compartment` / `_project` are Medplum's own (access control is done with resource.compartments).
+ */
+const NOT_INDEXED: ReadonlySet<string> = new Set(['_id', '_lastUpdated', '_compartment', '_project']);
+
+interface PlannedBase {
+  readonly code: string;
+  readonly searchParam: SearchParameter;
+  /** Expression branches evaluated by the FHIRPath engine rather than compiled. */
+  readonly slowBranches: readonly string[];
+}
+
+export type PlannedParam =
+  | (PlannedBase & {
+      readonly kind: ValueKind;
+      readonly extract: Extractor;
+      /** Its references put the resource in a Patient's compartment. */
+      readonly compartment: boolean;
+    })
+  | (PlannedBase & { readonly kind: 'composite'; readonly composite: CompiledComposite });
+
+const plans = new Map<string, readonly PlannedParam[]>();
+
+/** What to index for a resource type, compiled on first use. */
+export function indexPlan(resourceType: string): readonly PlannedParam[] {
+  let plan = plans.get(resourceType);
+  if (!plan) {
+    plan = buildPlan(resourceType);
+    plans.set(resourceType, plan);
+  }
+  return plan;
+}
+
+function buildPlan(resourceType: string): PlannedParam[] {
+  const compartmentParams = patientCompartmentParams(resourceType);
+  const plan: PlannedParam[] = [];
+  for (const [code, searchParam] of Object.entries(getSearchParams(resourceType))) {
+    if (NOT_INDEXED.has(code) || !searchParam.expression) {
+      continue;
+    }
+    if (searchParam.type === 'composite') {
+      const composite = compileComposite(resourceType, searchParam);
+      if (composite) {
+        plan.push({ code, searchParam, kind: 'composite', composite, slowBranches: composite.slowBranches });
+      }
+    } else if (isValueKind(searchParam.type)) {
+      const { extract, slowBranches } = compileSearchParam(resourceType, searchParam);
+      const compartment = compartmentParams.has(code);
+      plan.push({ code, searchParam, kind: searchParam.type, extract, compartment, slowBranches });
+    }
+    // 'special' parameters (Location near) have no table.
+  }
+  return plan;
+}

@@ -1,0 +1,78 @@
+import { OperationOutcomeError, gone, notFound } from '@medplum/core';
+import type { WithId } from '@medplum/core';
+import type { Reference, Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/database';
+import type { Sql } from '../db/sql';
+import { sql } from '../db/sql';
+import type { AccessPolicy } from './access';
+
+/** The caller's read filter over a row alias, or TRUE. */
+export function accessClause(access: AccessPolicy, alias: string, resourceType: string | undefined): Sql {
+  return access.readFilter(alias, resourceType) ?? sql`TRUE`;
+}
+
+/**
+ * Reads the current version. A resource the caller may not see answers 404 exactly like one
+ * that does not exist, so its existence does not leak; a deleted one answers 410.
+ */
+export async function readCurrent<T extends Resource>(
+  db: Queryable,
+  access: AccessPolicy,
+  type: string,
+  id: string
+): Promise<WithId<T>> {
+  const rows = await db.query<{ content: string | null; deleted: boolean }>(
+    sql`SELECT r.content, r.deleted FROM resource r
+        WHERE r.type = ${type} AND r.id = ${id} AND ${accessClause(access, 'r', type)}`
+  );
+  const row = rows[0];
+  if (!row) {
+    throw new OperationOutcomeError(notFound);
+  }
+  if (row.deleted || row.content === null) {
+    throw new OperationOutcomeError(gone);
+  }
+  return JSON.parse(row.content) as WithId<T>;
+}
+
+export async function readVersionRow<T extends Resource>(
+  db: Queryable,
+  access: AccessPolicy,
+  type: string,
+  id: string,
+  vid: string
+): Promise<WithId<T>> {
+  if (!/^\d{1,9}$/.test(vid)) {
+    throw new OperationOutcomeError(notFound);
+  }
+  const rows = await db.query<{ content: string | null; deleted: boolean }>(
+    sql`SELECT r.content, r.deleted FROM resource_history r
+        WHERE r.type = ${type} AND r.id = ${id} AND r.version_id = ${Number(vid)} AND ${accessClause(access, 'r', type)}`
+  );
+  const row = rows[0];
+  if (!row) {
+    throw new OperationOutcomeError(notFound);
+  }
+  if (row.deleted || row.content === null) {
+    throw new OperationOutcomeError(gone);
+  }
+  return JSON.parse(row.content) as WithId<T>;
+}
+
+/** Reads many references in one query; each missing or hidden one comes back as an Error in its place. */
+export async function readManyByReference<T extends Resource>(
+  db: Queryable,
+  access: AccessPolicy,
+  references: readonly Reference<T>[]
+): Promise<(T | Error)[]> {
+  const keys = references.map((r) => (r.reference ?? '').split('/'));
+  const types = keys.map((k) => k[0] ?? '');
+  const ids = keys.map((k) => k[1] ?? '');
+  const rows = await db.query<{ type: string; id: string; content: string }>(
+    sql`SELECT r.type, r.id, r.content FROM resource r
+        JOIN unnest(${types}::text[], ${ids}::text[]) AS q(type, id) ON r.type = q.type AND r.id = q.id
+        WHERE NOT r.deleted AND ${accessClause(access, 'r', undefined)}`
+  );
+  const found = new Map(rows.map((r) => [`${r.type}/${r.id}`, JSON.parse(r.content) as T]));
+  return references.map((r) => found.get(r.reference ?? '') ?? new OperationOutcomeError(notFound));
+}

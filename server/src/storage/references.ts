@@ -1,0 +1,88 @@
+import { OperationOutcomeError, badRequest } from '@medplum/core';
+import type { Queryable } from '../db/database';
+import { sql } from '../db/sql';
+import { tagOrigin } from './error-origin';
+
+const RELATIVE_REF = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+export interface LocalReference {
+  type: string;
+  id: string;
+  /** FHIRPath-ish location of the reference in the source resource, for error messages. */
+  path: string;
+}
+
+/**
+ * Collects the relative references (`Type/id`) of a resource, and rejects the ones that can
+ * never resolve: `urn:uuid:`/`urn:oid:` placeholders left over from a bundle (they only mean
+ * something inside the bundle that defined them) and conditional references that were not
+ * rewritten.
+ */
+export function collectReferences(resource: Record<string, unknown>, baseUrl: string): LocalReference[] {
+  const out: LocalReference[] = [];
+  walk(resource, resource.resourceType as string, out, baseUrl);
+  return out;
+}
+
+function walk(node: unknown, path: string, out: LocalReference[], baseUrl: string): void {
+  if (Array.isArray(node)) {
+    node.forEach((v, i) => walk(v, `${path}[${i}]`, out, baseUrl));
+    return;
+  }
+  if (node === null || typeof node !== 'object') {
+    return;
+  }
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'reference' && typeof value === 'string') {
+      checkReference(value, `${path}.reference`, out, baseUrl);
+    } else if (key !== 'contained' && typeof value === 'object') {
+      walk(value, `${path}.${key}`, out, baseUrl);
+    }
+  }
+}
+
+function checkReference(value: string, path: string, out: LocalReference[], baseUrl: string): void {
+  const local = value.startsWith(baseUrl + '/') ? value.slice(baseUrl.length + 1) : value;
+  const m = RELATIVE_REF.exec(local);
+  if (m?.[1] && m[2]) {
+    out.push({ type: m[1], id: m[2], path });
+    return;
+  }
+  if (value.startsWith('urn:uuid:') || value.startsWith('urn:oid:')) {
+    throw new OperationOutcomeError(badRequest(`Unresolvable reference ${value}: no entry of the bundle has that fullUrl`, path));
+  }
+  if (/^[A-Z][A-Za-z]+\?/.test(value)) {
+    throw new OperationOutcomeError(badRequest(`Conditional reference ${value} is only allowed inside a transaction`, path));
+  }
+}
+
+/**
+ * Referential integrity: every relative reference must name a resource that exists (and is not
+ * deleted) in the database or among the versions about to be written. One query for the lot.
+ */
+export async function assertReferencesExist(
+  tx: Queryable,
+  refs: readonly (LocalReference & { from: string })[],
+  pending: ReadonlySet<string>
+): Promise<void> {
+  const missing = refs.filter((r) => !pending.has(`${r.type}/${r.id}`));
+  if (missing.length === 0) {
+    return;
+  }
+  const types = missing.map((r) => r.type);
+  const ids = missing.map((r) => r.id);
+  const found = await tx.query<{ type: string; id: string }>(
+    sql`SELECT r.type, r.id FROM resource r JOIN unnest(${types}::text[], ${ids}::text[]) AS q(type, id)
+        ON r.type = q.type AND r.id = q.id WHERE NOT r.deleted`
+  );
+  const present = new Set(found.map((f) => `${f.type}/${f.id}`));
+  const bad = missing.find((r) => !present.has(`${r.type}/${r.id}`));
+  if (bad) {
+    throw tagOrigin(
+      new OperationOutcomeError(
+        badRequest(`Reference ${bad.type}/${bad.id} in ${bad.from} does not resolve to an existing resource`, bad.path)
+      ),
+      bad.from
+    );
+  }
+}

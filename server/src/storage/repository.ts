@@ -1,0 +1,303 @@
+import type { Operation, SearchRequest, WithId } from '@medplum/core';
+import { OperationOutcomeError, applyPatch, badRequest, notFound, preconditionFailed } from '@medplum/core';
+import type { CreateResourceOptions, ReadHistoryOptions, RepositoryMode, TransactionOptions, UpdateResourceOptions } from '@medplum/fhir-router';
+import { FhirRepository } from '@medplum/fhir-router';
+import type { Bundle, Parameters, Reference, Resource } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/database';
+import { sql } from '../db/sql';
+import type { RepoContext } from './context';
+import type { PendingWrite } from './flush';
+import { tagOrigin } from './error-origin';
+import { flushWrites } from './flush';
+import { readHistoryBundle } from './history';
+import type { PreparedVersion } from './prepare';
+import { assertId, assertResourceType, prepareVersion, sameContent } from './prepare';
+import { readCurrent, readManyByReference, readVersionRow } from './read';
+import { assertReferencesExist } from './references';
+import { searchBundle, searchByReferenceImpl } from './search';
+
+interface CurrentRow {
+  rid: string;
+  version_id: number;
+  deleted: boolean;
+  content: string | null;
+  compartments: string[];
+}
+
+/**
+ * Hale's PostgreSQL FhirRepository. One instance per request, carrying the caller's access
+ * policy. Inside a transaction, creates are buffered and written in one statement when the
+ * transaction commits or before anything reads, so a 300-entry bundle costs a few round trips.
+ */
+export class HaleRepository extends FhirRepository {
+  private pending: PreparedVersion[] = [];
+
+  constructor(readonly ctx: RepoContext) {
+    super();
+  }
+
+  get queryable(): Queryable {
+    return this.ctx.tx ?? this.ctx.db;
+  }
+
+  setMode(_mode: RepositoryMode): void {
+    // One pool serves reads and writes; there are no read replicas to route to.
+  }
+
+  generateId(): string {
+    return randomUUID();
+  }
+
+  async withTransaction<T>(callback: (txRepo: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    if (this.ctx.tx) {
+      return callback(this);
+    }
+    return this.ctx.db.transaction(
+      async (tx) => {
+        const txRepo = new HaleRepository({ ...this.ctx, tx }) as this;
+        const result = await callback(txRepo);
+        await txRepo.flush();
+        return result;
+      },
+      options?.serializable ? 'serializable' : 'read committed'
+    );
+  }
+
+  /** Writes the buffered creates (and checks their references) now. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) {
+      return;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    await this.writeVersions(this.queryable, batch);
+  }
+
+  private async writeVersions(tx: Queryable, versions: readonly PreparedVersion[]): Promise<void> {
+    const written = new Set(versions.map((v) => `${v.write.type}/${v.write.id}`));
+    await assertReferencesExist(
+      tx,
+      versions.flatMap((v) => v.references),
+      written
+    );
+    await flushWrites(
+      tx,
+      versions.map((v) => v.write)
+    );
+  }
+
+  /** Runs a write either in the surrounding transaction or in one of its own. */
+  private async inTransaction<T>(fn: (repo: HaleRepository) => Promise<T>): Promise<T> {
+    if (this.ctx.tx) {
+      await this.flush();
+      return fn(this);
+    }
+    return this.withTransaction((txRepo) => fn(txRepo));
+  }
+
+  async createResource<T extends Resource>(resource: T, options?: CreateResourceOptions): Promise<WithId<T>> {
+    const id = options?.assignedId && resource.id ? resource.id : this.generateId();
+    let version: PreparedVersion;
+    try {
+      version = prepareVersion(this.ctx, resource, id, 1, new Date().toISOString(), 'POST', false);
+    } catch (err) {
+      throw tagOrigin(err, `${resource?.resourceType}/${id}`);
+    }
+    if (this.ctx.tx) {
+      this.pending.push(version);
+    } else {
+      await this.ctx.db.transaction((tx) => this.writeVersions(tx, [version]));
+    }
+    return version.resource as WithId<T>;
+  }
+
+  private async lockCurrent(type: string, id: string): Promise<CurrentRow | undefined> {
+    const rows = await this.queryable.query<CurrentRow>(
+      sql`SELECT rid, version_id, deleted, content, compartments FROM resource WHERE type = ${type} AND id = ${id} FOR UPDATE`
+    );
+    return rows[0];
+  }
+
+  private checkIfMatch(current: CurrentRow | undefined, ifMatch: string | undefined): void {
+    if (ifMatch !== undefined && (!current || String(current.version_id) !== ifMatch)) {
+      throw new OperationOutcomeError(preconditionFailed);
+    }
+  }
+
+  async updateResource<T extends Resource>(resource: T, options?: UpdateResourceOptions): Promise<WithId<T>> {
+    return (await this.updateResourceWithOutcome(resource, options)).resource;
+  }
+
+  /** Update, telling whether it created the resource (update-as-create answers 201, not 200). */
+  async updateResourceWithOutcome<T extends Resource>(
+    resource: T,
+    options?: UpdateResourceOptions
+  ): Promise<{ resource: WithId<T>; created: boolean }> {
+    if (!resource?.id) {
+      throw new OperationOutcomeError(badRequest('Missing id'));
+    }
+    assertResourceType(resource.resourceType);
+    assertId(resource.id);
+    return this.inTransaction(async (repo) => {
+      try {
+        return await repo.updateLocked(resource, options);
+      } catch (err) {
+        throw tagOrigin(err, `${resource.resourceType}/${resource.id}`);
+      }
+    });
+  }
+
+  private async updateLocked<T extends Resource>(
+    resource: T,
+    options?: UpdateResourceOptions
+  ): Promise<{ resource: WithId<T>; created: boolean }> {
+    const current = await this.lockCurrent(resource.resourceType, resource.id as string);
+    this.checkIfMatch(current, options?.ifMatch);
+    if (current && !current.deleted) {
+      this.ctx.access.checkWrite(resource.resourceType, { compartments: current.compartments });
+    }
+    const versionId = current ? current.version_id + 1 : 1;
+    const version = prepareVersion(
+      this.ctx,
+      resource,
+      resource.id as string,
+      versionId,
+      new Date().toISOString(),
+      'PUT',
+      Boolean(current)
+    );
+    if (current?.content && !current.deleted && sameContent(current.content, version.resource)) {
+      // An update that changes nothing keeps the current version (no new history entry).
+      return { resource: JSON.parse(current.content) as WithId<T>, created: false };
+    }
+    await this.writeVersions(this.queryable, [version]);
+    return { resource: version.resource as WithId<T>, created: !current };
+  }
+
+  async patchResource<T extends Resource>(
+    resourceType: T['resourceType'],
+    id: string,
+    patch: Operation[] | Parameters,
+    options?: UpdateResourceOptions
+  ): Promise<WithId<T>> {
+    assertResourceType(resourceType);
+    if (!Array.isArray(patch)) {
+      throw new OperationOutcomeError(badRequest('Only JSON Patch (application/json-patch+json) is supported'));
+    }
+    return this.inTransaction(async (repo) => {
+      const current = await repo.lockCurrent(resourceType, id);
+      if (!current?.content || current.deleted) {
+        throw new OperationOutcomeError(notFound);
+      }
+      repo.checkIfMatch(current, options?.ifMatch);
+      const target = JSON.parse(current.content) as Resource;
+      const results = applyPatchSafely(target, patch);
+      const failed = results.find((r) => r !== null);
+      if (failed) {
+        throw new OperationOutcomeError(badRequest(`Patch failed: ${failed.message}`));
+      }
+      if (target.resourceType !== resourceType || target.id !== id) {
+        throw new OperationOutcomeError(badRequest('Patch may not change resourceType or id'));
+      }
+      repo.ctx.access.checkWrite(resourceType, { compartments: current.compartments });
+      const version = prepareVersion(repo.ctx, target, id, current.version_id + 1, new Date().toISOString(), 'PATCH', true);
+      await repo.writeVersions(repo.queryable, [version]);
+      return version.resource as WithId<T>;
+    });
+  }
+
+  async deleteResource(resourceType: string, id: string, options?: UpdateResourceOptions): Promise<void> {
+    assertResourceType(resourceType);
+    await this.inTransaction(async (repo) => {
+      const current = await repo.lockCurrent(resourceType, id);
+      if (!current) {
+        throw new OperationOutcomeError(notFound);
+      }
+      repo.checkIfMatch(current, options?.ifMatch);
+      if (current.deleted) {
+        return; // deleting a deleted resource changes nothing (FHIR R4 http.html#delete)
+      }
+      repo.ctx.access.checkWrite(resourceType, { compartments: current.compartments });
+      const tombstone: PendingWrite = {
+        type: resourceType,
+        id,
+        versionId: current.version_id + 1,
+        lastUpdated: new Date().toISOString(),
+        deleted: true,
+        method: 'DELETE',
+        content: null,
+        compartments: current.compartments,
+        rows: undefined,
+        replaces: true,
+      };
+      await flushWrites(repo.queryable, [tombstone]);
+    });
+  }
+
+  async readResource<T extends Resource>(resourceType: string, id: string): Promise<WithId<T>> {
+    assertResourceType(resourceType);
+    await this.flush();
+    return readCurrent<T>(this.queryable, this.ctx.access, resourceType, id);
+  }
+
+  async readReference<T extends Resource>(reference: Reference<T>): Promise<WithId<T>> {
+    const [type, id] = (reference.reference ?? '').split('/');
+    if (!type || !id) {
+      throw new OperationOutcomeError(badRequest('Invalid reference'));
+    }
+    return this.readResource<T>(type, id);
+  }
+
+  async readReferences<T extends Resource>(references: readonly Reference<T>[]): Promise<(T | Error)[]> {
+    await this.flush();
+    return readManyByReference<T>(this.queryable, this.ctx.access, references);
+  }
+
+  async readVersion<T extends Resource>(resourceType: string, id: string, vid: string): Promise<WithId<T>> {
+    assertResourceType(resourceType);
+    await this.flush();
+    return readVersionRow<T>(this.queryable, this.ctx.access, resourceType, id, vid);
+  }
+
+  async readHistory<T extends Resource>(
+    resourceType: string,
+    id: string,
+    options?: ReadHistoryOptions
+  ): Promise<Bundle<WithId<T>>> {
+    assertResourceType(resourceType);
+    await this.flush();
+    // Existence (and visibility) first, so an unknown id answers 404 rather than an empty history.
+    const exists = await this.queryable.query(sql`SELECT 1 FROM resource WHERE type = ${resourceType} AND id = ${id}`);
+    if (exists.length === 0) {
+      throw new OperationOutcomeError(notFound);
+    }
+    return readHistoryBundle(this.queryable, this.ctx, { resourceType, id, offset: options?.offset, count: options?.limit }) as Promise<
+      Bundle<WithId<T>>
+    >;
+  }
+
+  async search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
+    await this.flush();
+    return searchBundle(this.queryable, this.ctx, searchRequest) as Promise<Bundle<WithId<T>>>;
+  }
+
+  async searchByReference<T extends Resource>(
+    searchRequest: SearchRequest<T>,
+    referenceField: string,
+    references: string[]
+  ): Promise<Record<string, WithId<T>[]>> {
+    await this.flush();
+    return searchByReferenceImpl(this.queryable, this.ctx, searchRequest, referenceField, references) as Promise<
+      Record<string, WithId<T>[]>
+    >;
+  }
+}
+
+function applyPatchSafely(target: Resource, patch: Operation[]): (Error | null)[] {
+  try {
+    return applyPatch(target, patch);
+  } catch (err) {
+    return [err instanceof Error ? err : new Error(String(err))];
+  }
+}

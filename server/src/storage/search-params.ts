@@ -1,0 +1,48 @@
+import type { SearchParameter } from '@medplum/fhirtypes';
+import type { Database } from '../db/database';
+import { sql } from '../db/sql';
+import { getResourceTypes, getSearchParams } from '../fhir/definitions';
+
+/** Parameters that are columns of `resource` or Medplum-specific, so they have no index rows. */
+const NOT_INDEXED = new Set(['_id', '_lastUpdated', '_compartment', '_project']);
+
+export function isIndexedParam(code: string, sp: SearchParameter): boolean {
+  return !NOT_INDEXED.has(code) && sp.type !== 'special' && Boolean(sp.expression);
+}
+
+/**
+ * Integer ids of (resourceType, code) search parameters, from the search_param table.
+ * Index rows store the integer, which keeps the idx_* tables and their indexes small.
+ */
+export class SearchParamRegistry {
+  private readonly ids = new Map<string, number>();
+
+  static async load(db: Database): Promise<SearchParamRegistry> {
+    const types: string[] = [];
+    const codes: string[] = [];
+    for (const type of getResourceTypes()) {
+      for (const [code, sp] of Object.entries(getSearchParams(type))) {
+        if (isIndexedParam(code, sp)) {
+          types.push(type);
+          codes.push(code);
+        }
+      }
+    }
+    await db.query(sql`INSERT INTO search_param (resource_type, code)
+      SELECT * FROM unnest(${types}::text[], ${codes}::text[]) ON CONFLICT DO NOTHING`);
+    const rows = await db.query<{ sp: number; resource_type: string; code: string }>(
+      sql`SELECT sp, resource_type, code FROM search_param`
+    );
+    const registry = new SearchParamRegistry();
+    for (const r of rows) {
+      registry.ids.set(`${r.resource_type}|${r.code}`, r.sp);
+    }
+    return registry;
+  }
+
+  id(resourceType: string, code: string): number | undefined {
+    return this.ids.get(`${resourceType}|${code}`);
+  }
+
+  readonly lookup = (resourceType: string, code: string): number | undefined => this.id(resourceType, code);
+}

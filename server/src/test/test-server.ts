@@ -1,0 +1,97 @@
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import type { RunningHale } from '../server';
+import { startHale } from '../server';
+import type { TestDatabase } from './test-db';
+import { createTestDatabase } from './test-db';
+
+export interface FhirResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface TestServer {
+  hale: RunningHale;
+  base: string;
+  request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<FhirResponse<T>>;
+  get<T = any>(path: string, headers?: Record<string, string>): Promise<FhirResponse<T>>;
+  post<T = any>(path: string, body: unknown, headers?: Record<string, string>): Promise<FhirResponse<T>>;
+  put<T = any>(path: string, body: unknown, headers?: Record<string, string>): Promise<FhirResponse<T>>;
+  del<T = any>(path: string, headers?: Record<string, string>): Promise<FhirResponse<T>>;
+  create<T extends Resource>(resource: T): Promise<T & { id: string }>;
+  search(path: string): Promise<Bundle>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real Hale (HTTP on a random port) on a fresh database. Tests talk to it only
+ * through HTTP, as any client would.
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const db: TestDatabase = await createTestDatabase();
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, DATABASE_POOL_SIZE: '10', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env });
+  let hale: RunningHale;
+  try {
+    hale = await startHale(config, createLogger(config.logLevel));
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
+  const base = hale.fhirBaseUrl;
+  const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<FhirResponse<T>> => {
+    const url = path.startsWith('http') ? path : `${base}/${path.replace(/^\//, '')}`;
+    const res = await fetch(url, {
+      method,
+      headers: { accept: 'application/fhir+json', ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  };
+  const server: TestServer = {
+    hale,
+    base,
+    request,
+    get: (path, headers) => request('GET', path, undefined, headers),
+    post: (path, body, headers) => request('POST', path, body, headers),
+    put: (path, body, headers) => request('PUT', path, body, headers),
+    del: (path, headers) => request('DELETE', path, undefined, headers),
+    async create(resource) {
+      const res = await request('POST', resource.resourceType, resource);
+      if (res.status !== 201) {
+        throw new Error(`create ${resource.resourceType} failed: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+      return res.body;
+    },
+    async search(path) {
+      const res = await request<Bundle>('GET', path);
+      if (res.status !== 200) {
+        throw new Error(`search ${path} failed: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+      return res.body;
+    },
+    async stop() {
+      await hale.stop();
+      await db.drop();
+    },
+  };
+  return server;
+}
+
+/** The ids of the search.mode=match entries of a search Bundle, sorted. */
+export function matchIds(bundle: Bundle): string[] {
+  return (bundle.entry ?? [])
+    .filter((e) => e.search?.mode === 'match')
+    .map((e) => e.resource?.id as string)
+    .sort();
+}

