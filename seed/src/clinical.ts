@@ -14,14 +14,7 @@ import type {
   Practitioner,
   Reference,
 } from '@medplum/fhirtypes';
-import {
-  ROUTES,
-  SYSTEM,
-  codeable,
-  type AllergyDefinition,
-  type Concept,
-  type Medication,
-} from './codes';
+import { ROUTES, SYSTEM, codeable, type AllergyDefinition, type Concept, type Medication } from './codes';
 import type { Rng } from './prng';
 import { DAY_MS, formatDateTime } from './time';
 

@@ -216,10 +216,7 @@ export const CHRONIC: Readonly<Record<ChronicKind, ChronicDefinition>> = {
     condition: snomed('195967001', 'Asthma (disorder)'),
     therapies: [[MEDS.albuterol], [MEDS.albuterol, MEDS.fluticasone]],
     carePlan: snomed('699728000', 'Asthma self management'),
-    activities: [
-      snomed('710081004', 'Smoking cessation therapy'),
-      snomed('708409001', 'Home nebulizer therapy'),
-    ],
+    activities: [snomed('710081004', 'Smoking cessation therapy'), snomed('708409001', 'Home nebulizer therapy')],
     goal: {
       description: 'Keep oxygen saturation at or above 95 %',
       measure: loinc('59408-5', 'Oxygen saturation in Arterial blood by Pulse oximetry'),
@@ -255,7 +252,8 @@ export interface AcuteDefinition {
   readonly maxDays: number;
   /** Respiratory illnesses lower SpO2 and raise temperature at the visit. */
   readonly febrile: boolean;
-  readonly minAge: number;
+  /** Age range (years at the reference date) in which the illness is common enough to generate. */
+  readonly ages: readonly [number, number];
 }
 
 const acute = (
@@ -264,8 +262,8 @@ const acute = (
   treatments: AcuteDefinition['treatments'],
   [minDays, maxDays]: [number, number],
   febrile = false,
-  minAge = 0
-): AcuteDefinition => ({ condition, setting, treatments, minDays, maxDays, febrile, minAge });
+  ages: [number, number] = [0, 120]
+): AcuteDefinition => ({ condition, setting, treatments, minDays, maxDays, febrile, ages });
 
 export const ACUTE: readonly AcuteDefinition[] = [
   acute(snomed('444814009', 'Viral sinusitis (disorder)'), 'clinic', [null, MEDS.amoxicillinClavulanate], [7, 21]),
@@ -278,11 +276,11 @@ export const ACUTE: readonly AcuteDefinition[] = [
     [7, 12],
     true
   ),
-  acute(snomed('65363002', 'Otitis media (disorder)'), 'clinic', [MEDS.amoxicillin, null], [5, 14], true),
+  acute(snomed('65363002', 'Otitis media (disorder)'), 'clinic', [MEDS.amoxicillin, null], [5, 14], true, [0, 17]),
   acute(snomed('44465007', 'Sprain of ankle (disorder)'), 'emergency', [MEDS.ibuprofen], [14, 42]),
   acute(snomed('65966004', 'Fracture of forearm (disorder)'), 'emergency', [MEDS.acetaminophen], [42, 84]),
   acute(snomed('62106007', 'Concussion with no loss of consciousness (disorder)'), 'emergency', [null], [7, 28]),
-  acute(snomed('29857009', 'Chest pain (finding)'), 'emergency', [MEDS.aspirin, null], [1, 3], false, 30),
+  acute(snomed('29857009', 'Chest pain (finding)'), 'emergency', [MEDS.aspirin, null], [1, 3], false, [30, 120]),
 ];
 
 export interface AllergyDefinition {
@@ -304,19 +302,61 @@ const REACTION = {
 };
 
 export const ALLERGIES: readonly AllergyDefinition[] = [
-  { code: rxnorm('7980', 'penicillin G'), category: 'medication', reactions: [REACTION.hives, REACTION.anaphylaxis], penicillin: true },
-  { code: rxnorm('723', 'amoxicillin'), category: 'medication', reactions: [REACTION.rash, REACTION.itching], penicillin: true },
+  {
+    code: rxnorm('7980', 'penicillin G'),
+    category: 'medication',
+    reactions: [REACTION.hives, REACTION.anaphylaxis],
+    penicillin: true,
+  },
+  {
+    code: rxnorm('723', 'amoxicillin'),
+    category: 'medication',
+    reactions: [REACTION.rash, REACTION.itching],
+    penicillin: true,
+  },
   { code: rxnorm('2670', 'codeine'), category: 'medication', reactions: [REACTION.nausea, REACTION.itching] },
   { code: rxnorm('1191', 'aspirin'), category: 'medication', reactions: [REACTION.hives, REACTION.dyspnea] },
-  { code: snomed('762952008', 'Peanut (substance)'), category: 'food', reactions: [REACTION.anaphylaxis, REACTION.hives] },
-  { code: snomed('227493005', 'Cashew nuts (substance)'), category: 'food', reactions: [REACTION.hives, REACTION.anaphylaxis] },
-  { code: snomed('102263004', 'Eggs (edible) (substance)'), category: 'food', reactions: [REACTION.rash, REACTION.nausea] },
+  {
+    code: snomed('762952008', 'Peanut (substance)'),
+    category: 'food',
+    reactions: [REACTION.anaphylaxis, REACTION.hives],
+  },
+  {
+    code: snomed('227493005', 'Cashew nuts (substance)'),
+    category: 'food',
+    reactions: [REACTION.hives, REACTION.anaphylaxis],
+  },
+  {
+    code: snomed('102263004', 'Eggs (edible) (substance)'),
+    category: 'food',
+    reactions: [REACTION.rash, REACTION.nausea],
+  },
   { code: snomed('3718001', "Cow's milk (substance)"), category: 'food', reactions: [REACTION.nausea, REACTION.rash] },
-  { code: snomed('256259004', 'Pollen (substance)'), category: 'environment', reactions: [REACTION.rhinitis, REACTION.cough] },
-  { code: snomed('264287008', 'Animal dander (substance)'), category: 'environment', reactions: [REACTION.rhinitis, REACTION.itching] },
-  { code: snomed('260147004', 'House dust mite (organism)'), category: 'environment', reactions: [REACTION.rhinitis, REACTION.cough] },
-  { code: snomed('111088007', 'Latex (substance)'), category: 'environment', reactions: [REACTION.rash, REACTION.hives] },
-  { code: snomed('288328004', 'Bee venom (substance)'), category: 'environment', reactions: [REACTION.anaphylaxis, REACTION.hives] },
+  {
+    code: snomed('256259004', 'Pollen (substance)'),
+    category: 'environment',
+    reactions: [REACTION.rhinitis, REACTION.cough],
+  },
+  {
+    code: snomed('264287008', 'Animal dander (substance)'),
+    category: 'environment',
+    reactions: [REACTION.rhinitis, REACTION.itching],
+  },
+  {
+    code: snomed('260147004', 'House dust mite (organism)'),
+    category: 'environment',
+    reactions: [REACTION.rhinitis, REACTION.cough],
+  },
+  {
+    code: snomed('111088007', 'Latex (substance)'),
+    category: 'environment',
+    reactions: [REACTION.rash, REACTION.hives],
+  },
+  {
+    code: snomed('288328004', 'Bee venom (substance)'),
+    category: 'environment',
+    reactions: [REACTION.anaphylaxis, REACTION.hives],
+  },
 ];
 
 export const VACCINES = {

@@ -88,7 +88,10 @@ function adult(rng: Rng, profile: PatientProfile, referenceMs: number): Schedule
   if (profile.age >= 51 && rng.chance(0.4)) {
     const eligible = Math.max(profile.birthMs + 50 * YEAR_MS, parseDate('2018-01-01'));
     const first = eligible + rng.int(0, 900) * DAY_MS;
-    doses.push({ vaccine: VACCINES.zoster, ms: first }, { vaccine: VACCINES.zoster, ms: first + rng.int(60, 180) * DAY_MS });
+    doses.push(
+      { vaccine: VACCINES.zoster, ms: first },
+      { vaccine: VACCINES.zoster, ms: first + rng.int(60, 180) * DAY_MS }
+    );
   }
   return doses;
 }

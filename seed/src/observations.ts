@@ -53,7 +53,12 @@ function round(value: number, decimals: number): number {
 }
 
 function quantity(definition: QuantityDefinition, value: number): Quantity {
-  return { value: round(value, definition.decimals), unit: definition.unit, system: SYSTEM.ucum, code: definition.ucum };
+  return {
+    value: round(value, definition.decimals),
+    unit: definition.unit,
+    system: SYSTEM.ucum,
+    code: definition.ucum,
+  };
 }
 
 function category(code: 'vital-signs' | 'laboratory'): CodeableConcept[] {
@@ -107,8 +112,14 @@ function vitalObservation(
       const [systolic, diastolic] = physiology.bloodPressure(context.ms);
       return observation(context, 'vital-signs', [BLOOD_PRESSURE.panel], {
         component: [
-          { code: { coding: [coding(BLOOD_PRESSURE.systolic.concept)] }, valueQuantity: quantity(BLOOD_PRESSURE.systolic, systolic) },
-          { code: { coding: [coding(BLOOD_PRESSURE.diastolic.concept)] }, valueQuantity: quantity(BLOOD_PRESSURE.diastolic, diastolic) },
+          {
+            code: { coding: [coding(BLOOD_PRESSURE.systolic.concept)] },
+            valueQuantity: quantity(BLOOD_PRESSURE.systolic, systolic),
+          },
+          {
+            code: { coding: [coding(BLOOD_PRESSURE.diastolic.concept)] },
+            valueQuantity: quantity(BLOOD_PRESSURE.diastolic, diastolic),
+          },
         ],
       });
     }
@@ -190,9 +201,7 @@ export function addLabPanel(
   return entries.add<DiagnosticReport>({
     resourceType: 'DiagnosticReport',
     status: 'final',
-    category: [
-      { coding: [{ system: SYSTEM.diagnosticServiceSection, code: 'LAB', display: 'Laboratory' }] },
-    ],
+    category: [{ coding: [{ system: SYSTEM.diagnosticServiceSection, code: 'LAB', display: 'Laboratory' }] }],
     code: { coding: [coding(definition.concept)], text: definition.concept.display },
     subject: context.patient,
     encounter: context.encounter,

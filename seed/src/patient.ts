@@ -5,14 +5,17 @@
  */
 import type { ContactPoint, Identifier, Organization, Patient, Practitioner, Reference } from '@medplum/fhirtypes';
 import { SYSTEM } from './codes';
-import { CITIES, FAMILY_NAMES, FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES, STREET_NAMES, asciiFold, type City } from './names';
-import type { Rng } from './prng';
 import {
-  ORGANIZATIONS,
-  practitionersAt,
-  type OrganizationDefinition,
-  type PractitionerDefinition,
-} from './providers';
+  CITIES,
+  FAMILY_NAMES,
+  FEMALE_GIVEN_NAMES,
+  MALE_GIVEN_NAMES,
+  STREET_NAMES,
+  asciiFold,
+  type City,
+} from './names';
+import type { Rng } from './prng';
+import { ORGANIZATIONS, practitionersAt, type OrganizationDefinition, type PractitionerDefinition } from './providers';
 import { DAY_MS, ageInYears, formatDate } from './time';
 
 export interface PatientProfile {
@@ -61,6 +64,15 @@ function syntheticSsn(rng: Rng, patientIndex: number): string {
   return `9${rng.int(0, 9)}${rng.int(0, 9)}-${serial.slice(0, 2)}-${serial.slice(2)}`;
 }
 
+/** Clinics in the time zone closest to the patient's city: the directory has no clinic in most states. */
+function nearestClinics(city: City): OrganizationDefinition[] {
+  const offsetOf = (clinic: OrganizationDefinition) => CITIES.find((c) => c.name === clinic.city)?.utcOffset ?? 0;
+  const clinics = ORGANIZATIONS.filter((o) => o.kind === 'clinic');
+  const distance = (clinic: OrganizationDefinition) => Math.abs(offsetOf(clinic) - city.utcOffset);
+  const best = Math.min(...clinics.map(distance));
+  return clinics.filter((clinic) => distance(clinic) === best);
+}
+
 export function createProfile(rng: Rng, mrn: string, referenceMs: number): PatientProfile {
   const sex = rng.chance(0.5) ? 'male' : 'female';
   const gender = rng.chance(0.01) ? 'other' : sex;
@@ -69,7 +81,8 @@ export function createProfile(rng: Rng, mrn: string, referenceMs: number): Patie
   const names = sex === 'male' ? MALE_GIVEN_NAMES : FEMALE_GIVEN_NAMES;
   const age = ageInYears(birthMs, referenceMs);
   const given = rng.chance(age >= 18 ? 0.4 : 0.25) ? rng.sample(names, 2) : [rng.pick(names)];
-  const clinic = rng.pick(ORGANIZATIONS.filter((o) => o.kind === 'clinic'));
+  const city = rng.pick(CITIES);
+  const clinic = rng.pick(nearestClinics(city));
   return {
     mrn,
     sex,
@@ -78,7 +91,7 @@ export function createProfile(rng: Rng, mrn: string, referenceMs: number): Patie
     age,
     given,
     family: rng.pick(FAMILY_NAMES),
-    city: rng.pick(CITIES),
+    city,
     clinic,
     pcp: rng.pick(practitionersAt(clinic).filter((p) => p.specialty === 'family' || p.specialty === 'internal')),
   };
@@ -121,14 +134,14 @@ function identifiers(rng: Rng, profile: PatientProfile, patientIndex: number): I
   return list;
 }
 
-const LANGUAGES = [
+const LANGUAGES: readonly (readonly [{ readonly code: string; readonly display: string }, number])[] = [
   [{ code: 'en-US', display: 'English (United States)' }, 82],
   [{ code: 'es', display: 'Spanish' }, 10],
   [{ code: 'vi', display: 'Vietnamese' }, 2],
   [{ code: 'zh', display: 'Chinese' }, 2],
   [{ code: 'fr', display: 'French' }, 2],
   [{ code: 'de', display: 'German' }, 2],
-] as const;
+];
 
 function maritalStatus(rng: Rng, age: number): Pick<Patient, 'maritalStatus'> {
   if (age < 18) {
@@ -176,7 +189,9 @@ export function patientResource(
       },
     ],
     ...maritalStatus(rng, profile.age),
-    communication: [{ language: { coding: [{ system: SYSTEM.bcp47, ...language }], text: language.display }, preferred: true }],
+    communication: [
+      { language: { coding: [{ system: SYSTEM.bcp47, ...language }], text: language.display }, preferred: true },
+    ],
     generalPractitioner: [refs.pcp],
     managingOrganization: refs.clinic,
   };

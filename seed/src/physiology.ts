@@ -37,9 +37,31 @@ function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
 
+interface Burden {
+  readonly severity: number;
+  readonly treatment: number;
+}
+
+type EffectInput = { readonly diabetes: Burden; readonly lipids: Burden; readonly age: number };
+
+/**
+ * How established (severity) and treated (treatment) diseases shift lab values: diabetes raises
+ * glucose, HbA1c and triglycerides; statins pull LDL most of the way back down.
+ */
+const DISEASE_EFFECTS: Partial<Record<AnalyteKey, (input: EffectInput) => number>> = {
+  glucose: ({ diabetes }) => 70 * diabetes.severity - 40 * diabetes.treatment,
+  hba1c: ({ diabetes }) => 3 * diabetes.severity - 1.5 * diabetes.treatment,
+  ldl: ({ lipids }) => 65 * lipids.severity - 55 * lipids.treatment,
+  triglycerides: ({ diabetes, lipids }) => 45 * lipids.severity + 35 * diabetes.severity - 25 * lipids.treatment,
+  hdl: ({ diabetes, lipids }) => -6 * lipids.severity - 4 * diabetes.severity,
+  creatinine: ({ diabetes, age }) => 0.12 * diabetes.severity + Math.max(0, age - 60) * 0.004,
+};
+
 export class Physiology {
   private readonly heightFactor: number;
   private readonly bmiOffset: number;
+  /** Personal adult BMI trend (kg/m2 per year) on top of the population's slow gain with age. */
+  private readonly bmiDrift: number;
   private readonly systolicOffset: number;
   private readonly diastolicOffset: number;
   private readonly heartRateOffset: number;
@@ -52,6 +74,7 @@ export class Physiology {
   ) {
     this.heightFactor = clamp(rng.normal(1, 0.04), 0.88, 1.12);
     this.bmiOffset = clamp(rng.normal(0.5, 4.5), -6, 18);
+    this.bmiDrift = rng.normal(0, 0.3);
     this.systolicOffset = rng.normal(0, 8);
     this.diastolicOffset = rng.normal(0, 5);
     this.heartRateOffset = rng.normal(0, 7);
@@ -85,7 +108,9 @@ export class Physiology {
   bmi(ms: number): number {
     const age = this.ageAt(ms);
     const weight = age < 10 ? 0.4 : age < 20 ? 0.4 + 0.06 * (age - 10) : 1;
-    return clamp(medianBmi(age) + this.bmiOffset * weight, 13.5, 60);
+    // The drift is anchored at the reference date and frozen before age 20, so it never jumps.
+    const drift = this.bmiDrift * (Math.max(age, 20) - Math.max(this.profile.age, 20));
+    return clamp(medianBmi(age) + this.bmiOffset * weight + drift, 13.5, 60);
   }
 
   /** Measured weight: the BMI-implied weight plus day-to-day variation. */
@@ -98,7 +123,7 @@ export class Physiology {
    * How far a disease has progressed at `ms` (0 = absent, 1 = established) and how much of the
    * full treatment effect applies (ramping over 6 months from the first prescription).
    */
-  private burden(kind: ChronicKind, ms: number): { severity: number; treatment: number } {
+  private burden(kind: ChronicKind, ms: number): Burden {
     const course = this.courses.find((c) => c.kind === kind);
     if (!course) {
       return { severity: 0, treatment: 0 };
@@ -160,23 +185,14 @@ export class Physiology {
   }
 
   private diseaseEffect(key: AnalyteKey, ms: number): number {
-    const diabetes = this.burden('diabetes', ms);
-    const lipids = this.burden('hyperlipidemia', ms);
-    switch (key) {
-      case 'glucose':
-        return 70 * diabetes.severity - 40 * diabetes.treatment;
-      case 'hba1c':
-        return 3 * diabetes.severity - 1.5 * diabetes.treatment;
-      case 'ldl':
-        return 65 * lipids.severity - 55 * lipids.treatment;
-      case 'triglycerides':
-        return 45 * lipids.severity + 35 * diabetes.severity - 25 * lipids.treatment;
-      case 'hdl':
-        return -6 * lipids.severity - 4 * diabetes.severity;
-      case 'creatinine':
-        return 0.12 * diabetes.severity + Math.max(0, this.ageAt(ms) - 60) * 0.004;
-      default:
-        return 0;
+    const effect = DISEASE_EFFECTS[key];
+    if (!effect) {
+      return 0;
     }
+    return effect({
+      diabetes: this.burden('diabetes', ms),
+      lipids: this.burden('hyperlipidemia', ms),
+      age: this.ageAt(ms),
+    });
   }
 }

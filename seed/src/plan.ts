@@ -260,7 +260,7 @@ function acuteFor(rng: Rng, kind: VisitKind, profile: PatientProfile, allergies:
     return {};
   }
   const setting = kind === 'acute' ? 'clinic' : 'emergency';
-  const candidates = ACUTE.filter((a) => a.setting === setting && profile.age >= a.minAge);
+  const candidates = ACUTE.filter((a) => a.setting === setting && profile.age >= a.ages[0] && profile.age <= a.ages[1]);
   const acute = rng.pick(candidates);
   const penicillinAllergic = allergies.some((a) => a.penicillin);
   const medication = rng.pick(acute.treatments) ?? undefined;
@@ -272,7 +272,7 @@ function chooseKind(rng: Rng, index: number, profile: PatientProfile, active: Ch
   return rng.weighted<VisitKind>([
     ['wellness', 1],
     ['followup', active.length * 0.9],
-    ['acute', profile.age < 18 ? 1.6 : 1.1],
+    ['acute', profile.age < 18 ? 1.3 : 0.7],
     ['emergency', 0.12],
     ['telehealth', index === 0 ? 0 : 0.35],
   ]);

@@ -139,9 +139,7 @@ export function organizationResource(definition: OrganizationDefinition): Organi
     resourceType: 'Organization',
     identifier: [{ system: SYSTEM.npi, value: definition.npi }],
     active: true,
-    type: [
-      { coding: [{ system: SYSTEM.organizationType, code: 'prov', display: 'Healthcare Provider' }] },
-    ],
+    type: [{ coding: [{ system: SYSTEM.organizationType, code: 'prov', display: 'Healthcare Provider' }] }],
     name: definition.name,
     telecom: [{ system: 'phone', value: definition.phone, use: 'work' }],
     address: [
@@ -163,7 +161,9 @@ export function practitionerResource(definition: PractitionerDefinition): Practi
     resourceType: 'Practitioner',
     identifier: [{ system: SYSTEM.npi, value: definition.npi }],
     active: true,
-    name: [{ use: 'official', family: definition.family, given: [...definition.given], prefix: ['Dr.'], suffix: ['MD'] }],
+    name: [
+      { use: 'official', family: definition.family, given: [...definition.given], prefix: ['Dr.'], suffix: ['MD'] },
+    ],
     telecom: [{ system: 'phone', value: definition.organization.phone, use: 'work' }],
     gender: definition.gender,
     qualification: [{ code: { coding: [{ ...taxonomy }], text: taxonomy.display } }],

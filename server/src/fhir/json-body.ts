@@ -15,7 +15,7 @@ export interface JsonBodyOptions {
  * Throws OperationOutcomeError(badRequest(...)).
  */
 export function parseJsonBody(text: string, options: JsonBodyOptions): unknown {
-  if (!text.isWellFormed()) {
+  if (!isWellFormed(text)) {
     fail(text, firstLoneSurrogate(text), 'Lone UTF-16 surrogate');
   }
   const nul = text.indexOf('\0');
@@ -23,7 +23,12 @@ export function parseJsonBody(text: string, options: JsonBodyOptions): unknown {
     fail(text, nul, 'NUL character (U+0000)');
   }
   new JsonScanner(text, options.maxDepth).scan();
-  return JSON.parse(text);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // Only raw control characters inside strings get here; V8's message states their position.
+    throw new OperationOutcomeError(badRequest(`Invalid JSON body: ${(err as Error).message}`));
+  }
 }
 
 /** One open object or array; keys (in order) serve duplicate detection and, with the index, error paths. */
@@ -47,7 +52,6 @@ const CH_ZERO = 0x30;
 const CH_NINE = 0x39;
 const CH_COLON = 0x3a;
 const CH_LBRACKET = 0x5b;
-const CH_BACKSLASH = 0x5c;
 const CH_RBRACKET = 0x5d;
 const CH_LBRACE = 0x7b;
 const CH_RBRACE = 0x7d;
@@ -55,6 +59,7 @@ const CH_RBRACE = 0x7d;
 // Sticky regexes run in V8's native regex engine, much faster than a char loop over long runs.
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const HEX4 = /[0-9a-fA-F]{4}/y;
+const LITERALS: Record<number, string> = { 0x74: 'true', 0x66: 'false', 0x6e: 'null' };
 const SIMPLE_ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
 
 class JsonScanner {
@@ -136,8 +141,9 @@ class JsonScanner {
     }
     const keyStart = this.pos;
     const hasEscape = this.string();
-    const raw = this.text.slice(keyStart, this.pos);
-    const key = hasEscape ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+    const key = hasEscape
+      ? (JSON.parse(this.text.slice(keyStart, this.pos)) as string)
+      : this.text.slice(keyStart + 1, this.pos - 1);
     this.addKey(key, keyStart);
     if (this.peekAfterWhitespace() !== CH_COLON) {
       this.error("Expected ':' after a property name");
@@ -251,13 +257,11 @@ class JsonScanner {
   }
 
   private literal(): void {
-    for (const word of ['true', 'false', 'null']) {
-      if (this.text.startsWith(word, this.pos)) {
-        this.pos += word.length;
-        return;
-      }
+    const word = LITERALS[this.text.charCodeAt(this.pos)];
+    if (word === undefined || !this.text.startsWith(word, this.pos)) {
+      this.error(this.pos >= this.text.length ? 'Unexpected end of input' : 'Unexpected character');
     }
-    this.error(this.pos >= this.text.length ? 'Unexpected end of input' : 'Unexpected character');
+    this.pos += word.length;
   }
 
   private skipWhitespace(): void {
@@ -293,6 +297,11 @@ class JsonScanner {
 
 function pathSegment(key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/** String.prototype.isWellFormed is native since Node 20 but missing from the project's ES2023 lib typings. */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 function firstLoneSurrogate(text: string): number {

@@ -6,6 +6,7 @@ import { toOutcome } from './errors';
 import { everythingHandler } from './operations/everything';
 import { historyHandler } from './operations/history';
 import { validateHandler } from './operations/validate';
+import { searchHandler } from './interactions/search';
 import { updateHandler } from './interactions/update';
 import { batchHandler } from './transaction';
 
@@ -31,6 +32,8 @@ export function createFhirRouter(logger: Logger): FhirRouter {
       route.handler = asRoute(batchHandler);
     } else if (route.method === 'PUT' && route.path.length === 2) {
       route.handler = asRoute(updateHandler);
+    } else if (route.data?.interaction === 'search-type' || route.data?.interaction === 'search-system') {
+      route.handler = asRoute(searchHandler);
     }
     const inner = route.handler;
     route.handler = async (req, repo, r, options) => {

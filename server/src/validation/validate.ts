@@ -5,6 +5,7 @@ import type { BindingTokens } from './bindings';
 import { checkRequiredBindings } from './bindings';
 import { checkNestedResourceTypes } from './nested-resources';
 import { findProfile } from './profiles';
+import { checkJsonShape } from './shape';
 
 /**
  * Validates a resource before it is created or updated: structure, cardinality, types, unknown elements and
@@ -21,13 +22,17 @@ export function validateResourceForWrite(resource: Resource): void {
     throw invalid([unknownResourceTypeIssue(resourceType)]);
   }
 
-  const issues = checkNestedResourceTypes(resource as unknown as Record<string, unknown>, resourceType);
+  const json = resource as unknown as Record<string, unknown>;
+  const issues = checkNestedResourceTypes(json, resourceType);
   const nestedTypesOk = issues.length === 0;
+  const shapeIssues = checkJsonShape(json, resourceType);
+  issues.push(...shapeIssues);
   const tokens: BindingTokens = {};
-  runCoreValidator(resource, undefined, tokens, issues);
+  const explained = issues.length > 0;
+  runCoreValidator(resource, undefined, tokens, issues, explained);
   for (const profile of declaredProfiles(resource)) {
     if (profile.type === resourceType) {
-      runCoreValidator(resource, profile, tokens, issues);
+      runCoreValidator(resource, profile, tokens, issues, explained);
     } else {
       issues.push(profileTypeMismatchIssue(profile, resourceType));
     }
@@ -35,7 +40,8 @@ export function validateResourceForWrite(resource: Resource): void {
   issues.push(...checkRequiredBindings(tokens));
 
   if (issues.length > 0) {
-    throw invalid(withoutDuplicates(locateIssues(issues, resourceType, nestedTypesOk)));
+    const located = locateIssues(issues, resourceType, nestedTypesOk);
+    throw invalid(withoutDuplicates(withoutNoiseBelow(located, shapeIssues)));
   }
 }
 
@@ -56,20 +62,27 @@ function locateIssues(
 /**
  * Runs @medplum/core's validator, which throws once it has gathered all issues of a resource. The tokens
  * object is filled even when it throws, so binding problems are still reported alongside structural ones.
+ * `explained` says whether our own checks already found problems that can make core throw a plain Error.
  */
 function runCoreValidator(
   resource: Resource,
   profile: StructureDefinition | undefined,
   tokens: BindingTokens,
-  issues: OperationOutcomeIssue[]
+  issues: OperationOutcomeIssue[],
+  explained: boolean
 ): void {
   try {
     validateResource(resource, { profile, collect: { tokens } });
   } catch (err) {
-    if (!(err instanceof OperationOutcomeError)) {
+    if (err instanceof OperationOutcomeError) {
+      issues.push(...(err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'));
+      return;
+    }
+    // Core throws plain Errors on input it cannot handle (e.g. malformed `_x` properties). When our own checks
+    // already found a problem, that is the cause; otherwise it is a genuine server bug.
+    if (!explained) {
       throw err;
     }
-    issues.push(...(err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'));
   }
 }
 
@@ -83,6 +96,21 @@ function declaredProfiles(resource: Resource): StructureDefinition[] {
     .filter((url): url is string => typeof url === 'string')
     .map(findProfile)
     .filter((sd): sd is StructureDefinition => sd !== undefined);
+}
+
+/**
+ * Where the shape check found a value of the wrong JSON kind (e.g. a string for a CodeableConcept), core
+ * reports nonsense below it, such as 'Invalid additional property "0"' for each character index.
+ */
+function withoutNoiseBelow(
+  issues: OperationOutcomeIssue[],
+  shapeIssues: OperationOutcomeIssue[]
+): OperationOutcomeIssue[] {
+  if (shapeIssues.length === 0) {
+    return issues;
+  }
+  const prefixes = shapeIssues.map((issue) => `${issue.expression?.[0]}.`);
+  return issues.filter((issue) => !prefixes.some((prefix) => issue.expression?.[0]?.startsWith(prefix)));
 }
 
 /** The base run and a profile run report the same violation (and collect the same tokens) twice. */

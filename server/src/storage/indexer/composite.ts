@@ -1,5 +1,6 @@
+import type { TypedValue } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { getResourceTypes, getSearchParams } from '../../fhir/definitions';
+import { getSearchParamByUrl } from '../../fhir/definitions';
 import type { CompiledExpression, Extractor } from './expression';
 import { compileExpression } from './expression';
 import type { IndexRows } from './rows';
@@ -36,29 +37,13 @@ export interface CompiledComposite {
   slowBranches: readonly string[];
 }
 
-let kindsByUrl: Map<string, string> | undefined;
-
-/** The SearchParameter type of each definition URL, for resolving component definitions. */
-function searchParamKind(url: string): string | undefined {
-  if (!kindsByUrl) {
-    kindsByUrl = new Map();
-    for (const resourceType of getResourceTypes()) {
-      for (const searchParam of Object.values(getSearchParams(resourceType))) {
-        if (searchParam.url && searchParam.type) {
-          kindsByUrl.set(searchParam.url, searchParam.type);
-        }
-      }
-    }
-  }
-  return kindsByUrl.get(url);
-}
-
 /** Undefined when a component's definition is unknown or is not a type with a table (so no query could use it). */
 export function compileComposite(resourceType: string, searchParam: SearchParameter): CompiledComposite | undefined {
   const bases = compileExpression(resourceType, searchParam.expression ?? '');
   const components: CompiledComponent[] = [];
   for (const component of searchParam.component ?? []) {
-    const kind = component.definition ? searchParamKind(component.definition) : undefined;
+    // The search compiler resolves component types the same way, so rows and queries agree.
+    const kind = component.definition ? getSearchParamByUrl(component.definition)?.type : undefined;
     if (!isValueKind(kind) || !component.expression) {
       return undefined;
     }
@@ -92,19 +77,42 @@ export function appendCompositeRows(
   rows: IndexRows,
   baseUrl: string
 ): void {
-  const bases = composite.bases(resource);
+  const { components } = composite;
+  const values: TypedValue[][] = [];
   let grp = 0;
-  for (const base of bases) {
+  for (const base of composite.bases(resource)) {
     grp++;
-    const start = tableLengths(rows);
-    for (const component of composite.components) {
-      const before = totalRows(rows);
-      const values = componentFor(component, base.type).extract(base.value, resource);
-      appendRows(component.kind, values, sp, grp, rows, baseUrl);
-      if (totalRows(rows) === before) {
-        restoreLengths(rows, start);
+    // Extracting is cheap and converting is not: most Observations lack some component (a value[x] of the wanted type).
+    values.length = 0;
+    for (const component of components) {
+      const componentValues = componentFor(component, base.type).extract(base.value, resource);
+      if (componentValues.length === 0) {
         break;
       }
+      values.push(componentValues);
+    }
+    if (values.length === components.length) {
+      appendGroup(components, values, sp, grp, rows, baseUrl);
+    }
+  }
+}
+
+/** Values can still make no rows (a Quantity without a value); then the group's rows are taken back. */
+function appendGroup(
+  components: readonly CompiledComponent[],
+  values: readonly TypedValue[][],
+  sp: number,
+  grp: number,
+  rows: IndexRows,
+  baseUrl: string
+): void {
+  const start = tableLengths(rows);
+  for (let k = 0; k < components.length; k++) {
+    const before = totalRows(rows);
+    appendRows((components[k] as CompiledComponent).kind, values[k] as TypedValue[], sp, grp, rows, baseUrl);
+    if (totalRows(rows) === before) {
+      restoreLengths(rows, start);
+      return;
     }
   }
 }

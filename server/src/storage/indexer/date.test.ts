@@ -1,6 +1,5 @@
-import { dateRange } from './date';
+import { appendDateRows, dateRange } from './date';
 import { emptyIndexRows } from './rows';
-import { appendDateRows } from './date';
 
 describe('dateRange', () => {
   test.each([
@@ -21,9 +20,32 @@ describe('dateRange', () => {
     expect(dateRange(value)).toEqual({ low, high });
   });
 
-  test.each(['2024-13', '2023-02-29', '2024-07-15T25:00:00Z', 'yesterday', '2024-7-1', ''])('rejects %j', (value) => {
-    expect(() => dateRange(value)).toThrow('Invalid date');
+  test('agrees with Date on instants across the calendar', () => {
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const two = (n: number): string => String(n).padStart(2, '0');
+    for (let i = 0; i < 5000; i++) {
+      const year = String(1 + next(9998)).padStart(4, '0');
+      const day = two(1 + next(28));
+      const zone = next(3) === 0 ? 'Z' : `${next(2) ? '+' : '-'}${two(next(14))}:${two(next(4) * 15)}`;
+      const value = `${year}-${two(1 + next(12))}-${day}T${two(next(24))}:${two(next(60))}:${two(next(60))}.${next(1000)}${zone}`;
+      const expected = new Date(value).toISOString();
+      if (expected.startsWith('0000') || expected.startsWith('+')) {
+        continue;
+      }
+      expect(dateRange(value).low).toBe(expected);
+    }
   });
+
+  test.each(['2024-13', '2023-02-29', '2023-04-31', '2024-07-15T25:00:00Z', 'yesterday', '2024-7-1', ''])(
+    'rejects %j',
+    (value) => {
+      expect(() => dateRange(value)).toThrow('Invalid date');
+    }
+  );
 });
 
 describe('date rows', () => {

@@ -58,7 +58,13 @@ describe('compiled extractors', () => {
     ['Observation.valueString', []],
     ['Observation.value.ofType(string)', []],
     ['Observation.component.value', [{ type: 'string', value: 's' }]],
-    ['Observation.component.code.text', [{ type: 'string', value: 'a' }, { type: 'string', value: 'b' }]],
+    [
+      'Observation.component.code.text',
+      [
+        { type: 'string', value: 'a' },
+        { type: 'string', value: 'b' },
+      ],
+    ],
     ['Observation.component[0].code.text', [{ type: 'string', value: 'a' }]],
     ['Observation.component.code[0].text', undefined],
     ['Observation.performer.where(resolve() is Patient)', [{ type: 'Reference', value: observation.performer[1] }]],
@@ -75,7 +81,13 @@ describe('compiled extractors', () => {
   });
 
   test('where(system = ...) filters on a primitive property', () => {
-    const patient = { resourceType: 'Patient', telecom: [{ system: 'phone', value: '1' }, { system: 'email', value: 'e' }] };
+    const patient = {
+      resourceType: 'Patient',
+      telecom: [
+        { system: 'phone', value: '1' },
+        { system: 'email', value: 'e' },
+      ],
+    };
     const compiled = compileExpression('Patient', "Patient.telecom.where(system='email')");
     expect(compiled.slowBranches).toEqual([]);
     expect(compiled.extract(patient)).toEqual([{ type: 'ContactPoint', value: patient.telecom[1] }]);
@@ -85,12 +97,17 @@ describe('compiled extractors', () => {
     const bundle = { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Composition', id: 'c' } }, {}] };
     const compiled = compileExpression('Bundle', 'Bundle.entry[0].resource');
     expect(compiled.slowBranches).toEqual([]);
-    expect(compiled.extract(bundle)).toEqual([{ type: 'Composition', value: { resourceType: 'Composition', id: 'c' } }]);
+    expect(compiled.extract(bundle)).toEqual([
+      { type: 'Composition', value: { resourceType: 'Composition', id: 'c' } },
+    ]);
   });
 });
 
-describe('equivalence with the FHIRPath engine on Synthea', () => {
-  const resources = loadSyntheaResources();
+describe.each([
+  ['references resolved', true],
+  ['urn:uuid references as in the bundles', false],
+])('equivalence with the FHIRPath engine on Synthea, %s', (_label, resolve) => {
+  const resources = loadSyntheaResources(resolve);
 
   test('fixtures are all there', () => {
     expect(resources).toHaveLength(3409);
@@ -126,7 +143,7 @@ describe('equivalence with the FHIRPath engine on Synthea', () => {
 function compareComponents(searchParam: SearchParameter, bases: TypedValue[], resource: Resource, out: string[]): void {
   for (const base of bases) {
     for (const component of searchParam.component ?? []) {
-      const expression = component.expression as string;
+      const expression = component.expression;
       const fast = compileExpression(base.type, expression).extract(base.value, resource);
       const slow = slowValues(base.type, expression, base.value, resource);
       if (JSON.stringify(fast) !== JSON.stringify(slow)) {

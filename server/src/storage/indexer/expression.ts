@@ -127,7 +127,9 @@ function compileSteps(
     case 'ofType':
       return matchesType(type, step.type) ? compileSteps(steps, i + 1, type, multi, leaves) : undefined;
     case 'whereResolveIs':
-      return type === 'Reference' ? compileResolveIs(step.type, compileSteps(steps, i + 1, type, multi, leaves)) : undefined;
+      return type === 'Reference'
+        ? compileResolveIs(step.type, compileSteps(steps, i + 1, type, multi, leaves))
+        : undefined;
     case 'whereEquals':
       return compileWhereEquals(step.prop, step.literal, type, compileSteps(steps, i + 1, type, multi, leaves));
     case 'index':

@@ -63,6 +63,20 @@ describe('buildIndexRows', () => {
     expect(rowsOf(rows, 'token', lookupSp('Observation', 'code-value-quantity'))).toEqual([]);
   });
 
+  test('a composite group whose values make no rows for some component is left out entirely', () => {
+    const { lookupSp } = spIds();
+    const observation: Observation = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '2339-0' }] },
+      valueQuantity: { unit: 'mg/dL' },
+    };
+    const rows = buildIndexRows(observation, lookupSp, options);
+    const sp = lookupSp('Observation', 'code-value-quantity');
+    expect(rowsOf(rows, 'token', sp)).toEqual([]);
+    expect(rowsOf(rows, 'token', lookupSp('Observation', 'code'))).toHaveLength(1);
+  });
+
   test('ordinary parameters have grp 0; _id and _lastUpdated have no rows', () => {
     const { lookupSp, nameOf } = spIds();
     const rows = buildIndexRows(bloodPressure, lookupSp, options);
@@ -111,7 +125,9 @@ describe('buildIndexRows', () => {
 describe('indexedSearchParams', () => {
   test('leaves out _id, _lastUpdated, Medplum parameters and special ones', () => {
     const codes = indexedSearchParams('Observation').map((sp) => sp.code);
-    expect(codes).toEqual(expect.arrayContaining(['code', 'subject', 'patient', '_tag', '_profile', 'code-value-quantity']));
+    expect(codes).toEqual(
+      expect.arrayContaining(['code', 'subject', 'patient', '_tag', '_profile', 'code-value-quantity'])
+    );
     expect(codes).not.toEqual(expect.arrayContaining(['_id']));
     for (const code of ['_id', '_lastUpdated', '_compartment', '_project']) {
       expect(codes).not.toContain(code);

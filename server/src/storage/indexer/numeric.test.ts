@@ -6,7 +6,10 @@ describe('quantity rows', () => {
     const rows = emptyIndexRows();
     appendQuantityRows(
       [
-        { type: 'Quantity', value: { value: 76.5, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+        {
+          type: 'Quantity',
+          value: { value: 76.5, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+        },
         { type: 'Age', value: { value: 42, unit: 'yr' } },
         { type: 'Money', value: { value: 129.15, currency: 'USD' } },
         { type: 'Quantity', value: { unit: 'mg' } },

@@ -6,7 +6,15 @@ import type { IndexRows } from './rows';
 const CURRENCY_SYSTEM = 'urn:iso:std:iso:4217';
 
 /** Quantity and its profiles (which `ofType(Quantity)` selects too). */
-export const QUANTITY_TYPES: ReadonlySet<string> = new Set(['Quantity', 'Age', 'Count', 'Distance', 'Duration', 'SimpleQuantity', 'MoneyQuantity']);
+export const QUANTITY_TYPES: ReadonlySet<string> = new Set([
+  'Quantity',
+  'Age',
+  'Count',
+  'Distance',
+  'Duration',
+  'SimpleQuantity',
+  'MoneyQuantity',
+]);
 
 /**
  * Decimals are written as text for the numeric column. JSON.parse has already made them doubles;

@@ -1,3 +1,4 @@
+import type { Reference } from '@medplum/fhirtypes';
 import { appendReferenceRows, referenceTargetType } from './reference';
 import { emptyIndexRows } from './rows';
 
@@ -9,7 +10,10 @@ describe('reference rows', () => {
     ['Patient/123/_history/4', { targetType: 'Patient', targetId: '123', url: null }],
     [`${BASE}/Practitioner/abc`, { targetType: 'Practitioner', targetId: 'abc', url: null }],
     [`${BASE}/Practitioner/abc/_history/1`, { targetType: 'Practitioner', targetId: 'abc', url: null }],
-    ['http://other.example/fhir/Patient/9', { targetType: null, targetId: null, url: 'http://other.example/fhir/Patient/9' }],
+    [
+      'http://other.example/fhir/Patient/9',
+      { targetType: null, targetId: null, url: 'http://other.example/fhir/Patient/9' },
+    ],
     [`${BASE}x/Patient/9`, { targetType: null, targetId: null, url: `${BASE}x/Patient/9` }],
     ['urn:uuid:0f6d-11', { targetType: null, targetId: null, url: 'urn:uuid:0f6d-11' }],
   ])('%s', (reference, expected) => {
@@ -54,7 +58,7 @@ describe('reference rows', () => {
 });
 
 describe('referenceTargetType', () => {
-  test.each([
+  test.each<[Reference, string | undefined]>([
     [{ reference: 'Patient/1' }, 'Patient'],
     [{ reference: 'Group/1/_history/2' }, 'Group'],
     [{ reference: 'https://x.example/fhir/Patient/1' }, 'Patient'],

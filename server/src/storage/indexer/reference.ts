@@ -49,7 +49,12 @@ export function parseReference(reference: string, baseUrl: string): ParsedRefere
   if (reference.startsWith('#') || CONDITIONAL.test(reference)) {
     return undefined;
   }
-  if (baseUrl && reference.length > baseUrl.length && reference.startsWith(baseUrl) && reference[baseUrl.length] === '/') {
+  if (
+    baseUrl &&
+    reference.length > baseUrl.length &&
+    reference.startsWith(baseUrl) &&
+    reference[baseUrl.length] === '/'
+  ) {
     const own = RELATIVE.exec(reference.slice(baseUrl.length + 1));
     if (own) {
       return { targetType: own[1] ?? null, targetId: own[2] ?? null, url: null };
@@ -96,6 +101,13 @@ function appendReference(ref: Reference, sp: number, grp: number, rows: IndexRow
   }
   const identifier: Identifier | undefined = ref.identifier;
   if (identifier?.value) {
-    rows.token.push({ sp, grp, system: identifier.system ?? null, code: identifier.value, display: null, ofType: null });
+    rows.token.push({
+      sp,
+      grp,
+      system: identifier.system ?? null,
+      code: identifier.value,
+      display: null,
+      ofType: null,
+    });
   }
 }

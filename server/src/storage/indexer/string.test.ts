@@ -18,7 +18,12 @@ describe('string rows', () => {
   test('a HumanName gives a row per part', () => {
     const rows = emptyIndexRows();
     appendStringRows(
-      [{ type: 'HumanName', value: { text: 'Dr. José Díaz', family: 'Díaz', given: ['José', 'María'], prefix: ['Dr.'] } }],
+      [
+        {
+          type: 'HumanName',
+          value: { text: 'Dr. José Díaz', family: 'Díaz', given: ['José', 'María'], prefix: ['Dr.'] },
+        },
+      ],
       5,
       0,
       rows

@@ -6,12 +6,14 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 export const SYNTHEA_DIR = '/work/shared/fixtures/synthea';
 
 /**
- * Every resource of every Synthea bundle, with the bundles' `urn:uuid:` references rewritten to
- * `Type/id` the way a transaction rewrites them before the resources are stored and indexed.
+ * Every resource of every Synthea bundle. With `resolve`, the bundles' `urn:uuid:` references are
+ * rewritten to `Type/id` the way a transaction rewrites them before the resources are stored and indexed.
  */
-export function loadSyntheaResources(): Resource[] {
+export function loadSyntheaResources(resolve = true): Resource[] {
   const resources: Resource[] = [];
-  for (const file of readdirSync(SYNTHEA_DIR).filter((name) => name.endsWith('.json')).sort()) {
+  for (const file of readdirSync(SYNTHEA_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .sort()) {
     const bundle = JSON.parse(readFileSync(join(SYNTHEA_DIR, file), 'utf8')) as Bundle;
     const targets = new Map<string, string>();
     for (const entry of bundle.entry ?? []) {
@@ -21,7 +23,7 @@ export function loadSyntheaResources(): Resource[] {
     }
     for (const entry of bundle.entry ?? []) {
       if (entry.resource) {
-        resources.push(rewriteReferences(entry.resource, targets) as Resource);
+        resources.push(resolve ? (rewriteReferences(entry.resource, targets) as Resource) : entry.resource);
       }
     }
   }

@@ -13,7 +13,14 @@ describe('token rows', () => {
     };
     appendTokenRows([{ type: 'CodeableConcept', value: concept }], 3, 0, rows);
     expect(rows.token).toEqual([
-      { sp: 3, grp: 0, system: 'http://snomed.info/sct', code: '38341003', display: 'hypertensive disorder', ofType: null },
+      {
+        sp: 3,
+        grp: 0,
+        system: 'http://snomed.info/sct',
+        code: '38341003',
+        display: 'hypertensive disorder',
+        ofType: null,
+      },
       {
         sp: 3,
         grp: 0,
@@ -28,7 +35,10 @@ describe('token rows', () => {
 
   test('a CodeableConcept text equal to a coding display adds no row', () => {
     const rows = emptyIndexRows();
-    const concept = { coding: [{ system: 'http://loinc.org', code: '8302-2', display: 'Body Height' }], text: 'Body height' };
+    const concept = {
+      coding: [{ system: 'http://loinc.org', code: '8302-2', display: 'Body Height' }],
+      text: 'Body height',
+    };
     appendTokenRows([{ type: 'CodeableConcept', value: concept }], 3, 0, rows);
     expect(rows.token).toHaveLength(1);
   });
@@ -38,7 +48,10 @@ describe('token rows', () => {
     const identifier = {
       system: 'http://hospital.example/mrn',
       value: 'MRN-1',
-      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }], text: 'Medical Record Number' },
+      type: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }],
+        text: 'Medical Record Number',
+      },
     };
     appendTokenRows(
       [

@@ -1,0 +1,81 @@
+/** Bench options, from flags (`--patients=400`) or environment variables (`BENCH_PATIENTS=400`). */
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Patients generated and ingested (~300 resources each). */
+  readonly patients: number;
+  readonly seed: number;
+  /** Share of the patients ingested one bundle at a time; the rest go `concurrency` at a time. */
+  readonly serialShare: number;
+  readonly concurrency: number;
+  /** Random resources read by id. */
+  readonly reads: number;
+  /** Random patients each patient-app search runs for. */
+  readonly searchPatients: number;
+  readonly everythingPatients: number;
+  /** Rows per statement in the raw multi-row INSERT floor. */
+  readonly floorBatch: number;
+  /** PostgreSQL server, without a database name; the bench creates and drops its own databases. */
+  readonly pgUrl: string;
+  /** Overwrite the results section of docs/benchmarks.md (default: full runs only). */
+  readonly writeDocs: boolean;
+}
+
+const USAGE = `Usage: npm run bench -- [--quick] [--patients=N] [--seed=N] [--concurrency=N] [--docs|--no-docs]
+Environment: BENCH_PATIENTS, BENCH_SEED, BENCH_CONCURRENCY, BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432)`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(`${message}\n${USAGE}`);
+  }
+}
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m?.[1]) {
+      throw new UsageError(`Unknown argument: ${arg}`);
+    }
+    flags.set(m[1], m[2] ?? 'true');
+  }
+  return flags;
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`${name} must be an integer >= ${min}, got ${raw}`);
+  }
+  return value;
+}
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+  const flags = parseFlags(argv);
+  const known = ['quick', 'patients', 'seed', 'concurrency', 'docs', 'no-docs', 'help'];
+  for (const name of flags.keys()) {
+    if (!known.includes(name)) {
+      throw new UsageError(`Unknown flag --${name}`);
+    }
+  }
+  if (flags.has('help')) {
+    throw new UsageError('Help');
+  }
+  const quick = flags.has('quick');
+  const patients = integer('patients', flags.get('patients') ?? env.BENCH_PATIENTS, quick ? 10 : 400, 2);
+  return {
+    quick,
+    patients,
+    seed: integer('seed', flags.get('seed') ?? env.BENCH_SEED, 1, 0),
+    serialShare: 0.25,
+    concurrency: integer('concurrency', flags.get('concurrency') ?? env.BENCH_CONCURRENCY, 4, 1),
+    reads: quick ? 300 : 3000,
+    searchPatients: Math.min(patients, quick ? 10 : 200),
+    everythingPatients: Math.min(patients, quick ? 5 : 50),
+    floorBatch: 500,
+    pgUrl: (env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
+    writeDocs: flags.has('docs') || (!quick && !flags.has('no-docs')),
+  };
+}

@@ -1,0 +1,49 @@
+/** The PostgreSQL server the bench runs against: scratch databases and the server's version. */
+import pg from 'pg';
+
+export function databaseUrl(pgUrl: string, database: string): string {
+  return `${pgUrl}/${database}`;
+}
+
+async function withAdmin<T>(pgUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl(pgUrl, 'postgres'), application_name: 'hale-bench' });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) {
+    throw new Error(`Not a safe database name: ${name}`);
+  }
+  return `"${name}"`;
+}
+
+export async function createDatabase(pgUrl: string, name: string): Promise<void> {
+  await withAdmin(pgUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+}
+
+/** Drops the database, ending any session still connected (e.g. a server that did not stop). */
+export async function dropDatabase(pgUrl: string, name: string): Promise<void> {
+  await withAdmin(pgUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+}
+
+export async function postgresVersion(pgUrl: string): Promise<string> {
+  return withAdmin(pgUrl, async (c) => {
+    const { rows } = await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
+    return rows[0]?.v ?? 'unknown';
+  });
+}
+
+export async function postgresSettings(pgUrl: string, names: readonly string[]): Promise<Record<string, string>> {
+  return withAdmin(pgUrl, async (c) => {
+    const { rows } = await c.query<{ name: string; setting: string }>(
+      `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1::text[])`,
+      [names]
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+  });
+}

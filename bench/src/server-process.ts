@@ -1,0 +1,69 @@
+/** Runs Hale as a child process on the pinned Node, the way an operator would: `node --import tsx server/src/main.ts`. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+export interface HaleProcess {
+  readonly pid: number;
+  /** FHIR base, e.g. http://127.0.0.1:40123/fhir/R4 */
+  readonly fhirBase: string;
+  /** The last lines Hale wrote to stderr (warnings and errors at LOG_LEVEL=warn). */
+  stderrTail(): string;
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const READY = /Hale FHIR server ready: (\S+)/;
+const START_TIMEOUT_MS = 60_000;
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((done) => child.once('exit', () => done()));
+}
+
+export async function startHale(databaseUrl: string): Promise<HaleProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    cwd: REPO_ROOT,
+    // PORT=0: Hale binds a free port and prints the base URL it got.
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-8_000);
+  });
+  const stop = async (graceMs = 15_000): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      return;
+    }
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited(child);
+    clearTimeout(timer);
+  };
+  const fhirBase = await new Promise<string>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`Hale did not start within ${START_TIMEOUT_MS} ms:\n${stderr}`)), START_TIMEOUT_MS);
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const m = READY.exec(stdout);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        ready(m[1]);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      fail(new Error(`Hale exited during start (code ${code}, signal ${signal}):\n${stderr}`));
+    });
+  }).catch(async (err: unknown) => {
+    await stop(2_000);
+    throw err;
+  });
+  if (child.pid === undefined) {
+    throw new Error('Hale has no pid');
+  }
+  return { pid: child.pid, fhirBase, stderrTail: () => stderr, stop };
+}
