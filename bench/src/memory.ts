@@ -83,13 +83,14 @@ function memoryWindow(samples: readonly RssSample[], from: number, to: number): 
   return { first10Mb, last10Mb, growthPct: ((last10Mb - first10Mb) / first10Mb) * 100 };
 }
 
-export function memoryProfile(samples: readonly RssSample[], serialBundles: number, totalBundles: number): MemoryProfile {
+/** `start`, `concurrentFrom` and `end` are bundle counts: where sampling began, the concurrent phase began, all ended. */
+export function memoryProfile(samples: readonly RssSample[], start: number, concurrentFrom: number, end: number): MemoryProfile {
   return {
     startMb: samples[0]?.rssMb ?? Number.NaN,
     peakMb: Math.max(...samples.map((s) => s.rssMb)),
     endMb: samples[samples.length - 1]?.rssMb ?? Number.NaN,
     samples: samples.length,
-    whole: memoryWindow(samples, 0, totalBundles),
-    concurrent: memoryWindow(samples, serialBundles, totalBundles),
+    whole: memoryWindow(samples, start, end),
+    concurrent: memoryWindow(samples, concurrentFrom, end),
   };
 }

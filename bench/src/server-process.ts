@@ -2,7 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+// CommonJS under tsx (no "type": "module"), like the server's migrate.ts.
+export const REPO_ROOT = resolve(__dirname, '../..');
 
 export interface HaleProcess {
   readonly pid: number;

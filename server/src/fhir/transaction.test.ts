@@ -1,0 +1,177 @@
+import type { Bundle, BundleEntry, OperationOutcome, Patient } from '@medplum/fhirtypes';
+import { readdirSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { TestServer } from '../test/test-server';
+import { matchIds, startTestServer } from '../test/test-server';
+
+let s: TestServer;
+// fullUrls must be real UUIDs: that is what urn:uuid means, and what the rewriter recognises.
+const u: Record<string, string> = {};
+const urn = (name: string): string => (u[name] ??= `urn:uuid:${randomUUID()}`);
+beforeAll(async () => {
+  s = await startTestServer();
+});
+afterAll(async () => {
+  await s?.stop();
+});
+
+const tx = (entry: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry });
+const post = (fullUrl: string, resource: any, ifNoneExist?: string): BundleEntry => ({
+  fullUrl,
+  resource,
+  request: { method: 'POST', url: resource.resourceType, ...(ifNoneExist ? { ifNoneExist } : {}) },
+});
+const obsFor = (subject: string, family = 'x'): any => ({
+  resourceType: 'Observation',
+  status: 'final',
+  code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }], text: family },
+  subject: { reference: subject },
+  valueQuantity: { value: 70, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+});
+
+describe('transaction', () => {
+  test('creates every entry and rewrites urn:uuid references', async () => {
+    const res = await s.post<Bundle>(
+      '',
+      tx([post(urn('obs-1'), obsFor(urn('pat-1'))), post(urn('pat-1'), { resourceType: 'Patient', name: [{ family: 'Tx' }] })])
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe('transaction-response');
+    expect(res.body.entry?.map((e) => e.response?.status)).toEqual(['201', '201']);
+    const patientId = res.body.entry?.[1]?.resource?.id;
+    const obs = res.body.entry?.[0]?.resource as any;
+    expect(obs.subject.reference).toBe(`Patient/${patientId}`);
+    expect(res.body.entry?.[1]?.response?.location).toMatch(/^Patient\//);
+  });
+
+  test('is all-or-nothing: an invalid 3rd entry of 5 leaves nothing behind and names the entry', async () => {
+    const entries = [0, 1, 2, 3, 4].map((i) => post(urn(`p-${i}`), { resourceType: 'Patient', name: [{ family: `Atomic${i}` }] }));
+    (entries[2] as BundleEntry).resource = { resourceType: 'Patient', gender: 'robot' } as any;
+    const res = await s.post<OperationOutcome>('', tx(entries));
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('Bundle.entry[2]');
+    expect(matchIds(await s.search('Patient?family=atomic'))).toEqual([]);
+  });
+
+  test('an unresolvable urn:uuid reference rolls everything back', async () => {
+    const res = await s.post<OperationOutcome>(
+      '',
+      tx([post(urn('a'), { resourceType: 'Patient', name: [{ family: 'Dangling' }] }), post(urn('b'), obsFor('urn:uuid:nowhere'))])
+    );
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('Bundle.entry[1]');
+    expect(matchIds(await s.search('Patient?family=dangling'))).toEqual([]);
+  });
+
+  test('a version conflict in one entry rolls back the others', async () => {
+    const p = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Conflict' }] });
+    await s.put(`Patient/${p.id}`, { ...p, gender: 'male' });
+    const res = await s.post(
+      '',
+      tx([
+        post(urn('c1'), { resourceType: 'Patient', name: [{ family: 'ConflictNew' }] }),
+        { fullUrl: `Patient/${p.id}`, resource: { ...p, gender: 'female' }, request: { method: 'PUT', url: `Patient/${p.id}`, ifMatch: 'W/"1"' } },
+      ])
+    );
+    expect(res.status).toBe(412);
+    expect(matchIds(await s.search('Patient?family:exact=ConflictNew'))).toEqual([]);
+  });
+
+  test('conditional references are resolved, and must match exactly one resource', async () => {
+    const p = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Cond' }], identifier: [{ system: 'urn:ehr', value: 'E-1' }] });
+    const ok = await s.post<Bundle>('', tx([post(urn('o'), obsFor('Patient?identifier=urn:ehr|E-1'))]));
+    expect(ok.status).toBe(200);
+    expect((ok.body.entry?.[0]?.resource as any).subject.reference).toBe(`Patient/${p.id}`);
+    const none = await s.post<OperationOutcome>('', tx([post(urn('o'), obsFor('Patient?identifier=urn:ehr|nope'))]));
+    expect(none.status).toBe(400);
+    await s.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:ehr', value: 'E-1' }] });
+    const many = await s.post<OperationOutcome>('', tx([post(urn('o'), obsFor('Patient?identifier=urn:ehr|E-1'))]));
+    expect(many.status).toBe(412);
+  });
+
+  test('ifNoneExist reuses an existing resource and rewrites references to it', async () => {
+    const org = { resourceType: 'Organization', name: 'Dedup Clinic', identifier: [{ system: 'urn:npi', value: '999' }] };
+    const first = await s.post<Bundle>('', tx([post(urn('org'), org, 'identifier=urn:npi|999')]));
+    const orgId = first.body.entry?.[0]?.resource?.id;
+    const second = await s.post<Bundle>(
+      '',
+      tx([
+        post(urn('org'), org, 'identifier=urn:npi|999'),
+        post(urn('pat'), { resourceType: 'Patient', managingOrganization: { reference: urn('org') } }),
+      ])
+    );
+    expect(second.status).toBe(200);
+    expect(second.body.entry?.[0]?.response?.status).toBe('200');
+    expect((second.body.entry?.[1]?.resource as Patient).managingOrganization?.reference).toBe(`Organization/${orgId}`);
+    expect(matchIds(await s.search('Organization?identifier=urn:npi|999'))).toHaveLength(1);
+  });
+
+  test('processes DELETE, POST, PUT, GET in that order', async () => {
+    const victim = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'OrderVictim' }] });
+    const res = await s.post<Bundle>(
+      '',
+      tx([
+        { request: { method: 'GET', url: 'Patient?family=ordernew' } },
+        { fullUrl: 'Patient/order-put', resource: { resourceType: 'Patient', id: 'order-put', name: [{ family: 'OrderNewPut' }] }, request: { method: 'PUT', url: 'Patient/order-put' } },
+        post(urn('n'), { resourceType: 'Patient', name: [{ family: 'OrderNew' }] }),
+        { request: { method: 'DELETE', url: `Patient/${victim.id}` } },
+      ])
+    );
+    expect(res.status).toBe(200);
+    const search = res.body.entry?.[0]?.resource as Bundle;
+    // the GET ran last, so it sees both new patients
+    expect(search.entry).toHaveLength(2);
+    expect((await s.get(`Patient/${victim.id}`)).status).toBe(410);
+  });
+});
+
+describe('batch', () => {
+  test('entries succeed or fail independently', async () => {
+    const res = await s.post<Bundle>('', {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { resource: { resourceType: 'Patient', name: [{ family: 'BatchOk' }] }, request: { method: 'POST', url: 'Patient' } },
+        { resource: { resourceType: 'Patient', gender: 'robot' } as any, request: { method: 'POST', url: 'Patient' } },
+        { request: { method: 'GET', url: 'Patient/does-not-exist' } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe('batch-response');
+    expect(res.body.entry?.map((e) => e.response?.status)).toEqual(['201', '400', '404']);
+    expect(matchIds(await s.search('Patient?family=batchok'))).toHaveLength(1);
+  });
+
+  test('a bundle of another type answers 400', async () => {
+    const res = await s.post('', { resourceType: 'Bundle', type: 'collection', entry: [] });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('Synthea fixtures', () => {
+  const dir = join(__dirname, '../../../../shared/fixtures/synthea');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+  test('all twelve real Synthea bundles load, and every resource is searchable', async () => {
+    let expected = 0;
+    for (const f of files) {
+      const bundle = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Bundle;
+      const res = await s.post<Bundle>('', bundle);
+      expect({ file: f, status: res.status }).toEqual({ file: f, status: 200 });
+      expect(res.body.entry?.every((e) => e.response?.status === '201')).toBe(true);
+      expected += bundle.entry?.length ?? 0;
+    }
+    expect(expected).toBe(3409);
+    const total = (type: string): Promise<number | undefined> =>
+      s.search(`${type}?_tag=https://smarthealthit.org/tags|synthea-5-2019&_summary=count`).then((b) => b.total);
+    expect(await total('Observation')).toBe(1639);
+    expect(await total('Patient')).toBe(12);
+    expect(await total('ExplanationOfBenefit')).toBe(363);
+    const patients = await s.search('Patient?_tag=https://smarthealthit.org/tags|synthea-5-2019&_count=20');
+    const first = patients.entry?.[0]?.resource as Patient;
+    const everything = await s.search(`Patient/${first.id}/$everything`);
+    expect(everything.entry?.length).toBeGreaterThan(50);
+    expect(everything.entry?.every((e) => e.resource?.resourceType)).toBe(true);
+  });
+});
