@@ -18,9 +18,11 @@ export interface BenchOptions {
   readonly pgUrl: string;
   /** Overwrite the results section of docs/benchmarks.md (default: full runs only). */
   readonly writeDocs: boolean;
+  /** Leave Hale's database in place afterwards, to look at plans with psql. */
+  readonly keepDb: boolean;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--patients=N] [--seed=N] [--concurrency=N] [--docs|--no-docs]
+const USAGE = `Usage: npm run bench -- [--quick] [--patients=N] [--seed=N] [--concurrency=N] [--docs|--no-docs] [--keep-db]
 Environment: BENCH_PATIENTS, BENCH_SEED, BENCH_CONCURRENCY, BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432)`;
 
 export class UsageError extends Error {
@@ -54,7 +56,7 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const flags = parseFlags(argv);
-  const known = ['quick', 'patients', 'seed', 'concurrency', 'docs', 'no-docs', 'help'];
+  const known = ['quick', 'patients', 'seed', 'concurrency', 'docs', 'no-docs', 'keep-db', 'help'];
   for (const name of flags.keys()) {
     if (!known.includes(name)) {
       throw new UsageError(`Unknown flag --${name}`);
@@ -77,5 +79,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     floorBatch: 500,
     pgUrl: (env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
     writeDocs: flags.has('docs') || (!quick && !flags.has('no-docs')),
+    keepDb: flags.has('keep-db'),
   };
 }

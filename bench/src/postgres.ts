@@ -47,3 +47,17 @@ export async function postgresSettings(pgUrl: string, names: readonly string[]):
     return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
   });
 }
+
+/** Resources Hale holds (current versions, not deleted) and the size of its database. */
+export async function storedResources(url: string): Promise<{ resources: number; databaseMb: number }> {
+  const client = new pg.Client({ connectionString: url, application_name: 'hale-bench' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string; bytes: string }>(
+      `SELECT (SELECT count(*) FROM resource WHERE NOT deleted) AS n, pg_database_size(current_database()) AS bytes`
+    );
+    return { resources: Number(rows[0]?.n ?? 0), databaseMb: Number(rows[0]?.bytes ?? 0) / 1024 ** 2 };
+  } finally {
+    await client.end();
+  }
+}

@@ -209,7 +209,7 @@ describe('generatePatientBundle', () => {
   test('keeps history before the reference date and booked appointments after it', () => {
     const referenceDate = '2025-07-01';
     const violations: string[] = [];
-    for (const bundle of generatePatientBundles({ seed: 8, patients: 15, referenceDate })) {
+    for (const bundle of generatePatientBundles({ seed: 8, patients: 80, referenceDate })) {
       for (const resource of resources(bundle)) {
         const booked = resource.resourceType === 'Appointment' && resource.status === 'booked';
         const futureFields = booked ? ['start', 'end'] : resource.resourceType === 'Goal' ? ['dueDate'] : [];

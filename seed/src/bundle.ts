@@ -83,7 +83,9 @@ function addChronicCare(context: GenerationContext, chronic: ChronicPlan, timeli
   const therapy = timeline.therapies.get(chronic);
   chronic.therapy.forEach((medication, i) => {
     const stopped = chronic.switched && i === 0;
-    const authoredMs = (therapy?.start ?? onset) + (i === 0 ? 0 : rng.int(0, 120) * DAY_MS);
+    // Add-on drugs follow within months, but never after the reference date.
+    const addOnDelay = i === 0 ? 0 : rng.int(0, 120) * DAY_MS;
+    const authoredMs = Math.min((therapy?.start ?? onset) + addOnDelay, context.referenceMs - DAY_MS);
     const status = stopped ? 'stopped' : 'active';
     entries.add(
       medicationRequestResource(clinical, { medication, status, authoredMs, requester: pcp, reason: condition })

@@ -55,7 +55,7 @@ function visitInterval(rng: Rng, kind: VisitKind, dayMs: number, utcOffset: numb
 
 /**
  * Visits are spread evenly (with jitter inside each slot) over a span ending two days before the
- * reference date; the span shrinks for young patients so no visit precedes birth.
+ * reference date; the span shrinks so that no visit precedes birth (or age 12 for adults).
  */
 function layOutVisits(rng: Rng, profile: PatientProfile, plan: HistoryPlan, referenceMs: number): Interval[] {
   const count = plan.visits.length;
@@ -63,8 +63,10 @@ function layOutVisits(rng: Rng, profile: PatientProfile, plan: HistoryPlan, refe
     return [];
   }
   const meanIntervalDays = Math.max(14, 365 / (1.5 + 1.5 * plan.chronic.length));
-  const lifeDays = (referenceMs - profile.birthMs) / DAY_MS - 30;
-  const spanDays = Math.max(1, Math.min(count * meanIntervalDays * rng.float(0.8, 1.2), lifeDays));
+  // Visits are planned for the patient's current age group, so adults' records start at 12 at the earliest.
+  const earliest = profile.birthMs + (profile.age >= 18 ? 12 * YEAR_MS : 30 * DAY_MS);
+  const availableDays = (referenceMs - earliest) / DAY_MS;
+  const spanDays = Math.max(1, Math.min(count * meanIntervalDays * rng.float(0.8, 1.2), availableDays));
   // Two days of margin keep even a late-night, six-hour emergency visit before the reference date.
   const end = referenceMs - 2 * DAY_MS;
   const slot = (spanDays * DAY_MS) / count;

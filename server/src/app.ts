@@ -29,7 +29,7 @@ export interface AppDeps {
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 
 /** express stays thin: request id and logs, CORS, body reading, then everything FHIR goes to the router. */
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Promise<void> } {
   const { config, logger } = deps;
   const router: FhirRouter = createFhirRouter(logger);
   const capability = JSON.stringify(buildCapabilityStatement(config.fhirBaseUrl));
@@ -95,7 +95,13 @@ export function createApp(deps: AppDeps): express.Express {
     const status = (err instanceof OperationOutcomeError ? undefined : bodyError.status) ?? statusOf(outcome);
     sendOutcome(res, status, outcome);
   });
-  return app;
+  // @medplum/fhir-router builds its GraphQL schema for all 147 types on first use: seconds of
+  // synchronous CPU that must not land on a user's request.
+  const warmGraphql = async (): Promise<void> => {
+    const repo = new HaleRepository({ db: deps.db, access: systemAccess, searchParams: deps.searchParams, baseUrl: config.fhirBaseUrl, validate: true });
+    await router.handleRequest({ method: 'POST', url: '$graphql', pathname: '', params: {}, query: {}, body: { query: '{ __typename }' } }, repo);
+  };
+  return Object.assign(app, { warmGraphql });
 }
 
 function statusOf(outcome: OperationOutcome): number {

@@ -78,6 +78,11 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
       redis: redis ? (await redis.ping()) === 'PONG' : 'not configured',
     }),
   });
+  if (config.graphqlWarmup) {
+    const started = Date.now();
+    await app.warmGraphql();
+    logger.info({ ms: Date.now() - started }, 'GraphQL schema built');
+  }
   server.on('request', app);
   let stopping: Promise<void> | undefined;
   return {

@@ -14,6 +14,9 @@ export function toOutcome(err: unknown): { outcome: OperationOutcome; unexpected
   if (typeof code === 'string' && code.startsWith('22')) {
     return { outcome: badRequest('Invalid value in request: ' + String((err as Error).message)), unexpected: false };
   }
+  if (code === '54000') {
+    return { outcome: badRequest('A value in the resource is too long to be indexed for search'), unexpected: false };
+  }
   if (code === '23505') {
     return { outcome: conflict('The resource was changed concurrently; retry the request'), unexpected: false };
   }

@@ -116,10 +116,9 @@ export async function handleFhir(req: Request, res: Response, router: FhirRouter
   if (!route) {
     throw new OperationOutcomeError(notFound);
   }
-  if ((req.method === 'POST' || req.method === 'PUT') && route.data?.interaction !== 'search-type' && req.body !== undefined) {
-    if (!isResource(req.body) && !Array.isArray(req.body)) {
-      throw new OperationOutcomeError(badRequest('Request body must be a FHIR resource'));
-    }
+  const interaction = route.data?.interaction;
+  if ((interaction === 'create' || interaction === 'update' || interaction === 'batch') && !isResource(req.body)) {
+    throw new OperationOutcomeError(badRequest('Request body must be a FHIR resource'));
   }
   const result = await router.handleRequest(fhirReq, repo);
   sendFhirResponse(req, res, result, baseUrl, route.data?.interaction);

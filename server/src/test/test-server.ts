@@ -66,8 +66,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     post: (path, body, headers) => request('POST', path, body, headers),
     put: (path, body, headers) => request('PUT', path, body, headers),
     del: (path, headers) => request('DELETE', path, undefined, headers),
-    async create(resource) {
-      const res = await request('POST', resource.resourceType, resource);
+    async create<T extends Resource>(resource: T): Promise<T & { id: string }> {
+      const res = await request<T & { id: string }>('POST', resource.resourceType, resource);
       if (res.status !== 201) {
         throw new Error(`create ${resource.resourceType} failed: ${res.status} ${JSON.stringify(res.body)}`);
       }

@@ -1,0 +1,177 @@
+/** The results table, judged against Hale's targets, as Markdown for the console and docs/benchmarks.md. */
+import type { Dataset } from './dataset';
+import type { EverythingResult } from './everything';
+import type { FloorResult } from './floor';
+import type { IngestResult } from './ingest';
+import type { Machine } from './machine';
+import type { CheckedLatency } from './measure';
+import type { BenchOptions } from './options';
+import type { SearchResult } from './searches';
+import type { LatencySummary } from './stats';
+
+export interface BenchResults {
+  readonly options: BenchOptions;
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly machine: Machine;
+  readonly dataset: Dataset;
+  readonly floor: FloorResult;
+  readonly ingest: IngestResult;
+  readonly stored: { readonly resources: number; readonly databaseMb: number };
+  readonly reads: CheckedLatency;
+  readonly searches: readonly SearchResult[];
+  readonly everything: EverythingResult;
+  /** What Hale wrote to stderr at LOG_LEVEL=warn. */
+  readonly haleStderr: string;
+}
+
+export const TARGETS = {
+  ingestShareOfFloor: 0.15,
+  ingestMinimum: 1_500,
+  readP50Ms: 3,
+  searchP50Ms: 10,
+  searchMinimumResources: 100_000,
+  everythingP50Ms: 100,
+  memoryGrowthPct: 10,
+} as const;
+
+interface Row {
+  readonly metric: string;
+  readonly value: string;
+  readonly floor: string;
+  readonly ratio: string;
+  readonly target: string;
+  readonly result: string;
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ms = (n: number): string => (Number.isNaN(n) ? 'n/a' : n < 10 ? n.toFixed(2) : n.toFixed(1));
+const latency = (l: LatencySummary): string => `p50 ${ms(l.p50)} / p99 ${ms(l.p99)} ms`;
+const verdict = (ok: boolean): string => (ok ? 'pass' : '**FAIL**');
+
+function judged(checked: CheckedLatency, limitMs: number): string {
+  return checked.errors > 0 ? `**ERROR** (${checked.errors})` : verdict(checked.latency.p50 <= limitMs);
+}
+
+function ingestRows(r: BenchResults): Row[] {
+  const floor = r.floor.rowsPerSecond;
+  const needed = Math.max(TARGETS.ingestShareOfFloor * floor, TARGETS.ingestMinimum);
+  return r.ingest.phases.map((p) => ({
+    metric: `Ingest, ${p.concurrency === 1 ? '1 bundle at a time' : `${p.concurrency} bundles at a time`} (${p.bundles} bundles, ${int(p.resources)} resources)`,
+    value: `${int(p.resourcesPerSecond)} resources/s (bundle ${latency(p.bundleLatency)})`,
+    floor: `${int(floor)} rows/s`,
+    ratio: `${((p.resourcesPerSecond / floor) * 100).toFixed(1)}%`,
+    target: `≥ ${TARGETS.ingestShareOfFloor * 100}% of floor and ≥ ${int(TARGETS.ingestMinimum)}/s (here ≥ ${int(needed)}/s)`,
+    result: verdict(p.resourcesPerSecond >= needed),
+  }));
+}
+
+function memoryRow(r: BenchResults): Row {
+  const m = r.ingest.memory;
+  const growth = m.concurrent.growthPct;
+  return {
+    metric: 'Hale RSS while ingesting',
+    value:
+      `start ${int(m.startMb)} MB, peak ${int(m.peakMb)} MB, end ${int(m.endMb)} MB; concurrent phase: first 10% ` +
+      `${int(m.concurrent.first10Mb)} MB → last 10% ${int(m.concurrent.last10Mb)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)`,
+    floor: '',
+    ratio: '',
+    target: `flat: ≤ +${TARGETS.memoryGrowthPct}% over the concurrent phase`,
+    result: Number.isNaN(growth) ? 'n/a' : verdict(growth <= TARGETS.memoryGrowthPct),
+  };
+}
+
+function rows(r: BenchResults): Row[] {
+  const f = r.floor;
+  const ratio = (value: number, floor: number): string => `${(value / floor).toFixed(1)}×`;
+  return [
+    ...ingestRows(r),
+    memoryRow(r),
+    {
+      metric: `Read by id (${r.reads.latency.count} random resources)`,
+      value: latency(r.reads.latency),
+      floor: `p50 ${ms(f.idLookup.p50)} ms`,
+      ratio: ratio(r.reads.latency.p50, f.idLookup.p50),
+      target: `p50 ≤ ${TARGETS.readP50Ms} ms`,
+      result: judged(r.reads, TARGETS.readP50Ms),
+    },
+    ...r.searches.map((s, i) => ({
+      metric: `\`${s.label}\` (${s.latency.count} patients, ${s.meanMatches.toFixed(1)} matches/page)`,
+      value: latency(s.latency),
+      floor: i === 0 ? `p50 ${ms(f.patientCodeDate.p50)} ms` : '',
+      ratio: i === 0 ? ratio(s.latency.p50, f.patientCodeDate.p50) : '',
+      target: `p50 ≤ ${TARGETS.searchP50Ms} ms`,
+      result: judged(s, TARGETS.searchP50Ms),
+    })),
+    {
+      metric: `Patient/X/$everything (${r.everything.latency.count} patients, ${r.everything.meanResources.toFixed(0)} resources, ${r.everything.meanPages.toFixed(1)} pages each)`,
+      value: latency(r.everything.latency),
+      floor: '',
+      ratio: '',
+      target: `p50 ≤ ${TARGETS.everythingP50Ms} ms`,
+      result: judged(r.everything, TARGETS.everythingP50Ms),
+    },
+  ];
+}
+
+function table(all: readonly Row[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [
+    line(['Metric', 'Hale', 'Raw PostgreSQL floor', 'Hale / floor', 'Target', 'Result']),
+    line(['---', '---', '---', '---', '---', '---']),
+    ...all.map((row) => line([row.metric, row.value, row.floor, row.ratio, row.target, row.result])),
+  ].join('\n');
+}
+
+export function errorCount(r: BenchResults): number {
+  return r.reads.errors + r.everything.errors + r.searches.reduce((n, s) => n + s.errors, 0);
+}
+
+function notes(r: BenchResults): string[] {
+  const out: string[] = [];
+  if (!r.ingest.asGenerated.accepted) {
+    out.push(
+      `**Hale rejected the generated transaction bundles.** ${r.ingest.asGenerated.error}. The bench then created the ` +
+        `${r.ingest.directoryResources} shared directory resources first and sent each bundle without them, referring to them ` +
+        `by conditional reference (see "Workload"); the ingest figures are for those rewritten bundles.`
+    );
+  }
+  if (r.stored.resources < TARGETS.searchMinimumResources) {
+    out.push(
+      `Only ${int(r.stored.resources)} resources were stored: the search targets are defined on ≥ ${int(TARGETS.searchMinimumResources)}, so this run only smoke-tests them.`
+    );
+  }
+  const failing = [r.reads, r.everything, ...r.searches].filter((c) => c.errors > 0);
+  for (const c of failing) {
+    out.push(`Errors (${c.errors}): ${c.errorExamples.map((e) => `\`${e.replace(/`/g, "'").slice(0, 400)}\``).join('; ')}`);
+  }
+  const warnings = r.haleStderr.trim();
+  if (warnings) {
+    out.push(`Hale wrote to stderr (LOG_LEVEL=warn), last lines:\n\n\`\`\`\n${warnings.split('\n').slice(-10).join('\n')}\n\`\`\``);
+  }
+  return out;
+}
+
+export function renderReport(r: BenchResults): string {
+  const m = r.machine;
+  const pg = Object.entries(m.postgresSettings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  const d = r.dataset;
+  const f = r.floor;
+  return [
+    `Measured ${r.startedAt.toISOString()} by \`npm run bench${r.options.quick ? ' -- --quick' : ''}\` in ${(r.durationMs / 60_000).toFixed(1)} min; Hale ${m.commit}.`,
+    '',
+    `- Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb.toFixed(1)} GB RAM; PostgreSQL ${m.postgres} on the same machine (${pg}); Node ${m.node}.`,
+    `- Dataset: ${d.patients.length} patients, seed ${d.seed}, reference date ${d.referenceDate}: ${int(d.resources)} resources in ` +
+      `${(d.bytes / 1024 ** 2).toFixed(0)} MB of transaction JSON (generated in ${(d.generateMs / 1000).toFixed(1)} s, before any timing). ` +
+      `Hale stored ${int(r.stored.resources)} resources; its database is ${int(r.stored.databaseMb)} MB.`,
+    `- Raw floor: ${int(f.rows)} rows in ${(f.insertMs / 1000).toFixed(1)} s = ${int(f.rowsPerSecond)} rows/s (INSERT of ${r.options.floorBatch} rows ` +
+      `per statement into \`(id text primary key, type text, content jsonb)\`); primary-key lookup ${latency(f.idLookup)}; ` +
+      `patient+code+date query on an expression index ${latency(f.patientCodeDate)} (${(f.patientCodeDateRows / f.patientCodeDate.count).toFixed(1)} rows each).`,
+    '',
+    table(rows(r)),
+    '',
+    ...notes(r).map((n) => `- ${n}`),
+  ].join('\n');
+}
