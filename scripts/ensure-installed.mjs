@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
-const stale = !existsSync(marker) || !existsSync(join(root, 'node_modules', '.bin', 'node')) || statSync(marker).mtimeMs < statSync(lock).mtimeMs;
+const stale =
+  !existsSync(marker) ||
+  !existsSync(join(root, 'node_modules', '.bin', 'node')) ||
+  statSync(marker).mtimeMs < statSync(lock).mtimeMs;
 if (stale) {
   process.stderr.write('Installing dependencies from package-lock.json (first run only)…\n');
   execSync('npm ci --no-audit --no-fund --loglevel=error', { cwd: root, stdio: 'inherit' });

@@ -3,7 +3,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import type { Dataset } from './dataset';
 import { getJson, nextLink } from './http';
 import { measure, type CheckedLatency } from './measure';
-import { pick } from './stats';
+import { pick, warmedUp } from './stats';
 
 const WARM_UP = 3;
 
@@ -14,7 +14,7 @@ export interface EverythingResult extends CheckedLatency {
 }
 
 export async function patientEverything(fhirBase: string, data: Dataset, patientIds: readonly string[], patients: number): Promise<EverythingResult> {
-  const targets = pick(data.patients, patients + WARM_UP, data.seed + 3);
+  const targets = warmedUp(pick(data.patients, patients, data.seed + 3), WARM_UP);
   let resources = 0;
   let pages = 0;
   const checked = await measure(targets, WARM_UP, async (patient) => {

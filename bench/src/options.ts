@@ -54,9 +54,27 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   return value;
 }
 
+/**
+ * The root script runs `npm run -w bench bench` without a `--` separator, so npm takes
+ * `npm run bench -- --quick --patients=50` as its own config and hands it over as
+ * npm_config_quick / npm_config_patients; those count as flags too.
+ */
+function npmConfigFlags(env: NodeJS.ProcessEnv, names: readonly string[]): string[] {
+  return names.flatMap((name) => {
+    const value = env[`npm_config_${name.replace(/-/g, '_')}`];
+    if (value === undefined || value === '') {
+      return [];
+    }
+    if (value === 'false') {
+      return name === 'docs' ? ['--no-docs'] : []; // npm reads `--no-docs` as docs=false
+    }
+    return [value === 'true' ? `--${name}` : `--${name}=${value}`];
+  });
+}
+
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
-  const flags = parseFlags(argv);
   const known = ['quick', 'patients', 'seed', 'concurrency', 'docs', 'no-docs', 'keep-db', 'help'];
+  const flags = parseFlags([...npmConfigFlags(env, ['quick', 'patients', 'seed', 'concurrency', 'docs', 'keep-db']), ...argv]);
   for (const name of flags.keys()) {
     if (!known.includes(name)) {
       throw new UsageError(`Unknown flag --${name}`);

@@ -168,7 +168,7 @@ export function renderReport(r: BenchResults): string {
       `Hale stored ${int(r.stored.resources)} resources; its database is ${int(r.stored.databaseMb)} MB.`,
     `- Raw floor: ${int(f.rows)} rows in ${(f.insertMs / 1000).toFixed(1)} s = ${int(f.rowsPerSecond)} rows/s (INSERT of ${r.options.floorBatch} rows ` +
       `per statement into \`(id text primary key, type text, content jsonb)\`); primary-key lookup ${latency(f.idLookup)}; ` +
-      `patient+code+date query on an expression index ${latency(f.patientCodeDate)} (${(f.patientCodeDateRows / f.patientCodeDate.count).toFixed(1)} rows each).`,
+      `patient+code+date query on an expression index ${latency(f.patientCodeDate)} (${f.patientCodeDateRowsPerQuery.toFixed(1)} rows each).`,
     '',
     table(rows(r)),
     '',

@@ -7,7 +7,7 @@ import type { Bundle, Encounter, Observation, Patient, Resource } from '@medplum
 import { HEART_RATE, type Dataset, type Expected, type PatientData } from './dataset';
 import { getJson, matches, searchWarnings } from './http';
 import { measure, type CheckedLatency } from './measure';
-import { pick } from './stats';
+import { pick, warmedUp } from './stats';
 
 export const MRN_SYSTEM = 'http://hale.example.org/fhir/sid/mrn';
 const PAGE = 20;
@@ -39,6 +39,9 @@ export interface SearchResult extends CheckedLatency {
 
 const q = encodeURIComponent;
 
+/** FHIR string search ignores case and accents: `Patient?name=San` matches Sánchez. */
+const fold = (s: string): string => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
 function descending(values: readonly (string | undefined)[]): boolean {
   const times = values.map((v) => (v ? Date.parse(v) : Number.NaN));
   return times.every((t, i) => !Number.isNaN(t) && (i === 0 || t <= (times[i - 1] as number)));
@@ -55,7 +58,7 @@ function namePrefix(t: Target): string {
 export function searchCases(data: Dataset): SearchCase[] {
   const sinceMs = Date.parse(`${data.since}T00:00:00Z`);
   const withPrefix = (prefix: string): number =>
-    data.patients.filter((p) => p.nameParts.some((n) => n.toLowerCase().startsWith(prefix.toLowerCase()))).length;
+    data.patients.filter((p) => p.nameParts.some((n) => fold(n).startsWith(fold(prefix)))).length;
   return [
     {
       name: 'Observation heart rate, last year, newest first',
@@ -109,10 +112,10 @@ export function searchCases(data: Dataset): SearchCase[] {
       url: (t) => `Patient?name=${q(namePrefix(t))}`,
       expected: (t) => withPrefix(namePrefix(t)),
       verify: (found, t) => {
-        const prefix = namePrefix(t).toLowerCase();
+        const prefix = fold(namePrefix(t));
         const names = (p: Patient): string[] =>
           (p.name ?? []).flatMap((n) => [n.family ?? '', ...(n.given ?? []), ...(n.prefix ?? []), ...(n.suffix ?? []), n.text ?? '']);
-        return (found as Patient[]).every((p) => names(p).some((n) => n.toLowerCase().startsWith(prefix)))
+        return (found as Patient[]).every((p) => names(p).some((n) => fold(n).startsWith(prefix)))
           ? undefined
           : `a match has no name starting with ${prefix}`;
       },
@@ -135,10 +138,8 @@ function checkPage(c: SearchCase, t: Target, url: string, bundle: Bundle): { pro
 }
 
 export async function patientAppSearches(fhirBase: string, data: Dataset, patientIds: readonly string[], patients: number): Promise<SearchResult[]> {
-  const targets = pick(data.patients, patients + WARM_UP, data.seed + 2).map((patient) => ({
-    patient,
-    id: patientIds[patient.index] as string,
-  }));
+  const picked = pick(data.patients, patients, data.seed + 2).map((patient) => ({ patient, id: patientIds[patient.index] as string }));
+  const targets = warmedUp(picked, WARM_UP);
   const results: SearchResult[] = [];
   for (const c of searchCases(data)) {
     let matched = 0;

@@ -61,3 +61,9 @@ export function pick<T>(items: readonly T[], n: number, seed: number): T[] {
   }
   return copy.slice(0, count);
 }
+
+/** The first `warmUp` items (repeated if there are fewer), then all of them: the caller times past the warm-up. */
+export function warmedUp<T>(items: readonly T[], warmUp: number): T[] {
+  const head = Array.from({ length: items.length > 0 ? warmUp : 0 }, (_, i) => items[i % items.length] as T);
+  return [...head, ...items];
+}

@@ -206,17 +206,19 @@ describe('generatePatientBundle', () => {
     expect(mrnOf(-3, 0)).not.toBe(mrnOf(3, 0));
   });
 
-  test('keeps history before the reference date and booked appointments after it', () => {
+  test('keeps history between birth and the reference date, and booked appointments after it', () => {
     const referenceDate = '2025-07-01';
     const violations: string[] = [];
     for (const bundle of generatePatientBundles({ seed: 8, patients: 80, referenceDate })) {
+      const patient = resources(bundle).find((r) => r.resourceType === 'Patient');
+      const birthDate = patient?.resourceType === 'Patient' ? (patient.birthDate ?? '') : '';
       for (const resource of resources(bundle)) {
         const booked = resource.resourceType === 'Appointment' && resource.status === 'booked';
         const futureFields = booked ? ['start', 'end'] : resource.resourceType === 'Goal' ? ['dueDate'] : [];
         for (const [key, value] of timestampsIn(resource)) {
-          const future = futureFields.includes(key);
-          if (future !== value.slice(0, 10) >= referenceDate) {
-            violations.push(`${resource.resourceType}.${key}=${value}`);
+          const day = value.slice(0, 10);
+          if (futureFields.includes(key) !== day >= referenceDate || day < birthDate) {
+            violations.push(`${resource.resourceType}.${key}=${value} (born ${birthDate})`);
           }
         }
       }

@@ -13,6 +13,8 @@ import { Physiology } from './physiology';
 import { MINIMUM_RESOURCES, planHistory, type ChronicPlan, type HistoryPlan } from './plan';
 import { Rng } from './prng';
 import {
+  ORGANIZATIONS,
+  PRACTITIONERS,
   npiQuery,
   organizationResource,
   practitionerResource,
@@ -32,7 +34,19 @@ export interface PatientBundleOptions {
   readonly resourcesPerPatient?: number;
   /** 'YYYY-MM-DD'; all history lies before it and booked appointments after it (default 2026-01-01). */
   readonly referenceDate?: string;
+  /**
+   * How the shared provider directory is carried (default 'inline'):
+   * - 'inline': the organisations and practitioners the patient sees are entries of the bundle,
+   *   created conditionally (`ifNoneExist` on their NPI), so bundles are self-contained.
+   * - 'reference': no directory entries; resources point at them with conditional references
+   *   (`Practitioner?identifier=<npi system>|<npi>`), which the server resolves. Load
+   *   `generateDirectoryBundle()` first. Useful where a server limits transactions that contain
+   *   conditional creates (@medplum/fhir-router caps them at 8 entries).
+   */
+  readonly directory?: DirectoryMode;
 }
+
+export type DirectoryMode = 'inline' | 'reference';
 
 export interface PatientBundlesOptions extends Omit<PatientBundleOptions, 'patientIndex'> {
   readonly patients: number;
@@ -41,7 +55,7 @@ export interface PatientBundlesOptions extends Omit<PatientBundleOptions, 'patie
 }
 
 /** Independent PRNG streams per patient: content draws never shift the ids, and vice versa. */
-const STREAM = { content: 1, ids: 2 } as const;
+const STREAM = { content: 1, ids: 2, directory: 3 } as const;
 
 function resolveTarget(resourcesPerPatient: number | undefined): number {
   const target = resourcesPerPatient ?? DEFAULT_RESOURCES_PER_PATIENT;
@@ -51,18 +65,44 @@ function resolveTarget(resourcesPerPatient: number | undefined): number {
   return target;
 }
 
-function addProviders(entries: EntryList, plan: HistoryPlan) {
+function resolveDirectoryMode(directory: DirectoryMode | undefined): DirectoryMode {
+  if (directory !== undefined && directory !== 'inline' && directory !== 'reference') {
+    throw new RangeError(`directory must be 'inline' or 'reference', got '${String(directory)}'`);
+  }
+  return directory ?? 'inline';
+}
+
+/** Adds (or, in 'reference' mode, only refers to) the directory members the patient's history uses. */
+function addProviders(entries: EntryList, plan: HistoryPlan, mode: DirectoryMode) {
   const practitioners = new Map<PractitionerDefinition, Reference<Practitioner>>();
   const organizations = new Map<OrganizationDefinition, Reference<Organization>>();
   for (const provider of plan.providers) {
     const ifNoneExist = npiQuery(provider);
     if ('specialty' in provider) {
-      practitioners.set(provider, entries.add(practitionerResource(provider), { ifNoneExist }));
+      const ref = mode === 'inline' ? entries.add(practitionerResource(provider), { ifNoneExist }) : undefined;
+      practitioners.set(provider, ref ?? { reference: `Practitioner?${ifNoneExist}` });
     } else {
-      organizations.set(provider, entries.add(organizationResource(provider), { ifNoneExist }));
+      const ref = mode === 'inline' ? entries.add(organizationResource(provider), { ifNoneExist }) : undefined;
+      organizations.set(provider, ref ?? { reference: `Organization?${ifNoneExist}` });
     }
   }
   return { practitioners, organizations };
+}
+
+/**
+ * The whole provider directory (5 organisations, 20 practitioners) as conditional creates. A batch
+ * by default: each entry is independent and idempotent, and servers that restrict conditional
+ * creates inside transactions accept it.
+ */
+export function generateDirectoryBundle(type: 'batch' | 'transaction' = 'batch'): Bundle {
+  const entries = new EntryList(new Rng(0, 0, STREAM.directory));
+  for (const organization of ORGANIZATIONS) {
+    entries.add(organizationResource(organization), { ifNoneExist: npiQuery(organization) });
+  }
+  for (const practitioner of PRACTITIONERS) {
+    entries.add(practitionerResource(practitioner), { ifNoneExist: npiQuery(practitioner) });
+  }
+  return { resourceType: 'Bundle', type, entry: entries.entries };
 }
 
 function pcpOf(context: GenerationContext): Reference<Practitioner> {
@@ -150,17 +190,19 @@ export function generatePatientBundle(options: PatientBundleOptions): Bundle {
   const mrn = mrnOf(options.seed, options.patientIndex);
   const target = resolveTarget(options.resourcesPerPatient);
   const referenceMs = parseDate(options.referenceDate ?? DEFAULT_REFERENCE_DATE);
+  const directory = resolveDirectoryMode(options.directory);
   const rng = new Rng(options.seed, options.patientIndex, STREAM.content);
   const entries = new EntryList(new Rng(options.seed, options.patientIndex, STREAM.ids));
 
   const profile = createProfile(rng, mrn, referenceMs);
   const physiology = new Physiology(rng, profile);
   const immunizations = scheduleImmunizations(rng, profile, referenceMs);
-  const plan = planHistory({ rng, profile, physiology, referenceMs, immunizations, target });
+  const inlineDirectory = directory === 'inline';
+  const plan = planHistory({ rng, profile, physiology, referenceMs, immunizations, target, inlineDirectory });
   const timeline = layOutTimeline(rng, profile, plan, referenceMs);
   physiology.setCourses(diseaseCourses(plan, timeline));
 
-  const { practitioners, organizations } = addProviders(entries, plan);
+  const { practitioners, organizations } = addProviders(entries, plan, directory);
   const pcp = practitioners.get(profile.pcp);
   const clinic = organizations.get(profile.clinic);
   if (!pcp || !clinic) {
@@ -194,9 +236,9 @@ export function generatePatientBundle(options: PatientBundleOptions): Bundle {
 }
 
 function* bundles(options: PatientBundlesOptions, firstIndex: number): Generator<Bundle, void, undefined> {
-  const { seed, resourcesPerPatient, referenceDate } = options;
+  const { seed, resourcesPerPatient, referenceDate, directory } = options;
   for (let i = 0; i < options.patients; i++) {
-    yield generatePatientBundle({ seed, patientIndex: firstIndex + i, resourcesPerPatient, referenceDate });
+    yield generatePatientBundle({ seed, patientIndex: firstIndex + i, resourcesPerPatient, referenceDate, directory });
   }
 }
 
@@ -212,5 +254,6 @@ export function generatePatientBundles(options: PatientBundlesOptions): Generato
   mrnOf(options.seed, firstIndex);
   resolveTarget(options.resourcesPerPatient);
   parseDate(options.referenceDate ?? DEFAULT_REFERENCE_DATE);
+  resolveDirectoryMode(options.directory);
   return bundles(options, firstIndex);
 }

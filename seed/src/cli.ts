@@ -8,7 +8,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
-import { DEFAULT_REFERENCE_DATE, DEFAULT_RESOURCES_PER_PATIENT, generatePatientBundles } from './bundle';
+import {
+  DEFAULT_REFERENCE_DATE,
+  DEFAULT_RESOURCES_PER_PATIENT,
+  generateDirectoryBundle,
+  generatePatientBundles,
+  type DirectoryMode,
+} from './bundle';
 
 export const USAGE = `Usage: seed [options]
   --patients <n>       number of patients (default 10)
@@ -16,6 +22,9 @@ export const USAGE = `Usage: seed [options]
   --first-index <n>    index of the first patient (default 0)
   --resources <n>      resources per patient bundle (default ${DEFAULT_RESOURCES_PER_PATIENT})
   --reference-date <d> YYYY-MM-DD the history leads up to (default ${DEFAULT_REFERENCE_DATE})
+  --directory <mode>   inline (default): providers are conditional creates in every bundle;
+                       reference: bundles use conditional references and the directory is
+                       loaded first as one batch (written as directory.json with --out)
   --out <dir>          write one JSON file per bundle into <dir>
   --url <base>         POST each bundle as a transaction to this FHIR base URL
   --header <h: v>      extra request header, repeatable (e.g. "Authorization: Bearer ...")
@@ -28,6 +37,7 @@ export interface CliOptions {
   readonly firstIndex: number;
   readonly resourcesPerPatient: number;
   readonly referenceDate: string;
+  readonly directory: DirectoryMode;
   readonly out?: string;
   readonly url?: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -68,6 +78,7 @@ export function parseCli(argv: readonly string[]): CliOptions | undefined {
       'first-index': { type: 'string' },
       resources: { type: 'string' },
       'reference-date': { type: 'string' },
+      directory: { type: 'string' },
       out: { type: 'string' },
       url: { type: 'string' },
       header: { type: 'string', multiple: true },
@@ -81,12 +92,17 @@ export function parseCli(argv: readonly string[]): CliOptions | undefined {
   if (values.out === undefined && values.url === undefined) {
     throw new Error('Give --out <dir>, --url <base> or both');
   }
+  const directory = values.directory ?? 'inline';
+  if (directory !== 'inline' && directory !== 'reference') {
+    throw new Error(`--directory must be inline or reference, got '${directory}'`);
+  }
   return {
     patients: integer('patients', values.patients, 10, 0),
     seed: integer('seed', values.seed, 1, Number.MIN_SAFE_INTEGER),
     firstIndex: integer('first-index', values['first-index'], 0, 0),
     resourcesPerPatient: integer('resources', values.resources, DEFAULT_RESOURCES_PER_PATIENT, 1),
     referenceDate: values['reference-date'] ?? DEFAULT_REFERENCE_DATE,
+    directory,
     out: values.out,
     url: values.url?.replace(/\/+$/, ''),
     headers: headers(values.header ?? []),
@@ -129,9 +145,27 @@ export interface RunReport {
 
 type Log = (line: string) => void;
 
+/** In 'reference' mode the directory must exist before any patient bundle refers to it. */
+async function loadDirectory(options: CliOptions, log: Log): Promise<void> {
+  const directory = generateDirectoryBundle();
+  if (options.out) {
+    await writeFile(join(options.out, 'directory.json'), `${JSON.stringify(directory, null, 2)}\n`);
+  }
+  if (options.url) {
+    const created = await postBundle(options, directory);
+    if (created !== directory.entry?.length) {
+      throw new Error(`The directory batch stored only ${created} of ${directory.entry?.length} entries`);
+    }
+    log(`directory: ${created} organizations and practitioners present`);
+  }
+}
+
 export async function run(options: CliOptions, log: Log = console.log): Promise<RunReport> {
   if (options.out) {
     await mkdir(options.out, { recursive: true });
+  }
+  if (options.directory === 'reference') {
+    await loadDirectory(options, log);
   }
   const stream = generatePatientBundles({
     seed: options.seed,
@@ -139,6 +173,7 @@ export async function run(options: CliOptions, log: Log = console.log): Promise<
     firstIndex: options.firstIndex,
     resourcesPerPatient: options.resourcesPerPatient,
     referenceDate: options.referenceDate,
+    directory: options.directory,
   });
   const started = performance.now();
   let index = options.firstIndex;

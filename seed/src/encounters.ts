@@ -135,7 +135,11 @@ function addAppointment(
         kind: style.appointment,
         status: 'fulfilled',
         interval,
-        bookedDaysAhead: context.rng.int(style.bookedDays[0], style.bookedDays[1]),
+        // A newborn's first visits cannot have been booked before the birth.
+        bookedDaysAhead: Math.min(
+          context.rng.int(style.bookedDays[0], style.bookedDays[1]),
+          Math.floor((interval.start - context.profile.birthMs) / DAY_MS)
+        ),
         description: encounterType(visit, context.profile.age < 18).display.replace(/ \(procedure\)$/, ''),
         practitioner,
       }

@@ -5,8 +5,10 @@
 export {
   DEFAULT_REFERENCE_DATE,
   DEFAULT_RESOURCES_PER_PATIENT,
+  generateDirectoryBundle,
   generatePatientBundle,
   generatePatientBundles,
+  type DirectoryMode,
   type PatientBundleOptions,
   type PatientBundlesOptions,
 } from './bundle';

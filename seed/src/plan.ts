@@ -62,9 +62,11 @@ export interface HistoryPlan {
   readonly visits: VisitPlan[];
   /** Directory entries the bundle must include, in first-use order. */
   readonly providers: Set<PractitionerDefinition | OrganizationDefinition>;
+  /** Entries each directory member costs: 1 when inlined as conditional creates, 0 when referenced. */
+  readonly providerCost: 0 | 1;
 }
 
-/** Patient, primary-care organisation and primary-care practitioner, plus at least one Encounter. */
+/** Patient, primary-care organisation and practitioner (when inlined), plus at least one Encounter. */
 export const MINIMUM_RESOURCES = 4;
 
 function chronicProbability(kind: ChronicKind, age: number, obese: boolean): number {
@@ -119,7 +121,8 @@ export function chronicCost(plan: ChronicPlan): number {
 
 function baseCost(plan: HistoryPlan): number {
   const chronic = plan.chronic.reduce((sum, c) => sum + chronicCost(c), 0);
-  return 3 + chronic + plan.allergies.length + plan.immunizations.length + plan.futureAppointments;
+  const directory = plan.providerCost * plan.providers.size;
+  return 1 + directory + chronic + plan.allergies.length + plan.immunizations.length + plan.futureAppointments;
 }
 
 function dropOldestImmunization(plan: HistoryPlan): boolean {
@@ -296,8 +299,10 @@ function proposeVisit(rng: Rng, index: number, profile: PatientProfile, plan: Hi
   return visit;
 }
 
-function newProviders(visit: VisitPlan, included: ReadonlySet<unknown>): number {
-  return (included.has(visit.practitioner) ? 0 : 1) + (included.has(visit.organization) ? 0 : 1);
+/** Entries a visit adds for directory members not yet in the bundle. */
+function newProviders(visit: VisitPlan, plan: HistoryPlan): number {
+  const added = (plan.providers.has(visit.practitioner) ? 0 : 1) + (plan.providers.has(visit.organization) ? 0 : 1);
+  return added * plan.providerCost;
 }
 
 export function visitCost(visit: VisitPlan): number {
@@ -307,12 +312,12 @@ export function visitCost(visit: VisitPlan): number {
 }
 
 /** Shrinks a visit, least important parts first, until it fits the remaining budget. */
-function fitVisit(visit: VisitPlan, profile: PatientProfile, included: ReadonlySet<unknown>, budget: number): void {
-  if (1 + newProviders(visit, included) > budget) {
+function fitVisit(visit: VisitPlan, profile: PatientProfile, plan: HistoryPlan, budget: number): void {
+  if (1 + newProviders(visit, plan) > budget) {
     Object.assign(visit, { kind: 'telehealth', practitioner: profile.pcp, organization: profile.clinic });
     Object.assign(visit, { acute: undefined, medication: undefined, focus: undefined, vitals: [], panels: [] });
   }
-  const cost = () => visitCost(visit) + newProviders(visit, included);
+  const cost = () => visitCost(visit) + newProviders(visit, plan);
   while (cost() > budget && visit.panels.pop() !== undefined) {
     // drop the least important panel
   }
@@ -337,9 +342,12 @@ export interface PlanInput {
   readonly referenceMs: number;
   readonly immunizations: ScheduledDose[];
   readonly target: number;
+  /** Whether directory members are bundle entries (conditional creates) or conditional references. */
+  readonly inlineDirectory: boolean;
 }
 
-export function planHistory({ rng, profile, physiology, referenceMs, immunizations, target }: PlanInput): HistoryPlan {
+export function planHistory(input: PlanInput): HistoryPlan {
+  const { rng, profile, physiology, referenceMs, immunizations, target, inlineDirectory } = input;
   const obese = physiology.bmi(referenceMs) >= 30;
   const plan: HistoryPlan = {
     chronic: chooseChronic(rng, profile, obese),
@@ -348,13 +356,14 @@ export function planHistory({ rng, profile, physiology, referenceMs, immunizatio
     futureAppointments: rng.int(1, 2),
     visits: [],
     providers: new Set([profile.clinic, profile.pcp]),
+    providerCost: inlineDirectory ? 1 : 0,
   };
   trimToBudget(plan, target);
   let remaining = target - baseCost(plan);
   while (remaining > 0) {
     const visit = proposeVisit(rng, plan.visits.length, profile, plan);
-    fitVisit(visit, profile, plan.providers, remaining);
-    remaining -= visitCost(visit) + newProviders(visit, plan.providers);
+    fitVisit(visit, profile, plan, remaining);
+    remaining -= visitCost(visit) + newProviders(visit, plan);
     plan.providers.add(visit.organization).add(visit.practitioner);
     plan.visits.push(visit);
   }

@@ -1,4 +1,11 @@
-import { OperationOutcomeError, badRequest, contentTooLarge, getStatus, notFound, unsupportedMediaType } from '@medplum/core';
+import {
+  OperationOutcomeError,
+  badRequest,
+  contentTooLarge,
+  getStatus,
+  notFound,
+  unsupportedMediaType,
+} from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FhirRouter } from '@medplum/fhir-router';
 import express from 'express';
@@ -98,8 +105,17 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   // @medplum/fhir-router builds its GraphQL schema for all 147 types on first use: seconds of
   // synchronous CPU that must not land on a user's request.
   const warmGraphql = async (): Promise<void> => {
-    const repo = new HaleRepository({ db: deps.db, access: systemAccess, searchParams: deps.searchParams, baseUrl: config.fhirBaseUrl, validate: true });
-    await router.handleRequest({ method: 'POST', url: '$graphql', pathname: '', params: {}, query: {}, body: { query: '{ __typename }' } }, repo);
+    const repo = new HaleRepository({
+      db: deps.db,
+      access: systemAccess,
+      searchParams: deps.searchParams,
+      baseUrl: config.fhirBaseUrl,
+      validate: true,
+    });
+    await router.handleRequest(
+      { method: 'POST', url: '$graphql', pathname: '', params: {}, query: {}, body: { query: '{ __typename }' } },
+      repo
+    );
   };
   return Object.assign(app, { warmGraphql });
 }
@@ -121,7 +137,13 @@ function parseQuery(q: string): Record<string, string | string[]> {
 
 function parseBody(req: Request, maxDepth: number): unknown {
   const text = typeof req.body === 'string' ? req.body : '';
-  if (req.method === 'GET' || req.method === 'DELETE' || req.method === 'HEAD' || req.method === 'OPTIONS' || text === '') {
+  if (
+    req.method === 'GET' ||
+    req.method === 'DELETE' ||
+    req.method === 'HEAD' ||
+    req.method === 'OPTIONS' ||
+    text === ''
+  ) {
     return undefined;
   }
   const type = (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -131,7 +153,13 @@ function parseBody(req: Request, maxDepth: number): unknown {
   if (!JSON_TYPES.includes(type)) {
     throw new OperationOutcomeError({
       ...unsupportedMediaType,
-      issue: [{ severity: 'error', code: 'not-supported', details: { text: `Unsupported Content-Type '${type}': send application/fhir+json` } }],
+      issue: [
+        {
+          severity: 'error',
+          code: 'not-supported',
+          details: { text: `Unsupported Content-Type '${type}': send application/fhir+json` },
+        },
+      ],
     });
   }
   return parseJsonBody(text, { maxDepth });
@@ -173,7 +201,13 @@ function requestLog(logger: Logger) {
     res.on('finish', () => {
       // The path only: query strings and bodies can carry PHI.
       logger.info(
-        { reqId: req.id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 },
+        {
+          reqId: req.id,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - start) / 1e6,
+        },
         'request'
       );
     });

@@ -62,7 +62,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
   const e = parsed.data;
-  const serverUrl = (e.BASE_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/+$/, '');
+  const serverUrl = (e.BASE_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(
+    /\/+$/,
+    ''
+  );
   return {
     port: e.PORT,
     host: e.HOST,

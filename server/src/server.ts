@@ -53,7 +53,9 @@ export async function openDatabase(
 /** Starts Hale; stop() stops accepting, drains in-flight requests, then closes Redis, the pool and any embedded database. */
 export async function startHale(config: HaleConfig, logger: Logger): Promise<RunningHale> {
   const { db, embedded, searchParams } = await openDatabase(config, logger);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }) : undefined;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 })
+    : undefined;
   if (redis) {
     await redis.connect();
   } else {

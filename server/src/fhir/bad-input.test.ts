@@ -10,7 +10,11 @@ afterAll(async () => {
   await s?.stop();
 });
 
-async function expectOutcome(res: { status: number; body: any; headers: Headers }, status: number, text?: RegExp): Promise<void> {
+async function expectOutcome(
+  res: { status: number; body: any; headers: Headers },
+  status: number,
+  text?: RegExp
+): Promise<void> {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
   expect((res.body as OperationOutcome).resourceType).toBe('OperationOutcome');
@@ -29,7 +33,11 @@ describe('malformed bodies answer 4xx OperationOutcomes and store nothing', () =
     await nothingStored('broken');
   });
   test('duplicate keys', async () => {
-    await expectOutcome(await s.post('Patient', '{"resourceType":"Patient","gender":"male","gender":"female","name":[{"family":"Dup"}]}'), 400, /gender/);
+    await expectOutcome(
+      await s.post('Patient', '{"resourceType":"Patient","gender":"male","gender":"female","name":[{"family":"Dup"}]}'),
+      400,
+      /gender/
+    );
     await nothingStored('dup');
   });
   test('\\u0000 in a string', async () => {
@@ -60,12 +68,21 @@ describe('malformed bodies answer 4xx OperationOutcomes and store nothing', () =
 
 describe('invalid resources answer 400 with the FHIRPath of each problem', () => {
   test('a required binding (Observation.status)', async () => {
-    const res = await s.post<OperationOutcome>('Observation', { resourceType: 'Observation', status: 'final-ish', code: { text: 'x' } });
+    const res = await s.post<OperationOutcome>('Observation', {
+      resourceType: 'Observation',
+      status: 'final-ish',
+      code: { text: 'x' },
+    });
     await expectOutcome(res, 400);
     expect(res.body.issue?.some((i) => i.expression?.includes('Observation.status'))).toBe(true);
   });
   test('cardinality, wrong type and unknown element, all listed', async () => {
-    const res = await s.post<OperationOutcome>('Observation', { resourceType: 'Observation', status: 'final', issued: 12, foo: 'bar' });
+    const res = await s.post<OperationOutcome>('Observation', {
+      resourceType: 'Observation',
+      status: 'final',
+      issued: 12,
+      foo: 'bar',
+    });
     await expectOutcome(res, 400);
     const paths = (res.body.issue ?? []).flatMap((i) => i.expression ?? []);
     expect(paths.some((p) => p.includes('code'))).toBe(true);
@@ -73,7 +90,10 @@ describe('invalid resources answer 400 with the FHIRPath of each problem', () =>
     expect(paths.some((p) => p.includes('foo'))).toBe(true);
   });
   test('resourceType in the body must match the URL', async () => {
-    await expectOutcome(await s.post('Patient', { resourceType: 'Observation', status: 'final', code: { text: 'x' } }), 400);
+    await expectOutcome(
+      await s.post('Patient', { resourceType: 'Observation', status: 'final', code: { text: 'x' } }),
+      400
+    );
   });
   test('an invalid id in the URL', async () => {
     await expectOutcome(await s.put('Patient/bad$id', { resourceType: 'Patient', id: 'bad$id' }), 400);

@@ -20,8 +20,10 @@ export function loadFhirDefinitions(): void {
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
   resourceTypes = (resources.entry ?? [])
     .map((e) => e.resource)
-    .filter((sd): sd is StructureDefinition => sd?.kind === 'resource' && sd.derivation !== 'constraint' && !sd.abstract)
-    .map((sd) => sd.type as string)
+    .filter(
+      (sd): sd is StructureDefinition => sd?.kind === 'resource' && sd.derivation !== 'constraint' && !sd.abstract
+    )
+    .map((sd) => sd.type)
     .sort();
   loaded = true;
 }

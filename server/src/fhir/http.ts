@@ -41,7 +41,10 @@ export function toFhirRequest(req: Request, path: string): FhirRequest {
 export function parsePrefer(header: string | undefined): { return?: string; handling?: string } {
   const out: { return?: string; handling?: string } = {};
   for (const part of (header ?? '').split(/[,;]/)) {
-    const [k, v] = part.trim().split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
+    const [k, v] = part
+      .trim()
+      .split('=')
+      .map((s) => s.trim().replace(/^"|"$/g, ''));
     if (k === 'return' && v) {
       out.return = v;
     } else if (k === 'handling' && v) {
@@ -57,20 +60,35 @@ export function checkFormat(req: Request): void {
     throw new OperationOutcomeError({
       resourceType: 'OperationOutcome',
       id: NOT_ACCEPTABLE_ID,
-      issue: [{ severity: 'error', code: 'not-supported', details: { text: `Unsupported _format ${format}: Hale serves JSON only` } }],
+      issue: [
+        {
+          severity: 'error',
+          code: 'not-supported',
+          details: { text: `Unsupported _format ${format}: Hale serves JSON only` },
+        },
+      ],
     });
   }
 }
 
 /** Sends the router's answer with FHIR headers (ETag, Last-Modified, Location, Prefer handling). */
-export function sendFhirResponse(req: Request, res: Response, result: FhirResponse, baseUrl: string, interaction: string | undefined): void {
+export function sendFhirResponse(
+  req: Request,
+  res: Response,
+  result: FhirResponse,
+  baseUrl: string,
+  interaction: string | undefined
+): void {
   const [outcome, resource] = result;
   const status = getStatus(outcome);
   if (!isOk(outcome)) {
     sendOutcome(res, status, outcome);
     return;
   }
-  const single = resource && resource.resourceType !== 'Bundle' && resource.resourceType !== 'OperationOutcome' ? resource : undefined;
+  const single =
+    resource && resource.resourceType !== 'Bundle' && resource.resourceType !== 'OperationOutcome'
+      ? resource
+      : undefined;
   if (single?.meta?.versionId) {
     res.setHeader('ETag', `W/"${single.meta.versionId}"`);
     if (single.meta.lastUpdated) {
@@ -100,7 +118,10 @@ export function sendFhirResponse(req: Request, res: Response, result: FhirRespon
     const elements = typeof req.query._elements === 'string' ? req.query._elements.split(',') : undefined;
     body = project(single, summary, elements);
   }
-  res.status(status).type(FHIR_JSON).send(JSON.stringify(body, null, req.query._pretty === 'true' ? 2 : undefined));
+  res
+    .status(status)
+    .type(FHIR_JSON)
+    .send(JSON.stringify(body, null, req.query._pretty === 'true' ? 2 : undefined));
 }
 
 export function sendOutcome(res: Response, status: number, outcome: OperationOutcome): void {
@@ -108,7 +129,13 @@ export function sendOutcome(res: Response, status: number, outcome: OperationOut
 }
 
 /** Handles one request under the FHIR base through the router. */
-export async function handleFhir(req: Request, res: Response, router: FhirRouter, repo: HaleRepository, baseUrl: string): Promise<void> {
+export async function handleFhir(
+  req: Request,
+  res: Response,
+  router: FhirRouter,
+  repo: HaleRepository,
+  baseUrl: string
+): Promise<void> {
   checkFormat(req);
   const path = req.path.replace(/^\/+/, '');
   const fhirReq = toFhirRequest(req, path);

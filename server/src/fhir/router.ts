@@ -10,9 +10,16 @@ import { searchHandler } from './interactions/search';
 import { updateHandler } from './interactions/update';
 import { batchHandler } from './transaction';
 
-type HaleHandler = (req: Parameters<FhirRouteHandler>[0], repo: HaleRepository, router: FhirRouterType) => ReturnType<FhirRouteHandler>;
+type HaleHandler = (
+  req: Parameters<FhirRouteHandler>[0],
+  repo: HaleRepository,
+  router: FhirRouterType
+) => ReturnType<FhirRouteHandler>;
 
-const asRoute = (h: HaleHandler): FhirRouteHandler => (req, repo, router) => h(req, repo as HaleRepository, router);
+const asRoute =
+  (h: HaleHandler): FhirRouteHandler =>
+  (req, repo, router) =>
+    h(req, repo as HaleRepository, router);
 
 /**
  * @medplum/fhir-router serves the REST interactions and $graphql over our repository; Hale

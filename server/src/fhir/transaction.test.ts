@@ -34,7 +34,10 @@ describe('transaction', () => {
   test('creates every entry and rewrites urn:uuid references', async () => {
     const res = await s.post<Bundle>(
       '',
-      tx([post(urn('obs-1'), obsFor(urn('pat-1'))), post(urn('pat-1'), { resourceType: 'Patient', name: [{ family: 'Tx' }] })])
+      tx([
+        post(urn('obs-1'), obsFor(urn('pat-1'))),
+        post(urn('pat-1'), { resourceType: 'Patient', name: [{ family: 'Tx' }] }),
+      ])
     );
     expect(res.status).toBe(200);
     expect(res.body.type).toBe('transaction-response');
@@ -46,7 +49,9 @@ describe('transaction', () => {
   });
 
   test('is all-or-nothing: an invalid 3rd entry of 5 leaves nothing behind and names the entry', async () => {
-    const entries = [0, 1, 2, 3, 4].map((i) => post(urn(`p-${i}`), { resourceType: 'Patient', name: [{ family: `Atomic${i}` }] }));
+    const entries = [0, 1, 2, 3, 4].map((i) =>
+      post(urn(`p-${i}`), { resourceType: 'Patient', name: [{ family: `Atomic${i}` }] })
+    );
     (entries[2] as BundleEntry).resource = { resourceType: 'Patient', gender: 'robot' } as any;
     const res = await s.post<OperationOutcome>('', tx(entries));
     expect(res.status).toBe(400);
@@ -57,7 +62,10 @@ describe('transaction', () => {
   test('an unresolvable urn:uuid reference rolls everything back', async () => {
     const res = await s.post<OperationOutcome>(
       '',
-      tx([post(urn('a'), { resourceType: 'Patient', name: [{ family: 'Dangling' }] }), post(urn('b'), obsFor('urn:uuid:nowhere'))])
+      tx([
+        post(urn('a'), { resourceType: 'Patient', name: [{ family: 'Dangling' }] }),
+        post(urn('b'), obsFor('urn:uuid:nowhere')),
+      ])
     );
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).toContain('Bundle.entry[1]');
@@ -71,7 +79,11 @@ describe('transaction', () => {
       '',
       tx([
         post(urn('c1'), { resourceType: 'Patient', name: [{ family: 'ConflictNew' }] }),
-        { fullUrl: `Patient/${p.id}`, resource: { ...p, gender: 'female' }, request: { method: 'PUT', url: `Patient/${p.id}`, ifMatch: 'W/"1"' } },
+        {
+          fullUrl: `Patient/${p.id}`,
+          resource: { ...p, gender: 'female' },
+          request: { method: 'PUT', url: `Patient/${p.id}`, ifMatch: 'W/"1"' },
+        },
       ])
     );
     expect(res.status).toBe(412);
@@ -79,7 +91,11 @@ describe('transaction', () => {
   });
 
   test('conditional references are resolved, and must match exactly one resource', async () => {
-    const p = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Cond' }], identifier: [{ system: 'urn:ehr', value: 'E-1' }] });
+    const p = await s.create<Patient>({
+      resourceType: 'Patient',
+      name: [{ family: 'Cond' }],
+      identifier: [{ system: 'urn:ehr', value: 'E-1' }],
+    });
     const ok = await s.post<Bundle>('', tx([post(urn('o'), obsFor('Patient?identifier=urn:ehr|E-1'))]));
     expect(ok.status).toBe(200);
     expect((ok.body.entry?.[0]?.resource as any).subject.reference).toBe(`Patient/${p.id}`);
@@ -91,7 +107,11 @@ describe('transaction', () => {
   });
 
   test('ifNoneExist reuses an existing resource and rewrites references to it', async () => {
-    const org = { resourceType: 'Organization', name: 'Dedup Clinic', identifier: [{ system: 'urn:npi', value: '999' }] };
+    const org = {
+      resourceType: 'Organization',
+      name: 'Dedup Clinic',
+      identifier: [{ system: 'urn:npi', value: '999' }],
+    };
     const first = await s.post<Bundle>('', tx([post(urn('org'), org, 'identifier=urn:npi|999')]));
     const orgId = first.body.entry?.[0]?.resource?.id;
     const second = await s.post<Bundle>(
@@ -113,7 +133,11 @@ describe('transaction', () => {
       '',
       tx([
         { request: { method: 'GET', url: 'Patient?family=ordernew' } },
-        { fullUrl: 'Patient/order-put', resource: { resourceType: 'Patient', id: 'order-put', name: [{ family: 'OrderNewPut' }] }, request: { method: 'PUT', url: 'Patient/order-put' } },
+        {
+          fullUrl: 'Patient/order-put',
+          resource: { resourceType: 'Patient', id: 'order-put', name: [{ family: 'OrderNewPut' }] },
+          request: { method: 'PUT', url: 'Patient/order-put' },
+        },
         post(urn('n'), { resourceType: 'Patient', name: [{ family: 'OrderNew' }] }),
         { request: { method: 'DELETE', url: `Patient/${victim.id}` } },
       ])
@@ -132,7 +156,10 @@ describe('batch', () => {
       resourceType: 'Bundle',
       type: 'batch',
       entry: [
-        { resource: { resourceType: 'Patient', name: [{ family: 'BatchOk' }] }, request: { method: 'POST', url: 'Patient' } },
+        {
+          resource: { resourceType: 'Patient', name: [{ family: 'BatchOk' }] },
+          request: { method: 'POST', url: 'Patient' },
+        },
         { resource: { resourceType: 'Patient', gender: 'robot' } as any, request: { method: 'POST', url: 'Patient' } },
         { request: { method: 'GET', url: 'Patient/does-not-exist' } },
       ],
@@ -151,7 +178,9 @@ describe('batch', () => {
 
 describe('Synthea fixtures', () => {
   const dir = join(__dirname, '../../../../shared/fixtures/synthea');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
   test('all twelve real Synthea bundles load, and every resource is searchable', async () => {
     let expected = 0;

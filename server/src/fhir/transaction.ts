@@ -19,7 +19,9 @@ export async function batchHandler(req: FhirRequest, repo: HaleRepository, route
     throw new OperationOutcomeError(badRequest('Expected a Bundle of type batch or transaction'));
   }
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
-    throw new OperationOutcomeError(badRequest(`Bundle.type must be batch or transaction, got ${bundle.type}`, 'Bundle.type'));
+    throw new OperationOutcomeError(
+      badRequest(`Bundle.type must be batch or transaction, got ${bundle.type}`, 'Bundle.type')
+    );
   }
   if (!Array.isArray(bundle.entry)) {
     throw new OperationOutcomeError(badRequest('Bundle.entry is missing', 'Bundle.entry'));
@@ -52,7 +54,9 @@ async function resolveConditionalReferences(repo: HaleRepository, entries: Bundl
         throw new OperationOutcomeError(badRequest(`Conditional reference ${ref.value} matched no resource`, path));
       }
       if (matches.length > 1) {
-        throw new OperationOutcomeError(withPath(preconditionFailed, `Conditional reference ${ref.value} matched more than one resource`, path));
+        throw new OperationOutcomeError(
+          withPath(preconditionFailed, `Conditional reference ${ref.value} matched more than one resource`, path)
+        );
       }
       const match = matches[0] as { resourceType: string; id: string };
       resolved.set(ref.value, `${match.resourceType}/${match.id}`);
@@ -67,7 +71,11 @@ async function resolveConditionalReferences(repo: HaleRepository, entries: Bundl
   }
 }
 
-function findConditionalReferences(node: unknown, path = '', out: { value: string; path: string }[] = []): { value: string; path: string }[] {
+function findConditionalReferences(
+  node: unknown,
+  path = '',
+  out: { value: string; path: string }[] = []
+): { value: string; path: string }[] {
   if (Array.isArray(node)) {
     node.forEach((v, i) => findConditionalReferences(v, `${path}[${i}]`, out));
   } else if (node && typeof node === 'object') {
@@ -121,8 +129,8 @@ function nameFailingEntry(err: unknown, entries: BundleEntry[]): unknown {
     issue: (err.outcome.issue ?? []).map((issue) => ({
       ...issue,
       details: { text: `Bundle.entry[${index}] (${origin}): ${issue.details?.text ?? issue.diagnostics ?? 'failed'}` },
-      expression: (issue.expression?.length ? issue.expression : [origin.split('/')[0] as string]).map(
-        (e) => `Bundle.entry[${index}].resource.${e.replace(/^[A-Z][A-Za-z]+\.?/, '').replace(/^$/, '')}`.replace(/\.$/, '')
+      expression: (issue.expression?.length ? issue.expression : [origin.split('/')[0] as string]).map((e) =>
+        `Bundle.entry[${index}].resource.${e.replace(/^[A-Z][A-Za-z]+\.?/, '').replace(/^$/, '')}`.replace(/\.$/, '')
       ),
     })),
   };

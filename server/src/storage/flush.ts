@@ -107,7 +107,12 @@ export async function flushWrites(tx: Queryable, writes: readonly PendingWrite[]
     const names = Object.keys(cols);
     const arrays = names.map((n) => sql`${cols[n]?.values}::${raw(`${cols[n]?.pgType}[]`)}`);
     parts.push(sql`, ${raw(`ins_${table}`)} AS (INSERT INTO ${raw(`idx_${table}`)} (rid, ${raw(names.slice(1).join(', '))})
-      SELECT keys.rid, ${raw(names.slice(1).map((n) => `x.${n}`).join(', '))}
+      SELECT keys.rid, ${raw(
+        names
+          .slice(1)
+          .map((n) => `x.${n}`)
+          .join(', ')
+      )}
       FROM unnest(${join(arrays, ', ')}) AS x(${raw(names.join(', '))}) JOIN keys ON keys.ord = x.ord)`);
   }
   parts.push(sql` SELECT rid, type, id FROM keys`);

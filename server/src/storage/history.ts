@@ -33,7 +33,10 @@ interface HistoryRow {
 const MAX_COUNT = 1000;
 
 function parseInstant(value: string, name: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value) || Number.isNaN(Date.parse(value))) {
+  if (
+    !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ||
+    Number.isNaN(Date.parse(value))
+  ) {
     throw new OperationOutcomeError(badRequest(`Invalid ${name}: ${value}`));
   }
   return value;

@@ -49,10 +49,14 @@ function checkReference(value: string, path: string, out: LocalReference[], base
     return;
   }
   if (value.startsWith('urn:uuid:') || value.startsWith('urn:oid:')) {
-    throw new OperationOutcomeError(badRequest(`Unresolvable reference ${value}: no entry of the bundle has that fullUrl`, path));
+    throw new OperationOutcomeError(
+      badRequest(`Unresolvable reference ${value}: no entry of the bundle has that fullUrl`, path)
+    );
   }
   if (/^[A-Z][A-Za-z]+\?/.test(value)) {
-    throw new OperationOutcomeError(badRequest(`Conditional reference ${value} is only allowed inside a transaction`, path));
+    throw new OperationOutcomeError(
+      badRequest(`Conditional reference ${value} is only allowed inside a transaction`, path)
+    );
   }
 }
 

@@ -1,6 +1,12 @@
 import type { Operation, SearchRequest, WithId } from '@medplum/core';
 import { OperationOutcomeError, applyPatch, badRequest, notFound, preconditionFailed } from '@medplum/core';
-import type { CreateResourceOptions, ReadHistoryOptions, RepositoryMode, TransactionOptions, UpdateResourceOptions } from '@medplum/fhir-router';
+import type {
+  CreateResourceOptions,
+  ReadHistoryOptions,
+  RepositoryMode,
+  TransactionOptions,
+  UpdateResourceOptions,
+} from '@medplum/fhir-router';
 import { FhirRepository } from '@medplum/fhir-router';
 import type { Bundle, Parameters, Reference, Resource } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
@@ -201,7 +207,15 @@ export class HaleRepository extends FhirRepository {
         throw new OperationOutcomeError(badRequest('Patch may not change resourceType or id'));
       }
       repo.ctx.access.checkWrite(resourceType, { compartments: current.compartments });
-      const version = prepareVersion(repo.ctx, target, id, current.version_id + 1, new Date().toISOString(), 'PATCH', true);
+      const version = prepareVersion(
+        repo.ctx,
+        target,
+        id,
+        current.version_id + 1,
+        new Date().toISOString(),
+        'PATCH',
+        true
+      );
       await repo.writeVersions(repo.queryable, [version]);
       return version.resource as WithId<T>;
     });
@@ -272,9 +286,12 @@ export class HaleRepository extends FhirRepository {
     if (exists.length === 0) {
       throw new OperationOutcomeError(notFound);
     }
-    return readHistoryBundle(this.queryable, this.ctx, { resourceType, id, offset: options?.offset, count: options?.limit }) as Promise<
-      Bundle<WithId<T>>
-    >;
+    return readHistoryBundle(this.queryable, this.ctx, {
+      resourceType,
+      id,
+      offset: options?.offset,
+      count: options?.limit,
+    }) as Promise<Bundle<WithId<T>>>;
   }
 
   async search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {

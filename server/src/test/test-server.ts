@@ -15,7 +15,12 @@ export interface FhirResponse<T = any> {
 export interface TestServer {
   hale: RunningHale;
   base: string;
-  request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<FhirResponse<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>
+  ): Promise<FhirResponse<T>>;
   get<T = any>(path: string, headers?: Record<string, string>): Promise<FhirResponse<T>>;
   post<T = any>(path: string, body: unknown, headers?: Record<string, string>): Promise<FhirResponse<T>>;
   put<T = any>(path: string, body: unknown, headers?: Record<string, string>): Promise<FhirResponse<T>>;
@@ -31,7 +36,15 @@ export interface TestServer {
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const db: TestDatabase = await createTestDatabase();
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, DATABASE_POOL_SIZE: '10', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test', ...env });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    DATABASE_POOL_SIZE: '10',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    NODE_ENV: 'test',
+    ...env,
+  });
   let hale: RunningHale;
   try {
     hale = await startHale(config, createLogger(config.logLevel));
@@ -40,11 +53,20 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     throw err;
   }
   const base = hale.fhirBaseUrl;
-  const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<FhirResponse<T>> => {
+  const request = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {}
+  ): Promise<FhirResponse<T>> => {
     const url = path.startsWith('http') ? path : `${base}/${path.replace(/^\//, '')}`;
     const res = await fetch(url, {
       method,
-      headers: { accept: 'application/fhir+json', ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
+      headers: {
+        accept: 'application/fhir+json',
+        ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();

@@ -81,7 +81,11 @@ describe('update', () => {
   test('If-Match with a stale version answers 412 and changes nothing', async () => {
     const created = await s.create(patient);
     await s.put(`Patient/${created.id}`, { ...created, gender: 'male' });
-    const res = await s.put<OperationOutcome>(`Patient/${created.id}`, { ...created, gender: 'other' }, { 'if-match': 'W/"1"' });
+    const res = await s.put<OperationOutcome>(
+      `Patient/${created.id}`,
+      { ...created, gender: 'other' },
+      { 'if-match': 'W/"1"' }
+    );
     expect(res.status).toBe(412);
     expect((await s.get<Patient>(`Patient/${created.id}`)).body.gender).toBe('male');
   });
@@ -109,9 +113,14 @@ describe('update', () => {
 describe('patch', () => {
   test('JSON Patch changes the resource and makes a version', async () => {
     const created = await s.create(patient);
-    const res = await s.request<Patient>('PATCH', `Patient/${created.id}`, [{ op: 'replace', path: '/gender', value: 'male' }], {
-      'content-type': 'application/json-patch+json',
-    });
+    const res = await s.request<Patient>(
+      'PATCH',
+      `Patient/${created.id}`,
+      [{ op: 'replace', path: '/gender', value: 'male' }],
+      {
+        'content-type': 'application/json-patch+json',
+      }
+    );
     expect(res.status).toBe(200);
     expect(res.body.gender).toBe('male');
     expect(res.body.meta?.versionId).toBe('2');
@@ -128,9 +137,14 @@ describe('patch', () => {
 
   test('a patch that makes the resource invalid answers 400 and stores nothing', async () => {
     const created = await s.create(patient);
-    const res = await s.request('PATCH', `Patient/${created.id}`, [{ op: 'replace', path: '/gender', value: 'robot' }], {
-      'content-type': 'application/json-patch+json',
-    });
+    const res = await s.request(
+      'PATCH',
+      `Patient/${created.id}`,
+      [{ op: 'replace', path: '/gender', value: 'robot' }],
+      {
+        'content-type': 'application/json-patch+json',
+      }
+    );
     expect(res.status).toBe(400);
     expect((await s.get<Patient>(`Patient/${created.id}`)).body.gender).toBe('female');
   });
@@ -184,9 +198,13 @@ describe('conditional interactions', () => {
   const identified = (value: string): Patient => ({ ...patient, identifier: [{ system: 'urn:test:mrn', value }] });
 
   test('If-None-Exist creates once, then answers 200 with the existing resource', async () => {
-    const first = await s.post<Patient>('Patient', identified('c-1'), { 'if-none-exist': 'identifier=urn:test:mrn|c-1' });
+    const first = await s.post<Patient>('Patient', identified('c-1'), {
+      'if-none-exist': 'identifier=urn:test:mrn|c-1',
+    });
     expect(first.status).toBe(201);
-    const second = await s.post<Patient>('Patient', identified('c-1'), { 'if-none-exist': 'identifier=urn:test:mrn|c-1' });
+    const second = await s.post<Patient>('Patient', identified('c-1'), {
+      'if-none-exist': 'identifier=urn:test:mrn|c-1',
+    });
     expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.body.id);
   });
@@ -216,9 +234,14 @@ describe('conditional interactions', () => {
 
   test('conditional patch patches the single match', async () => {
     const created = await s.create(identified('c-6'));
-    const res = await s.request<Patient>('PATCH', 'Patient?identifier=urn:test:mrn|c-6', [{ op: 'add', path: '/active', value: true }], {
-      'content-type': 'application/json-patch+json',
-    });
+    const res = await s.request<Patient>(
+      'PATCH',
+      'Patient?identifier=urn:test:mrn|c-6',
+      [{ op: 'add', path: '/active', value: true }],
+      {
+        'content-type': 'application/json-patch+json',
+      }
+    );
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(created.id);
     expect(res.body.active).toBe(true);

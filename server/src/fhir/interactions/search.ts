@@ -6,7 +6,8 @@ import { parseHaleSearch } from '../search-request';
 /** GET [type], POST [type]/_search (form parameters in the body) and GET / with _type. */
 export async function searchHandler(req: FhirRequest, repo: HaleRepository): Promise<FhirResponse> {
   const resourceType = req.params.resourceType;
-  const query = req.method === 'POST' && req.body && typeof req.body === 'object' ? { ...req.query, ...req.body } : req.query;
+  const query =
+    req.method === 'POST' && req.body && typeof req.body === 'object' ? { ...req.query, ...req.body } : req.query;
   if (!resourceType) {
     const request = parseHaleSearch('Resource', query);
     if (!request.types?.length) {

@@ -11,7 +11,9 @@ export async function updateHandler(req: FhirRequest, repo: HaleRepository): Pro
     throw new OperationOutcomeError(badRequest(`Expected a ${resourceType} in the body`));
   }
   if (resource.id !== id) {
-    throw new OperationOutcomeError(badRequest(`The id in the body (${resource.id ?? 'none'}) must equal the id in the URL (${id})`));
+    throw new OperationOutcomeError(
+      badRequest(`The id in the body (${resource.id ?? 'none'}) must equal the id in the URL (${id})`)
+    );
   }
   const ifMatch = /"([^"]+)"/.exec(singleHeader(req.headers?.['if-match']) ?? '')?.[1];
   const result = await repo.updateResourceWithOutcome(resource, { ifMatch });

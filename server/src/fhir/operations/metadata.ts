@@ -1,4 +1,9 @@
-import type { CapabilityStatement, CapabilityStatementRestResource, OperationDefinition, ResourceType } from '@medplum/fhirtypes';
+import type {
+  CapabilityStatement,
+  CapabilityStatementRestResource,
+  OperationDefinition,
+  ResourceType,
+} from '@medplum/fhirtypes';
 import { isIndexedParam } from '../../storage/search-params';
 import { getResourceTypes, getSearchParams } from '../definitions';
 import { everythingOperation } from './everything';
@@ -6,10 +11,20 @@ import { validateOperation } from './validate';
 
 export const HALE_VERSION = '0.1.0';
 
-const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+const TYPE_INTERACTIONS = [
+  'read',
+  'vread',
+  'update',
+  'patch',
+  'delete',
+  'history-instance',
+  'history-type',
+  'create',
+  'search-type',
+] as const;
 
 const operationRef = (op: OperationDefinition): { name: string; definition: string } => ({
-  name: op.code as string,
+  name: op.code,
   definition: op.url as string,
 });
 
@@ -65,7 +80,12 @@ export function buildCapabilityStatement(baseUrl: string): CapabilityStatement {
       {
         mode: 'server',
         resource: resources,
-        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }, { code: 'history-system' }],
+        interaction: [
+          { code: 'transaction' },
+          { code: 'batch' },
+          { code: 'search-system' },
+          { code: 'history-system' },
+        ],
         operation: [{ name: 'graphql', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-graphql' }],
       },
     ],

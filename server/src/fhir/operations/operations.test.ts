@@ -6,7 +6,11 @@ let s: TestServer;
 let patient: Patient & { id: string };
 beforeAll(async () => {
   s = await startTestServer();
-  patient = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Ops', given: ['Olive'] }], birthDate: '1990-01-01' });
+  patient = await s.create<Patient>({
+    resourceType: 'Patient',
+    name: [{ family: 'Ops', given: ['Olive'] }],
+    birthDate: '1990-01-01',
+  });
   for (let i = 0; i < 12; i++) {
     await s.create({
       resourceType: 'Observation',
@@ -16,7 +20,11 @@ beforeAll(async () => {
       valueQuantity: { value: 60 + i, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
     });
   }
-  await s.create({ resourceType: 'Condition', subject: { reference: `Patient/${patient.id}` }, code: { text: 'Asthma' } });
+  await s.create({
+    resourceType: 'Condition',
+    subject: { reference: `Patient/${patient.id}` },
+    code: { text: 'Asthma' },
+  });
   // someone else's data must not appear in Olive's $everything
   const other = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Other' }] });
   await s.create({ resourceType: 'Condition', subject: { reference: `Patient/${other.id}` }, code: { text: 'Flu' } });
@@ -33,11 +41,17 @@ describe('/metadata', () => {
     const rest = res.body.rest?.[0];
     expect(rest?.resource).toHaveLength(147);
     const obs = rest?.resource?.find((r) => r.type === 'Observation');
-    expect(obs?.interaction?.map((i) => i.code)).toEqual(expect.arrayContaining(['read', 'vread', 'create', 'update', 'patch', 'delete', 'search-type']));
-    expect(obs?.searchParam?.map((p) => p.name)).toEqual(expect.arrayContaining(['code', 'patient', 'date', 'code-value-quantity', '_id', '_lastUpdated']));
+    expect(obs?.interaction?.map((i) => i.code)).toEqual(
+      expect.arrayContaining(['read', 'vread', 'create', 'update', 'patch', 'delete', 'search-type'])
+    );
+    expect(obs?.searchParam?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['code', 'patient', 'date', 'code-value-quantity', '_id', '_lastUpdated'])
+    );
     expect(obs?.searchParam?.map((p) => p.name)).not.toContain('_project');
     expect(rest?.resource?.find((r) => r.type === 'Patient')?.operation?.map((o) => o.name)).toContain('everything');
-    expect(rest?.interaction?.map((i) => i.code)).toEqual(expect.arrayContaining(['transaction', 'batch', 'history-system']));
+    expect(rest?.interaction?.map((i) => i.code)).toEqual(
+      expect.arrayContaining(['transaction', 'batch', 'history-system'])
+    );
   });
 });
 
@@ -64,7 +78,10 @@ describe('$everything', () => {
 
 describe('$validate', () => {
   test('valid resources get an informational outcome and nothing is stored', async () => {
-    const res = await s.post<OperationOutcome>('Patient/$validate', { resourceType: 'Patient', name: [{ family: 'NotStored' }] });
+    const res = await s.post<OperationOutcome>('Patient/$validate', {
+      resourceType: 'Patient',
+      name: [{ family: 'NotStored' }],
+    });
     expect(res.status).toBe(200);
     expect(res.body.issue?.[0]?.severity).toBe('information');
     expect((await s.search('Patient?family=notstored')).entry ?? []).toHaveLength(0);
@@ -72,10 +89,14 @@ describe('$validate', () => {
   test('invalid resources get their errors, also inside Parameters', async () => {
     const res = await s.post<OperationOutcome>('Observation/$validate', {
       resourceType: 'Parameters',
-      parameter: [{ name: 'resource', resource: { resourceType: 'Observation', status: 'bogus', code: { text: 'x' } } }],
+      parameter: [
+        { name: 'resource', resource: { resourceType: 'Observation', status: 'bogus', code: { text: 'x' } } },
+      ],
     });
     expect(res.status).toBe(200);
-    expect(res.body.issue?.some((i) => i.severity === 'error' && i.expression?.includes('Observation.status'))).toBe(true);
+    expect(res.body.issue?.some((i) => i.severity === 'error' && i.expression?.includes('Observation.status'))).toBe(
+      true
+    );
   });
   test('instance level', async () => {
     const res = await s.post<OperationOutcome>(`Patient/${patient.id}/$validate`, { ...patient, gender: 'x' });
@@ -97,7 +118,9 @@ describe('history', () => {
     expect(page2.entry?.[0]?.resource?.id).not.toBe(type.entry?.[1]?.resource?.id);
     const system = await s.search('_history?_count=3');
     expect(system.entry).toHaveLength(3);
-    const since = await s.search(`Patient/_history?_since=${encodeURIComponent(type.entry?.[0]?.response?.lastModified as string)}`);
+    const since = await s.search(
+      `Patient/_history?_since=${encodeURIComponent(type.entry?.[0]?.response?.lastModified as string)}`
+    );
     expect(since.entry?.map((e) => e.resource?.id)).toContain(p.id);
   });
   test('instance history of an unknown id answers 404', async () => {
@@ -107,13 +130,21 @@ describe('history', () => {
 
 describe('$graphql', () => {
   test('reads and searches through GraphQL over the repository', async () => {
-    const res = await s.post<any>('$graphql', {
-      query: `{ Patient(id: "${patient.id}") { name { family } ObservationList(_reference: patient) { valueQuantity { value } } } }`,
-    }, { 'content-type': 'application/json' });
+    const res = await s.post<any>(
+      '$graphql',
+      {
+        query: `{ Patient(id: "${patient.id}") { name { family } ObservationList(_reference: patient) { valueQuantity { value } } } }`,
+      },
+      { 'content-type': 'application/json' }
+    );
     expect(res.status).toBe(200);
     expect(res.body.data.Patient.name[0].family).toBe('Ops');
     expect(res.body.data.Patient.ObservationList).toHaveLength(12);
-    const list = await s.post<any>('$graphql', { query: '{ PatientList(family: "ops") { id } }' }, { 'content-type': 'application/json' });
+    const list = await s.post<any>(
+      '$graphql',
+      { query: '{ PatientList(family: "ops") { id } }' },
+      { 'content-type': 'application/json' }
+    );
     expect(list.body.data.PatientList.map((p: Patient) => p.id)).toEqual([patient.id]);
   });
 });
@@ -126,7 +157,10 @@ describe('HTTP plumbing', () => {
     expect(res.body.postgres).toMatch(/PostgreSQL/);
   });
   test('CORS preflight and exposed headers', async () => {
-    const pre = await s.request('OPTIONS', 'Patient', undefined, { origin: 'https://app.example', 'access-control-request-method': 'POST' });
+    const pre = await s.request('OPTIONS', 'Patient', undefined, {
+      origin: 'https://app.example',
+      'access-control-request-method': 'POST',
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
     const get = await s.get(`Patient/${patient.id}`, { origin: 'https://app.example' });

@@ -53,7 +53,12 @@ export function existsRow(table: string, alias: string, sp: number, match: Sql |
 }
 
 /** All filters of a search, AND-ed, over the resource row `alias` of `resourceType`. */
-export function compileFilters(scope: CompileScope, resourceType: string, alias: string, filters: readonly Filter[]): Sql[] {
+export function compileFilters(
+  scope: CompileScope,
+  resourceType: string,
+  alias: string,
+  filters: readonly Filter[]
+): Sql[] {
   const out: Sql[] = [];
   for (const f of filters) {
     const compiled = compileFilter(scope, resourceType, alias, f);
@@ -117,8 +122,14 @@ function compileLastUpdated(alias: string, f: Filter): Sql {
   );
 }
 
-function compileParam(scope: CompileScope, resourceType: string, alias: string, param: SearchParameter, f: Filter): Sql {
-  const sp = spId(scope, resourceType, param.code as string);
+function compileParam(
+  scope: CompileScope,
+  resourceType: string,
+  alias: string,
+  param: SearchParameter,
+  f: Filter
+): Sql {
+  const sp = spId(scope, resourceType, param.code);
   const type = param.type as string;
   if (f.operator === Operator.MISSING || f.operator === Operator.PRESENT) {
     if (f.value !== 'true' && f.value !== 'false') {
@@ -149,9 +160,19 @@ function compileParam(scope: CompileScope, resourceType: string, alias: string, 
       }
       return existsRow('idx_uri', alias, sp, uriAlternatives(f.operator, values));
     case 'date':
-      return existsRow('idx_date', alias, sp, orderedAlternatives(f, param, values, (op, v) => dateMatch(op, v, sql`i.low`, sql`i.high`)));
+      return existsRow(
+        'idx_date',
+        alias,
+        sp,
+        orderedAlternatives(f, param, values, (op, v) => dateMatch(op, v, sql`i.low`, sql`i.high`))
+      );
     case 'number':
-      return existsRow('idx_number', alias, sp, orderedAlternatives(f, param, values, (op, v) => numberMatch(op, v, sql`i.value`)));
+      return existsRow(
+        'idx_number',
+        alias,
+        sp,
+        orderedAlternatives(f, param, values, (op, v) => numberMatch(op, v, sql`i.value`))
+      );
     case 'quantity':
       return existsRow(
         'idx_quantity',
@@ -166,7 +187,12 @@ function compileParam(scope: CompileScope, resourceType: string, alias: string, 
       if (f.operator !== Operator.EQUALS) {
         throw unsupported(f, param);
       }
-      return existsRow('idx_reference', alias, sp, or(values.map((v) => referenceMatch(scope.ctx.baseUrl, unescape(v)))));
+      return existsRow(
+        'idx_reference',
+        alias,
+        sp,
+        or(values.map((v) => referenceMatch(scope.ctx.baseUrl, unescape(v))))
+      );
     case 'composite':
       return compositeFilter(scope, resourceType, alias, param, sp, values);
     default:

@@ -48,7 +48,10 @@ export function compositeFilter(
           AND ${componentMatch(scope, type, part)}) ${raw(`c${k}`)}`;
       });
       const [first, ...others] = subqueries;
-      const joined = others.length > 0 ? sql`${first as Sql} JOIN ${join(others, ' USING (grp) JOIN ')} USING (grp)` : (first as Sql);
+      const joined =
+        others.length > 0
+          ? sql`${first} JOIN ${join(others, ' USING (grp) JOIN ')} USING (grp)`
+          : (first as Sql);
       return sql`EXISTS (SELECT 1 FROM ${joined})`;
     })
   );

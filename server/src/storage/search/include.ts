@@ -54,7 +54,12 @@ export async function loadIncludes(
   return included.slice(0, MAX_INCLUDED);
 }
 
-async function forward(db: Queryable, scope: CompileScope, rows: readonly ResultRow[], target: IncludeTarget): Promise<ResultRow[]> {
+async function forward(
+  db: Queryable,
+  scope: CompileScope,
+  rows: readonly ResultRow[],
+  target: IncludeTarget
+): Promise<ResultRow[]> {
   const rids = rows.filter((r) => r.type === target.resourceType).map((r) => r.rid);
   if (rids.length === 0) {
     return [];
@@ -67,7 +72,12 @@ async function forward(db: Queryable, scope: CompileScope, rows: readonly Result
     AND ${accessClause(scope.ctx.access, 't', target.targetType)} LIMIT ${MAX_INCLUDED}`);
 }
 
-async function reverse(db: Queryable, scope: CompileScope, rows: readonly ResultRow[], target: IncludeTarget): Promise<ResultRow[]> {
+async function reverse(
+  db: Queryable,
+  scope: CompileScope,
+  rows: readonly ResultRow[],
+  target: IncludeTarget
+): Promise<ResultRow[]> {
   const candidates = target.targetType ? rows.filter((r) => r.type === target.targetType) : rows;
   if (candidates.length === 0) {
     return [];

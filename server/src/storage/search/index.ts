@@ -35,7 +35,11 @@ export function compileSearchWhere(ctx: RepoContext, req: SearchRequest): Compil
     assertResourceType(type);
     return and([sql`r.type = ${type}`, ...compileFilters(scope, type, 'r', req.filters ?? [])]);
   });
-  const where = and([or(perType), sql`NOT r.deleted`, accessClause(ctx.access, 'r', types.length === 1 ? types[0] : undefined)]);
+  const where = and([
+    or(perType),
+    sql`NOT r.deleted`,
+    accessClause(ctx.access, 'r', types.length === 1 ? types[0] : undefined),
+  ]);
   return { scope, where };
 }
 
@@ -59,7 +63,8 @@ export async function searchBundle(db: Queryable, ctx: RepoContext, req: SearchR
   let rows: MatchRow[] = [];
   if (count > 0) {
     const keyCols = keys.map((k, i) => sql`, (${k.expr})::text AS ${raw(`k${i}`)}`);
-    rows = await db.query<MatchRow>(sql`SELECT r.rid, r.type, r.id, r.content${keyCols.length ? keyCols.reduce((a, b) => sql`${a}${b}`) : sql``}
+    rows =
+      await db.query<MatchRow>(sql`SELECT r.rid, r.type, r.id, r.content${keyCols.length ? keyCols.reduce((a, b) => sql`${a}${b}`) : sql``}
       FROM resource r WHERE ${and(conditions)} ORDER BY ${orderBy(keys)} LIMIT ${count + 1} OFFSET ${offset}`);
   }
   const page = rows.slice(0, count);
@@ -76,7 +81,14 @@ export async function searchBundle(db: Queryable, ctx: RepoContext, req: SearchR
       relation: 'next',
       url: req.offset
         ? searchUrl(ctx.baseUrl, { ...req, offset: offset + count }, undefined)
-        : searchUrl(ctx.baseUrl, { ...req, offset: undefined }, encodeCursor(keys.map((_, i) => last[`k${i}`] ?? ''), last.rid)),
+        : searchUrl(
+            ctx.baseUrl,
+            { ...req, offset: undefined },
+            encodeCursor(
+              keys.map((_, i) => last[`k${i}`] ?? ''),
+              last.rid
+            )
+          ),
     });
   }
   bundle.link = links;

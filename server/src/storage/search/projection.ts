@@ -4,14 +4,26 @@ import type { Resource } from '@medplum/fhirtypes';
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 
 /** _summary=true|text|data and _elements, applied to a resource about to be returned. */
-export function project(resource: Resource, summary: string | undefined, elements: readonly string[] | undefined): Resource {
+export function project(
+  resource: Resource,
+  summary: string | undefined,
+  elements: readonly string[] | undefined
+): Resource {
   if (!summary && !elements) {
     return resource;
   }
   const type = getDataType(resource.resourceType);
   let keep: (key: string) => boolean;
   if (elements) {
-    const wanted = new Set(elements.map((e) => e.trim().replace(/^[A-Za-z]+\./, '').split('.')[0] as string));
+    const wanted = new Set(
+      elements.map(
+        (e) =>
+          e
+            .trim()
+            .replace(/^[A-Za-z]+\./, '')
+            .split('.')[0] as string
+      )
+    );
     keep = (k) => wanted.has(k) || isChoiceOf(k, wanted) || (type.mandatoryProperties?.has(k) ?? false);
   } else if (summary === 'true') {
     keep = (k) => (type.summaryProperties?.has(k) ?? false) || isChoiceOf(k, type.summaryProperties);

@@ -9,7 +9,9 @@ let zoe: Patient & { id: string };
 const obs: Record<string, Observation & { id: string }> = {};
 
 const LOINC = 'http://loinc.org';
-const VITALS = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] };
+const VITALS = {
+  coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }],
+};
 const LABS = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] };
 
 function observation(subject: string, code: string, effective: string, value?: number, unit = '/min'): Observation {
@@ -17,7 +19,10 @@ function observation(subject: string, code: string, effective: string, value?: n
     resourceType: 'Observation',
     status: 'final',
     category: [code === '2339-0' ? LABS : VITALS],
-    code: { coding: [{ system: LOINC, code, display: code === '8867-4' ? 'Heart rate' : 'Glucose' }], text: code === '8867-4' ? 'Heart rate' : 'Glucose' },
+    code: {
+      coding: [{ system: LOINC, code, display: code === '8867-4' ? 'Heart rate' : 'Glucose' }],
+      text: code === '8867-4' ? 'Heart rate' : 'Glucose',
+    },
     subject: { reference: subject },
     effectiveDateTime: effective,
     ...(value !== undefined ? { valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit } } : {}),
@@ -33,11 +38,18 @@ beforeAll(async () => {
     birthDate: '1980-05-15',
     active: true,
     identifier: [
-      { system: 'urn:mrn', value: 'A-100', type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] } },
+      {
+        system: 'urn:mrn',
+        value: 'A-100',
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] },
+      },
     ],
     telecom: [{ system: 'email', value: 'alice@example.org' }],
     address: [{ city: 'Wellington', postalCode: '6011' }],
-    meta: { tag: [{ system: 'urn:tags', code: 'wellness' }], profile: ['http://example.org/StructureDefinition/my-patient'] },
+    meta: {
+      tag: [{ system: 'urn:tags', code: 'wellness' }],
+      profile: ['http://example.org/StructureDefinition/my-patient'],
+    },
   });
   bob = await s.create<Patient>({
     resourceType: 'Patient',
@@ -46,7 +58,12 @@ beforeAll(async () => {
     birthDate: '1975',
     identifier: [{ system: 'urn:mrn', value: 'B-200' }],
   });
-  zoe = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Müller', given: ['Zoë'] }], gender: 'female', birthDate: '2001-12-31' });
+  zoe = await s.create<Patient>({
+    resourceType: 'Patient',
+    name: [{ family: 'Müller', given: ['Zoë'] }],
+    gender: 'female',
+    birthDate: '2001-12-31',
+  });
   obs.hr1 = await s.create(observation(`Patient/${alice.id}`, '8867-4', '2024-07-01T10:00:00Z', 72));
   obs.hr2 = await s.create(observation(`Patient/${alice.id}`, '8867-4', '2024-07-15T10:00:00Z', 100));
   obs.hr3 = await s.create(observation(`Patient/${bob.id}`, '8867-4', '2023-01-10T08:30:00+02:00', 55));
@@ -59,8 +76,14 @@ beforeAll(async () => {
     subject: { reference: `Patient/${bob.id}` },
     effectivePeriod: { start: '2024-02-01T09:00:00Z', end: '2024-02-01T09:30:00Z' },
     component: [
-      { code: { coding: [{ system: LOINC, code: '8480-6' }] }, valueQuantity: { value: 150, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
-      { code: { coding: [{ system: LOINC, code: '8462-4' }] }, valueQuantity: { value: 85, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+      {
+        code: { coding: [{ system: LOINC, code: '8480-6' }] },
+        valueQuantity: { value: 150, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+      },
+      {
+        code: { coding: [{ system: LOINC, code: '8462-4' }] },
+        valueQuantity: { value: 85, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+      },
     ],
   });
 });
@@ -109,7 +132,9 @@ describe('token', () => {
     expect(await ids('Observation?code:text=heart')).toEqual([obs.hr1?.id, obs.hr2?.id, obs.hr3?.id].sort());
   });
   test(':of-type matches identifiers by type', async () => {
-    expect(await ids('Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|A-100')).toEqual([alice.id]);
+    expect(await ids('Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|A-100')).toEqual([
+      alice.id,
+    ]);
   });
   test('boolean tokens', async () => {
     expect(await ids('Patient?active=true')).toEqual([alice.id]);
@@ -216,10 +241,16 @@ describe('composite', () => {
 
 describe('chains and _has', () => {
   test('forward chain, and two links', async () => {
-    expect(await ids('Observation?subject:Patient.name=anderson')).toEqual([obs.hr1?.id, obs.hr2?.id, obs.glu?.id].sort());
+    expect(await ids('Observation?subject:Patient.name=anderson')).toEqual(
+      [obs.hr1?.id, obs.hr2?.id, obs.glu?.id].sort()
+    );
     expect(await ids('Observation?patient.birthdate=1975')).toEqual([obs.hr3?.id, obs.bp?.id].sort());
     const org = await s.create({ resourceType: 'Organization', name: 'Harbour Clinic' });
-    const carl = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Carlsen' }], managingOrganization: { reference: `Organization/${org.id}` } });
+    const carl = await s.create<Patient>({
+      resourceType: 'Patient',
+      name: [{ family: 'Carlsen' }],
+      managingOrganization: { reference: `Organization/${org.id}` },
+    });
     const o = await s.create(observation(`Patient/${carl.id}`, '8867-4', '2022-02-02', 60));
     expect(await ids('Observation?subject:Patient.organization.name=harbour')).toEqual([o.id]);
   });
@@ -277,8 +308,13 @@ describe('_id, _sort, _count, paging, _total', () => {
 
 describe('_include and _revinclude', () => {
   test('_include adds the referenced patients with search.mode include', async () => {
-    const b = await s.search(`Observation?_id=${[obs.hr1?.id, obs.hr2?.id, obs.hr3?.id].join(',')}&_include=Observation:patient`);
-    const included = (b.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource?.id).sort();
+    const b = await s.search(
+      `Observation?_id=${[obs.hr1?.id, obs.hr2?.id, obs.hr3?.id].join(',')}&_include=Observation:patient`
+    );
+    const included = (b.entry ?? [])
+      .filter((e) => e.search?.mode === 'include')
+      .map((e) => e.resource?.id)
+      .sort();
     expect(included).toEqual([alice.id, bob.id].sort());
   });
   test('_revinclude adds the resources pointing at the matches', async () => {
@@ -287,10 +323,20 @@ describe('_include and _revinclude', () => {
   });
   test(':iterate follows includes of included resources', async () => {
     const org = await s.create({ resourceType: 'Organization', name: 'Iterate Org' });
-    const p = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Iter' }], managingOrganization: { reference: `Organization/${org.id}` } });
+    const p = await s.create<Patient>({
+      resourceType: 'Patient',
+      name: [{ family: 'Iter' }],
+      managingOrganization: { reference: `Organization/${org.id}` },
+    });
     const o = await s.create(observation(`Patient/${p.id}`, '8867-4', '2021-01-01', 61));
-    const b = await s.search(`Observation?_id=${o.id}&_include=Observation:patient&_include:iterate=Patient:organization`);
-    expect((b.entry ?? []).map((e) => e.resource?.resourceType).sort()).toEqual(['Observation', 'Organization', 'Patient']);
+    const b = await s.search(
+      `Observation?_id=${o.id}&_include=Observation:patient&_include:iterate=Patient:organization`
+    );
+    expect((b.entry ?? []).map((e) => e.resource?.resourceType).sort()).toEqual([
+      'Observation',
+      'Organization',
+      'Patient',
+    ]);
   });
 });
 
@@ -312,7 +358,9 @@ describe('_summary and _elements', () => {
 
 describe('search by POST and handling', () => {
   test('POST _search with a form body', async () => {
-    const res = await s.request<Bundle>('POST', 'Patient/_search', 'family=anderson', { 'content-type': 'application/x-www-form-urlencoded' });
+    const res = await s.request<Bundle>('POST', 'Patient/_search', 'family=anderson', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(res.status).toBe(200);
     expect(matchIds(res.body)).toEqual([alice.id]);
   });

@@ -101,7 +101,7 @@ export function decodeCursor(cursor: string, keyCount: number): { values: string
       typeof rid === 'string' &&
       /^\d{1,19}$/.test(rid)
     ) {
-      return { values: values as string[], rid };
+      return { values: values, rid };
     }
   } catch {
     // fall through to the error below
