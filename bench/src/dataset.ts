@@ -104,7 +104,13 @@ function patientOf(bundle: Bundle): { fullUrl: string; family: string; nameParts
   if (!entry?.fullUrl || !family) {
     throw new Error('A generated bundle has no Patient with a family name');
   }
-  const nameParts = names.flatMap((n) => [n.family, ...(n.given ?? []), ...(n.prefix ?? []), ...(n.suffix ?? []), n.text]);
+  const nameParts = names.flatMap((n) => [
+    n.family,
+    ...(n.given ?? []),
+    ...(n.prefix ?? []),
+    ...(n.suffix ?? []),
+    n.text,
+  ]);
   return { fullUrl: entry.fullUrl, family, nameParts: nameParts.filter((p): p is string => Boolean(p)) };
 }
 

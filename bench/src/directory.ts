@@ -53,7 +53,9 @@ export async function createDirectory(fhirBase: string, directory: readonly Dire
     });
     const text = await response.text();
     if (response.status !== 200 && response.status !== 201) {
-      throw new Error(`POST ${entry.type} (If-None-Exist: ${entry.ifNoneExist}) answered ${response.status}: ${text.slice(0, 600)}`);
+      throw new Error(
+        `POST ${entry.type} (If-None-Exist: ${entry.ifNoneExist}) answered ${response.status}: ${text.slice(0, 600)}`
+      );
     }
   }
 }

@@ -13,7 +13,12 @@ export interface EverythingResult extends CheckedLatency {
   readonly meanPages: number;
 }
 
-export async function patientEverything(fhirBase: string, data: Dataset, patientIds: readonly string[], patients: number): Promise<EverythingResult> {
+export async function patientEverything(
+  fhirBase: string,
+  data: Dataset,
+  patientIds: readonly string[],
+  patients: number
+): Promise<EverythingResult> {
   const targets = warmedUp(pick(data.patients, patients, data.seed + 3), WARM_UP);
   let resources = 0;
   let pages = 0;

@@ -59,7 +59,10 @@ export async function measureFloor(
     await client.query('VACUUM ANALYZE floor_resource');
 
     // Like Hale's, the first requests only warm up and are not counted.
-    const ids = warmedUp(pick(data.floorRows, options.lookups, data.seed).map((r) => r.id), WARM_UP);
+    const ids = warmedUp(
+      pick(data.floorRows, options.lookups, data.seed).map((r) => r.id),
+      WARM_UP
+    );
     const lookup = { name: 'floor_lookup', text: 'SELECT content::text AS content FROM floor_resource WHERE id = $1' };
     const idSamples = await timeEach(ids, async (id) => {
       const { rowCount } = await client.query({ ...lookup, values: [id] });
@@ -71,7 +74,11 @@ export async function measureFloor(
     let found = 0;
     const patients = warmedUp(pick(data.patients, options.searches, data.seed + 1), WARM_UP);
     const searchSamples = await timeEach(patients, async (p) => {
-      const { rowCount } = await client.query({ name: 'floor_search', text: SEARCH, values: [p.fullUrl, '8867-4', data.since] });
+      const { rowCount } = await client.query({
+        name: 'floor_search',
+        text: SEARCH,
+        values: [p.fullUrl, '8867-4', data.since],
+      });
       found += rowCount ?? 0;
     });
     return {

@@ -39,7 +39,9 @@ export const getJson = <T = Resource>(url: string): Promise<Timed<T>> => fhirReq
 
 /** Matches in a searchset (leaves out included resources and OperationOutcome warnings). */
 export function matches(bundle: Bundle): Resource[] {
-  return (bundle.entry ?? []).filter((e) => e.search?.mode !== 'outcome' && e.search?.mode !== 'include').map((e) => e.resource as Resource);
+  return (bundle.entry ?? [])
+    .filter((e) => e.search?.mode !== 'outcome' && e.search?.mode !== 'include')
+    .map((e) => e.resource as Resource);
 }
 
 /** Ignored-parameter warnings Hale adds to a searchset: a bench query must not rely on an unsupported parameter. */

@@ -50,11 +50,17 @@ export interface IngestResult {
 // `Type/id`, absolute or relative, with or without `/_history/n`.
 const LOCATION = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9.-]{1,64})(?:\/_history\/[^/]+)?$/;
 
-function readResponse(item: IngestItem, response: Bundle, created: StoredRef[]): { patientId: string; existing: number } {
+function readResponse(
+  item: IngestItem,
+  response: Bundle,
+  created: StoredRef[]
+): { patientId: string; existing: number } {
   const { patient } = item;
   const entries = response.entry ?? [];
   if (response.type !== 'transaction-response' || entries.length !== item.entries) {
-    throw new Error(`Patient ${patient.index}: expected a transaction-response with ${item.entries} entries, got ${response.type} with ${entries.length}`);
+    throw new Error(
+      `Patient ${patient.index}: expected a transaction-response with ${item.entries} entries, got ${response.type} with ${entries.length}`
+    );
   }
   let patientId: string | undefined;
   let existing = 0;

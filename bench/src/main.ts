@@ -34,7 +34,12 @@ class Cleanup {
   }
 }
 
-async function floorPhase(options: BenchOptions, data: ReturnType<typeof buildDataset>, cleanup: Cleanup, name: string) {
+async function floorPhase(
+  options: BenchOptions,
+  data: ReturnType<typeof buildDataset>,
+  cleanup: Cleanup,
+  name: string
+) {
   log(`Raw PostgreSQL floor in database ${name}…`);
   await createDatabase(options.pgUrl, name);
   cleanup.add(() => dropDatabase(options.pgUrl, name));
@@ -93,7 +98,9 @@ async function main(): Promise<number> {
     const machine = await describeMachine(options.pgUrl);
     log(`Generating ${options.patients} patients (seed ${options.seed})…`);
     const data = buildDataset(options.seed, options.patients);
-    log(`  ${data.resources} resources, ${(data.bytes / 1024 ** 2).toFixed(0)} MB, ${(data.generateMs / 1000).toFixed(1)} s`);
+    log(
+      `  ${data.resources} resources, ${(data.bytes / 1024 ** 2).toFixed(0)} MB, ${(data.generateMs / 1000).toFixed(1)} s`
+    );
     const name = `hale_bench_${process.pid}`;
     const floor = await floorPhase(options, data, cleanup, `${name}_floor`);
     const hale = await halePhase(options, data, cleanup, name);

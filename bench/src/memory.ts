@@ -84,7 +84,12 @@ function memoryWindow(samples: readonly RssSample[], from: number, to: number): 
 }
 
 /** `start`, `concurrentFrom` and `end` are bundle counts: where sampling began, the concurrent phase began, all ended. */
-export function memoryProfile(samples: readonly RssSample[], start: number, concurrentFrom: number, end: number): MemoryProfile {
+export function memoryProfile(
+  samples: readonly RssSample[],
+  start: number,
+  concurrentFrom: number,
+  end: number
+): MemoryProfile {
   return {
     startMb: samples[0]?.rssMb ?? Number.NaN,
     peakMb: Math.max(...samples.map((s) => s.rssMb)),

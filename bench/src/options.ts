@@ -74,7 +74,10 @@ function npmConfigFlags(env: NodeJS.ProcessEnv, names: readonly string[]): strin
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const known = ['quick', 'patients', 'seed', 'concurrency', 'docs', 'no-docs', 'keep-db', 'help'];
-  const flags = parseFlags([...npmConfigFlags(env, ['quick', 'patients', 'seed', 'concurrency', 'docs', 'keep-db']), ...argv]);
+  const flags = parseFlags([
+    ...npmConfigFlags(env, ['quick', 'patients', 'seed', 'concurrency', 'docs', 'keep-db']),
+    ...argv,
+  ]);
   for (const name of flags.keys()) {
     if (!known.includes(name)) {
       throw new UsageError(`Unknown flag --${name}`);

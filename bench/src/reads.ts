@@ -7,7 +7,12 @@ import { pick, warmedUp } from './stats';
 
 const WARM_UP = 20;
 
-export async function readById(fhirBase: string, created: readonly StoredRef[], count: number, seed: number): Promise<CheckedLatency> {
+export async function readById(
+  fhirBase: string,
+  created: readonly StoredRef[],
+  count: number,
+  seed: number
+): Promise<CheckedLatency> {
   const refs = warmedUp(pick(created, count, seed), WARM_UP);
   return measure(refs, WARM_UP, async (ref) => {
     const url = `${fhirBase}/${ref.type}/${ref.id}`;

@@ -143,11 +143,15 @@ function notes(r: BenchResults): string[] {
   }
   const failing = [r.reads, r.everything, ...r.searches].filter((c) => c.errors > 0);
   for (const c of failing) {
-    out.push(`Errors (${c.errors}): ${c.errorExamples.map((e) => `\`${e.replace(/`/g, "'").slice(0, 400)}\``).join('; ')}`);
+    out.push(
+      `Errors (${c.errors}): ${c.errorExamples.map((e) => `\`${e.replace(/`/g, "'").slice(0, 400)}\``).join('; ')}`
+    );
   }
   const warnings = r.haleStderr.trim();
   if (warnings) {
-    out.push(`Hale wrote to stderr (LOG_LEVEL=warn), last lines:\n\n\`\`\`\n${warnings.split('\n').slice(-10).join('\n')}\n\`\`\``);
+    out.push(
+      `Hale wrote to stderr (LOG_LEVEL=warn), last lines:\n\n\`\`\`\n${warnings.split('\n').slice(-10).join('\n')}\n\`\`\``
+    );
   }
   return out;
 }

@@ -67,7 +67,11 @@ export function searchCases(data: Dataset): SearchCase[] {
       expected: fromExpected('heartRateSince'),
       verify: (found) => {
         const obs = found as Observation[];
-        if (!obs.every((o) => o.code?.coding?.some((c) => c.code === '8867-4') && Date.parse(o.effectiveDateTime ?? '') >= sinceMs)) {
+        if (
+          !obs.every(
+            (o) => o.code?.coding?.some((c) => c.code === '8867-4') && Date.parse(o.effectiveDateTime ?? '') >= sinceMs
+          )
+        ) {
           return 'a match is not a heart rate since the cut-off';
         }
         return descending(obs.map((o) => o.effectiveDateTime)) ? undefined : 'not sorted by date, newest first';
@@ -114,7 +118,13 @@ export function searchCases(data: Dataset): SearchCase[] {
       verify: (found, t) => {
         const prefix = fold(namePrefix(t));
         const names = (p: Patient): string[] =>
-          (p.name ?? []).flatMap((n) => [n.family ?? '', ...(n.given ?? []), ...(n.prefix ?? []), ...(n.suffix ?? []), n.text ?? '']);
+          (p.name ?? []).flatMap((n) => [
+            n.family ?? '',
+            ...(n.given ?? []),
+            ...(n.prefix ?? []),
+            ...(n.suffix ?? []),
+            n.text ?? '',
+          ]);
         return (found as Patient[]).every((p) => names(p).some((n) => fold(n).startsWith(prefix)))
           ? undefined
           : `a match has no name starting with ${prefix}`;
@@ -131,14 +141,25 @@ function checkPage(c: SearchCase, t: Target, url: string, bundle: Bundle): { pro
     return { problem: `GET ${url}: ${warnings.join('; ')}`, count: found.length };
   }
   if (found.length !== Math.min(PAGE, expected) || (bundle.total !== undefined && bundle.total !== expected)) {
-    return { problem: `GET ${url}: ${found.length} matches (total ${bundle.total}), expected ${expected}`, count: found.length };
+    return {
+      problem: `GET ${url}: ${found.length} matches (total ${bundle.total}), expected ${expected}`,
+      count: found.length,
+    };
   }
   const problem = c.verify?.(found, t);
   return { problem: problem && `GET ${url}: ${problem}`, count: found.length };
 }
 
-export async function patientAppSearches(fhirBase: string, data: Dataset, patientIds: readonly string[], patients: number): Promise<SearchResult[]> {
-  const picked = pick(data.patients, patients, data.seed + 2).map((patient) => ({ patient, id: patientIds[patient.index] as string }));
+export async function patientAppSearches(
+  fhirBase: string,
+  data: Dataset,
+  patientIds: readonly string[],
+  patients: number
+): Promise<SearchResult[]> {
+  const picked = pick(data.patients, patients, data.seed + 2).map((patient) => ({
+    patient,
+    id: patientIds[patient.index] as string,
+  }));
   const targets = warmedUp(picked, WARM_UP);
   const results: SearchResult[] = [];
   for (const c of searchCases(data)) {

@@ -46,7 +46,10 @@ export async function startHale(databaseUrl: string): Promise<HaleProcess> {
     clearTimeout(timer);
   };
   const fhirBase = await new Promise<string>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`Hale did not start within ${START_TIMEOUT_MS} ms:\n${stderr}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`Hale did not start within ${START_TIMEOUT_MS} ms:\n${stderr}`)),
+      START_TIMEOUT_MS
+    );
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       const m = READY.exec(stdout);

@@ -1,0 +1,17 @@
+# Hale server image. The repo pins Node 24 as a devDependency; the image uses the same major.
+FROM node:24-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY server/package.json server/
+COPY seed/package.json seed/
+COPY bench/package.json bench/
+COPY bots/package.json bots/
+COPY web/package.json web/
+COPY fhir-profiles/package.json fhir-profiles/
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json ./
+COPY server server
+USER node
+EXPOSE 8103
+STOPSIGNAL SIGTERM
+CMD ["node", "--import", "tsx", "server/src/main.ts"]
