@@ -70,14 +70,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
 
   app.use('/fhir/R4', async (req, res, next) => {
     try {
-      const repo = new HaleRepository({
-        db: deps.db,
-        access: systemAccess,
-        searchParams: deps.searchParams,
-        baseUrl: config.fhirBaseUrl,
-        validate: true,
-        strictSearch: parsePrefer(req.header('prefer')).handling === 'strict',
-      });
+      const repo = newRepository(deps, parsePrefer(req.header('prefer')).handling === 'strict');
       await handleFhir(req, res, router, repo, config.fhirBaseUrl);
     } catch (err) {
       next(err);
@@ -105,19 +98,25 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   // @medplum/fhir-router builds its GraphQL schema for all 147 types on first use: seconds of
   // synchronous CPU that must not land on a user's request.
   const warmGraphql = async (): Promise<void> => {
-    const repo = new HaleRepository({
-      db: deps.db,
-      access: systemAccess,
-      searchParams: deps.searchParams,
-      baseUrl: config.fhirBaseUrl,
-      validate: true,
-    });
+    const repo = newRepository(deps, false);
     await router.handleRequest(
       { method: 'POST', url: '$graphql', pathname: '', params: {}, query: {}, body: { query: '{ __typename }' } },
       repo
     );
   };
   return Object.assign(app, { warmGraphql });
+}
+
+/** A repository for one request. Until authentication lands every caller is the trusted system. */
+function newRepository(deps: AppDeps, strictSearch: boolean): HaleRepository {
+  return new HaleRepository({
+    db: deps.db,
+    access: systemAccess,
+    searchParams: deps.searchParams,
+    baseUrl: deps.config.fhirBaseUrl,
+    validate: true,
+    strictSearch,
+  });
 }
 
 function statusOf(outcome: OperationOutcome): number {

@@ -25,7 +25,11 @@ export async function readCurrent<T extends Resource>(
     sql`SELECT r.content, r.deleted FROM resource r
         WHERE r.type = ${type} AND r.id = ${id} AND ${accessClause(access, 'r', type)}`
   );
-  const row = rows[0];
+  return fromRow<T>(rows[0]);
+}
+
+/** 404 for no row (absent or hidden alike), 410 for a deleted version, else the resource. */
+function fromRow<T extends Resource>(row: { content: string | null; deleted: boolean } | undefined): WithId<T> {
   if (!row) {
     throw new OperationOutcomeError(notFound);
   }
@@ -49,14 +53,7 @@ export async function readVersionRow<T extends Resource>(
     sql`SELECT r.content, r.deleted FROM resource_history r
         WHERE r.type = ${type} AND r.id = ${id} AND r.version_id = ${Number(vid)} AND ${accessClause(access, 'r', type)}`
   );
-  const row = rows[0];
-  if (!row) {
-    throw new OperationOutcomeError(notFound);
-  }
-  if (row.deleted || row.content === null) {
-    throw new OperationOutcomeError(gone);
-  }
-  return JSON.parse(row.content) as WithId<T>;
+  return fromRow<T>(rows[0]);
 }
 
 /** Reads many references in one query; each missing or hidden one comes back as an Error in its place. */

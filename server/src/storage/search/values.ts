@@ -1,13 +1,18 @@
-import { OperationOutcomeError, badRequest, splitSearchOnComma } from '@medplum/core';
+import { OperationOutcomeError, badRequest } from '@medplum/core';
 
-/** Splits a search value on unescaped `sep` (FHIR escaping: `\,` `\|` `\$` `\\`) and unescapes the parts. */
-export function splitEscaped(value: string, sep: '|' | '$'): string[] {
+/**
+ * Splits on an unescaped separator (FHIR escaping: `\,` `\|` `\$` `\\`). Escapes stay in the
+ * parts, because a later stage splits them again, except an escaped separator when
+ * `dropEscape` is set.
+ */
+function splitOn(value: string, sep: string, dropEscape: boolean): string[] {
   const parts: string[] = [];
   let current = '';
   for (let i = 0; i < value.length; i++) {
     const c = value[i] as string;
     if (c === '\\' && i + 1 < value.length) {
-      current += c + value[i + 1];
+      const next = value[i + 1] as string;
+      current += dropEscape && next === sep ? next : c + next;
       i++;
     } else if (c === sep) {
       parts.push(current);
@@ -20,30 +25,18 @@ export function splitEscaped(value: string, sep: '|' | '$'): string[] {
   return parts;
 }
 
+/** Splits a token/quantity/composite value on unescaped `|` or `$`; unescape the parts after. */
+export function splitEscaped(value: string, sep: '|' | '$'): string[] {
+  return splitOn(value, sep, false);
+}
+
 export function unescape(value: string): string {
   return value.replace(/\\([\\,|$])/g, '$1');
 }
 
 /** The OR-ed alternatives of one parameter value (`a,b` = a OR b); each keeps its `\|`/`\$` escapes. */
 export function alternatives(value: string): string[] {
-  // splitSearchOnComma drops every backslash; re-escape the separators that matter further down.
-  const out: string[] = [];
-  let current = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i] as string;
-    if (c === '\\' && i + 1 < value.length) {
-      const next = value[i + 1] as string;
-      current += next === ',' ? ',' : c + next;
-      i++;
-    } else if (c === ',') {
-      out.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
-  }
-  out.push(current);
-  return out;
+  return splitOn(value, ',', true);
 }
 
 /** Escapes LIKE wildcards so `%` and `_` in search values match literally. */
@@ -54,5 +47,3 @@ export function likeEscape(value: string): string {
 export function invalid(message: string): OperationOutcomeError {
   return new OperationOutcomeError(badRequest(message));
 }
-
-export { splitSearchOnComma };
