@@ -4,7 +4,13 @@
  * so a wrong answer from the server is caught rather than timed).
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { DEFAULT_REFERENCE_DATE, generatePatientBundles, mrnOf } from '../../seed/src';
+import {
+  DEFAULT_REFERENCE_DATE,
+  generateDirectoryBundle,
+  generatePatientBundles,
+  mrnOf,
+  type DirectoryMode,
+} from '../../seed/src';
 
 /** Resources outside any patient compartment: the shared provider directory. */
 const DIRECTORY_TYPES = new Set(['Organization', 'Practitioner']);
@@ -45,6 +51,10 @@ export interface FloorRow {
 
 export interface Dataset {
   readonly seed: number;
+  /** 'inline': providers are conditional creates in every bundle; 'reference': loaded first, referred to conditionally. */
+  readonly directory: DirectoryMode;
+  /** In 'reference' mode, the directory batch to load before the patients. */
+  readonly directoryJson?: string;
   readonly referenceDate: string;
   /** One year before the reference date: the lower bound of the heart-rate search. */
   readonly since: string;
@@ -114,25 +124,30 @@ function patientOf(bundle: Bundle): { fullUrl: string; family: string; nameParts
   return { fullUrl: entry.fullUrl, family, nameParts: nameParts.filter((p): p is string => Boolean(p)) };
 }
 
-export function buildDataset(seed: number, patients: number): Dataset {
+function floorRowsOf(bundle: Bundle): FloorRow[] {
+  return (bundle.entry ?? []).map((e) => {
+    const resource = e.resource as Resource;
+    return { id: uuidOf(e.fullUrl), type: resource.resourceType, content: JSON.stringify(resource) };
+  });
+}
+
+export function buildDataset(seed: number, patients: number, directory: DirectoryMode): Dataset {
   const start = performance.now();
   const referenceDate = DEFAULT_REFERENCE_DATE;
   const since = oneYearBefore(referenceDate);
   const sinceMs = Date.parse(`${since}T00:00:00Z`);
   const out: PatientData[] = [];
-  const floorRows: FloorRow[] = [];
+  const directoryBundle = directory === 'reference' ? generateDirectoryBundle() : undefined;
+  const floorRows: FloorRow[] = directoryBundle ? floorRowsOf(directoryBundle) : [];
   let bytes = 0;
   let index = 0;
-  for (const bundle of generatePatientBundles({ seed, patients, referenceDate })) {
+  for (const bundle of generatePatientBundles({ seed, patients, referenceDate, directory })) {
     const entries = bundle.entry ?? [];
     const resources = entries.map((e) => e.resource as Resource);
     const patient = patientOf(bundle);
     const json = JSON.stringify(bundle);
     bytes += json.length;
-    for (const e of entries) {
-      const resource = e.resource as Resource;
-      floorRows.push({ id: uuidOf(e.fullUrl), type: resource.resourceType, content: JSON.stringify(resource) });
-    }
+    floorRows.push(...floorRowsOf(bundle));
     out.push({
       index,
       mrn: mrnOf(seed, index),
@@ -147,6 +162,8 @@ export function buildDataset(seed: number, patients: number): Dataset {
   }
   return {
     seed,
+    directory,
+    directoryJson: directoryBundle && JSON.stringify(directoryBundle),
     referenceDate,
     since,
     patients: out,

@@ -5,8 +5,8 @@
  * the concurrent phase also writes into tables that already hold data. RSS is sampled throughout.
  */
 import type { Bundle } from '@medplum/fhirtypes';
-import type { PatientData } from './dataset';
-import { createDirectory, directoryOf, withoutDirectory } from './directory';
+import { generatePatientBundle, type DirectoryMode } from '../../seed/src';
+import type { Dataset, PatientData } from './dataset';
 import { FhirHttpError, fhirRequest } from './http';
 import { memoryProfile, RssSampler, type MemoryProfile } from './memory';
 import { summarize, type LatencySummary } from './stats';
@@ -16,17 +16,19 @@ export interface StoredRef {
   readonly id: string;
 }
 
-/** A bundle as it will be sent: the generated one, or its rewrite when Hale rejected that. */
-export interface IngestItem {
-  readonly patient: PatientData;
-  readonly json: string;
-  readonly entries: number;
+/** Whether Hale takes the seed's default bundles, which carry the provider directory as conditional creates. */
+export interface Probe {
+  /** The directory mode the workload has to use. */
+  readonly directory: DirectoryMode;
+  /** Hale's answer to patient 0's inline bundle, when it accepted it (that patient is then already stored). */
+  readonly stored?: Bundle;
+  /** The request and Hale's error, when it rejected it. */
+  readonly rejection?: string;
 }
 
 export interface IngestPhase {
   readonly concurrency: number;
   readonly bundles: number;
-  /** Bundle entries sent (conditional creates of the shared directory included). */
   readonly resources: number;
   readonly ms: number;
   readonly resourcesPerSecond: number;
@@ -34,15 +36,12 @@ export interface IngestPhase {
 }
 
 export interface IngestResult {
-  /** Whether the first generated bundle, sent untouched, was accepted (else the error, and the workaround was used). */
-  readonly asGenerated: { readonly accepted: true } | { readonly accepted: false; readonly error: string };
-  readonly directoryResources: number;
   readonly phases: IngestPhase[];
   /** Server id of each patient, by patient index. */
   readonly patientIds: string[];
   /** Every resource the transactions created (201), for random reads. */
   readonly created: StoredRef[];
-  /** Entries answered 200 (a conditional create that found the directory entry already stored). */
+  /** Entries answered 200: conditional creates that found the directory entry already stored. */
   readonly matchedExisting: number;
   readonly memory: MemoryProfile;
 }
@@ -50,64 +49,101 @@ export interface IngestResult {
 // `Type/id`, absolute or relative, with or without `/_history/n`.
 const LOCATION = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9.-]{1,64})(?:\/_history\/[^/]+)?$/;
 
-function readResponse(
-  item: IngestItem,
-  response: Bundle,
-  created: StoredRef[]
-): { patientId: string; existing: number } {
-  const { patient } = item;
-  const entries = response.entry ?? [];
-  if (response.type !== 'transaction-response' || entries.length !== item.entries) {
-    throw new Error(
-      `Patient ${patient.index}: expected a transaction-response with ${item.entries} entries, got ${response.type} with ${entries.length}`
-    );
-  }
-  let patientId: string | undefined;
-  let existing = 0;
-  for (const [i, entry] of entries.entries()) {
-    const status = entry.response?.status ?? '';
-    const m = LOCATION.exec(entry.response?.location ?? '');
-    if (!/^20[01]/.test(status) || !m?.[1] || !m[2]) {
-      throw new Error(`Patient ${patient.index}: entry ${i} answered ${status} at ${entry.response?.location}`);
+/**
+ * POSTs patient 0's default ('inline') bundle. A rejection (before anything is written) means
+ * the workload switches to the seed's 'reference' mode; the error goes into the report.
+ */
+export async function probeInlineTransactions(fhirBase: string, seed: number): Promise<Probe> {
+  const json = JSON.stringify(generatePatientBundle({ seed, patientIndex: 0 }));
+  try {
+    const { body } = await fhirRequest<Bundle>('POST', fhirBase, json);
+    return { directory: 'inline', stored: body };
+  } catch (err) {
+    if (!(err instanceof FhirHttpError) || err.status !== 400) {
+      throw err;
     }
-    if (status.startsWith('200')) {
-      existing++;
-      continue;
+    return { directory: 'reference', rejection: `${err.message.replace(/\s+/g, ' ')}` };
+  }
+}
+
+function entryRef(status: string, location: string | undefined, what: string): StoredRef {
+  const m = LOCATION.exec(location ?? '');
+  if (!/^20[01]/.test(status) || !m?.[1] || !m[2]) {
+    throw new Error(`${what} answered ${status} at ${location}`);
+  }
+  return { type: m[1], id: m[2] };
+}
+
+async function loadDirectory(fhirBase: string, json: string): Promise<void> {
+  const { body } = await fhirRequest<Bundle>('POST', fhirBase, json);
+  (body.entry ?? []).forEach((e, i) =>
+    entryRef(e.response?.status ?? '', e.response?.location, `Directory entry ${i}`)
+  );
+}
+
+class Progress {
+  readonly patientIds: string[] = [];
+  readonly created: StoredRef[] = [];
+  matchedExisting = 0;
+  done = 0;
+
+  constructor(
+    private readonly total: number,
+    private readonly log: (line: string) => void
+  ) {}
+
+  record(patient: PatientData, response: Bundle): void {
+    const entries = response.entry ?? [];
+    if (response.type !== 'transaction-response' || entries.length !== patient.entries) {
+      throw new Error(
+        `Patient ${patient.index}: expected a transaction-response with ${patient.entries} entries, got ${response.type} with ${entries.length}`
+      );
     }
-    created.push({ type: m[1], id: m[2] });
-    if (m[1] === 'Patient') {
-      patientId = m[2];
+    for (const [i, entry] of entries.entries()) {
+      const status = entry.response?.status ?? '';
+      const ref = entryRef(status, entry.response?.location, `Patient ${patient.index}, entry ${i}`);
+      if (status.startsWith('200')) {
+        this.matchedExisting++;
+        continue;
+      }
+      this.created.push(ref);
+      if (ref.type === 'Patient') {
+        this.patientIds[patient.index] = ref.id;
+      }
+    }
+    if (!this.patientIds[patient.index]) {
+      throw new Error(`Patient ${patient.index}: no Patient was created`);
+    }
+    this.done++;
+    if (this.done % Math.max(1, Math.round(this.total / 10)) === 0) {
+      this.log(`  ingested ${this.done}/${this.total} bundles`);
     }
   }
-  if (!patientId) {
-    throw new Error(`Patient ${patient.index}: no Patient was created`);
-  }
-  return { patientId, existing };
 }
 
 async function runPhase(
   fhirBase: string,
-  items: readonly IngestItem[],
+  patients: readonly PatientData[],
   concurrency: number,
-  onBundle: (item: IngestItem, response: Bundle) => void
+  progress: Progress
 ): Promise<IngestPhase> {
   const latencies: number[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as IngestItem;
-      const { ms, body } = await fhirRequest<Bundle>('POST', fhirBase, item.json);
+    while (next < patients.length) {
+      const patient = patients[next++] as PatientData;
+      const { ms, body } = await fhirRequest<Bundle>('POST', fhirBase, patient.json);
       latencies.push(ms);
-      onBundle(item, body);
+      progress.record(patient, body);
     }
   };
   const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
   const ms = performance.now() - start;
-  const resources = items.reduce((n, p) => n + p.entries, 0);
+  const resources = patients.reduce((n, p) => n + p.entries, 0);
   return {
     concurrency,
-    bundles: items.length,
+    bundles: patients.length,
     resources,
     ms,
     resourcesPerSecond: (resources / ms) * 1000,
@@ -115,79 +151,39 @@ async function runPhase(
   };
 }
 
-/**
- * Sends the first generated bundle untouched. If Hale accepts it, every bundle goes as generated
- * (the first one, already stored, is left out of the timed phases). If Hale rejects it, the
- * error is kept for the report and all bundles go through the directory workaround instead.
- */
-async function prepare(
-  fhirBase: string,
-  patients: readonly PatientData[],
-  onBundle: (item: IngestItem, response: Bundle) => void,
-  log: (line: string) => void
-): Promise<{ items: IngestItem[]; asGenerated: IngestResult['asGenerated']; directoryResources: number }> {
-  const [first] = patients;
-  if (!first) {
-    throw new Error('No patients to ingest');
-  }
-  const firstItem: IngestItem = { patient: first, json: first.json, entries: first.entries };
-  try {
-    const { body } = await fhirRequest<Bundle>('POST', fhirBase, first.json);
-    onBundle(firstItem, body);
-    const rest = patients.slice(1).map((p) => ({ patient: p, json: p.json, entries: p.entries }));
-    return { items: rest, asGenerated: { accepted: true }, directoryResources: 0 };
-  } catch (err) {
-    if (!(err instanceof FhirHttpError) || err.status !== 400) {
-      throw err;
-    }
-    const error = `POST ${err.url} (transaction, ${first.entries} entries) answered ${err.status}: ${err.body}`;
-    log(`  Hale rejected the generated transaction: ${err.body}`);
-    log('  using the workaround: directory created first, bundles refer to it by conditional reference');
-    const directory = directoryOf(patients);
-    await createDirectory(fhirBase, directory);
-    const items = patients.map((patient) => ({ patient, ...withoutDirectory(patient) }));
-    return { items, asGenerated: { accepted: false, error }, directoryResources: directory.length };
-  }
-}
-
 export async function ingest(
   fhirBase: string,
   serverPid: number,
-  patients: readonly PatientData[],
+  data: Dataset,
+  probe: Probe,
   options: { serialShare: number; concurrency: number; log: (line: string) => void }
 ): Promise<IngestResult> {
-  const patientIds: string[] = [];
-  const created: StoredRef[] = [];
-  let matchedExisting = 0;
-  let done = 0;
-  const onBundle = (item: IngestItem, response: Bundle): void => {
-    const { patientId, existing } = readResponse(item, response, created);
-    patientIds[item.patient.index] = patientId;
-    matchedExisting += existing;
-    done++;
-    if (done % Math.max(1, Math.round(patients.length / 10)) === 0) {
-      options.log(`  ingested ${done}/${patients.length} bundles`);
-    }
-  };
-  const { items, asGenerated, directoryResources } = await prepare(fhirBase, patients, onBundle, options.log);
-  const serialCount = Math.max(1, Math.round(items.length * options.serialShare));
-  const before = done;
-  const sampler = new RssSampler(serverPid, () => done).begin();
+  const progress = new Progress(data.patients.length, options.log);
+  let patients = data.patients;
+  const [first] = patients;
+  if (probe.stored && first) {
+    progress.record(first, probe.stored); // the probe already stored patient 0
+    patients = patients.slice(1);
+  }
+  if (data.directoryJson) {
+    await loadDirectory(fhirBase, data.directoryJson);
+  }
+  const serialCount = Math.max(1, Math.round(patients.length * options.serialShare));
+  const before = progress.done;
+  const sampler = new RssSampler(serverPid, () => progress.done).begin();
   let phases: IngestPhase[];
   try {
-    const serial = await runPhase(fhirBase, items.slice(0, serialCount), 1, onBundle);
-    const concurrent = await runPhase(fhirBase, items.slice(serialCount), options.concurrency, onBundle);
+    const serial = await runPhase(fhirBase, patients.slice(0, serialCount), 1, progress);
+    const concurrent = await runPhase(fhirBase, patients.slice(serialCount), options.concurrency, progress);
     phases = [serial, concurrent];
   } finally {
     sampler.end();
   }
   return {
-    asGenerated,
-    directoryResources,
     phases,
-    patientIds,
-    created,
-    matchedExisting,
-    memory: memoryProfile(sampler.samples, before, before + serialCount, done),
+    patientIds: progress.patientIds,
+    created: progress.created,
+    matchedExisting: progress.matchedExisting,
+    memory: memoryProfile(sampler.samples, before, before + serialCount, progress.done),
   };
 }

@@ -1,27 +1,28 @@
 /**
  * `npm run bench`: Hale's performance against a raw PostgreSQL floor, in one run on one machine.
- * Generates the workload, measures the floor in a scratch database, starts Hale on a fresh
- * database, ingests, reads, searches, prints the table and writes it into docs/benchmarks.md.
- * Exit code 0 when it ran (missed targets included), 1 when something failed or answered wrongly.
+ * Starts Hale on a fresh database, generates the workload, measures the floor in a scratch
+ * database, then ingests, reads and searches through Hale, prints the table and writes it into
+ * docs/benchmarks.md. Exit code 0 when it ran (missed targets included), 1 when something failed
+ * or answered wrongly, 2 on bad options.
  */
-import { buildDataset } from './dataset';
+import { buildDataset, type Dataset } from './dataset';
 import { DOCS_PATH, writeResults } from './docs';
 import { patientEverything } from './everything';
-import { measureFloor } from './floor';
-import { ingest } from './ingest';
+import { measureFloor, type FloorResult } from './floor';
+import { ingest, probeInlineTransactions } from './ingest';
 import { describeMachine } from './machine';
 import { parseOptions, UsageError, type BenchOptions } from './options';
 import { createDatabase, databaseUrl, dropDatabase, storedResources } from './postgres';
 import { readById } from './reads';
 import { errorCount, renderReport, type BenchResults } from './report';
 import { patientAppSearches } from './searches';
-import { startHale, type HaleProcess } from './server-process';
+import { startHale } from './server-process';
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-/** Scratch databases and the server, released on success, failure and Ctrl-C alike. */
+/** Scratch databases and the server, released on success, failure and Ctrl-C alike (last in, first out). */
 class Cleanup {
   private readonly steps: (() => Promise<void>)[] = [];
   add(step: () => Promise<void>): void {
@@ -34,12 +35,7 @@ class Cleanup {
   }
 }
 
-async function floorPhase(
-  options: BenchOptions,
-  data: ReturnType<typeof buildDataset>,
-  cleanup: Cleanup,
-  name: string
-) {
+async function floorPhase(options: BenchOptions, data: Dataset, cleanup: Cleanup, name: string): Promise<FloorResult> {
   log(`Raw PostgreSQL floor in database ${name}…`);
   await createDatabase(options.pgUrl, name);
   cleanup.add(() => dropDatabase(options.pgUrl, name));
@@ -48,25 +44,37 @@ async function floorPhase(
     lookups: options.reads,
     searches: options.searchPatients,
   });
-  await dropDatabase(options.pgUrl, name); // free its cache and disk before Hale runs
+  await dropDatabase(options.pgUrl, name); // frees its cache and disk before Hale's ingest
   log(`  ${Math.round(floor.rowsPerSecond)} rows/s; id lookup p50 ${floor.idLookup.p50.toFixed(2)} ms`);
   return floor;
 }
 
-async function halePhase(options: BenchOptions, data: ReturnType<typeof buildDataset>, cleanup: Cleanup, name: string) {
+async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResults> {
+  const startedAt = new Date();
+  const machine = await describeMachine(options.pgUrl);
+  const name = `hale_bench_${process.pid}`;
   await createDatabase(options.pgUrl, name);
   if (!options.keepDb) {
     cleanup.add(() => dropDatabase(options.pgUrl, name));
   }
   const url = databaseUrl(options.pgUrl, name);
-  const hale: HaleProcess = await startHale(url);
+  const hale = await startHale(url);
   cleanup.add(() => hale.stop());
-  log(`Hale ${hale.fhirBase} (pid ${hale.pid}) on database ${name}; ingesting ${data.patients.length} bundles…`);
-  const ingested = await ingest(hale.fhirBase, hale.pid, data.patients, {
-    serialShare: options.serialShare,
-    concurrency: options.concurrency,
-    log,
-  });
+  log(`Hale ${hale.fhirBase} (pid ${hale.pid}) on database ${name}`);
+
+  const probe = await probeInlineTransactions(hale.fhirBase, options.seed);
+  if (probe.rejection) {
+    log(`  Hale rejects the seed's inline-directory transactions (${probe.rejection}); using directory 'reference'`);
+  }
+  log(`Generating ${options.patients} patients (seed ${options.seed}, directory '${probe.directory}')…`);
+  const data = buildDataset(options.seed, options.patients, probe.directory);
+  log(
+    `  ${data.resources} resources, ${(data.bytes / 1024 ** 2).toFixed(0)} MB, ${(data.generateMs / 1000).toFixed(1)} s`
+  );
+  const floor = await floorPhase(options, data, cleanup, `${name}_floor`);
+
+  log(`Ingesting ${data.patients.length} bundles…`);
+  const ingested = await ingest(hale.fhirBase, hale.pid, data, probe, { ...options, log });
   for (const p of ingested.phases) {
     log(`  concurrency ${p.concurrency}: ${Math.round(p.resourcesPerSecond)} resources/s`);
   }
@@ -81,12 +89,27 @@ async function halePhase(options: BenchOptions, data: ReturnType<typeof buildDat
   if (options.keepDb) {
     log(`Kept database ${name} (--keep-db): psql ${url}`);
   }
-  return { ingest: ingested, stored, reads, searches, everything, haleStderr: hale.stderrTail() };
+  const durationMs = Date.now() - startedAt.getTime();
+  const haleStderr = hale.stderrTail();
+  return {
+    options,
+    startedAt,
+    durationMs,
+    machine,
+    dataset: data,
+    floor,
+    probe,
+    ingest: ingested,
+    stored,
+    reads,
+    searches,
+    everything,
+    haleStderr,
+  };
 }
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2), process.env);
-  const startedAt = new Date();
   const cleanup = new Cleanup();
   const onSignal = (): void => {
     log('Interrupted: cleaning up…');
@@ -95,24 +118,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const machine = await describeMachine(options.pgUrl);
-    log(`Generating ${options.patients} patients (seed ${options.seed})…`);
-    const data = buildDataset(options.seed, options.patients);
-    log(
-      `  ${data.resources} resources, ${(data.bytes / 1024 ** 2).toFixed(0)} MB, ${(data.generateMs / 1000).toFixed(1)} s`
-    );
-    const name = `hale_bench_${process.pid}`;
-    const floor = await floorPhase(options, data, cleanup, `${name}_floor`);
-    const hale = await halePhase(options, data, cleanup, name);
-    const results: BenchResults = {
-      options,
-      startedAt,
-      durationMs: Date.now() - startedAt.getTime(),
-      machine,
-      dataset: data,
-      floor,
-      ...hale,
-    };
+    const results = await run(options, cleanup);
     const report = renderReport(results);
     process.stdout.write(`\n${report}\n`);
     if (options.writeDocs) {

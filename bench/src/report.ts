@@ -2,7 +2,7 @@
 import type { Dataset } from './dataset';
 import type { EverythingResult } from './everything';
 import type { FloorResult } from './floor';
-import type { IngestResult } from './ingest';
+import type { IngestResult, Probe } from './ingest';
 import type { Machine } from './machine';
 import type { CheckedLatency } from './measure';
 import type { BenchOptions } from './options';
@@ -16,6 +16,7 @@ export interface BenchResults {
   readonly machine: Machine;
   readonly dataset: Dataset;
   readonly floor: FloorResult;
+  readonly probe: Probe;
   readonly ingest: IngestResult;
   readonly stored: { readonly resources: number; readonly databaseMb: number };
   readonly reads: CheckedLatency;
@@ -129,11 +130,10 @@ export function errorCount(r: BenchResults): number {
 
 function notes(r: BenchResults): string[] {
   const out: string[] = [];
-  if (!r.ingest.asGenerated.accepted) {
+  if (r.probe.rejection) {
     out.push(
-      `**Hale rejected the generated transaction bundles.** ${r.ingest.asGenerated.error}. The bench then created the ` +
-        `${r.ingest.directoryResources} shared directory resources first and sent each bundle without them, referring to them ` +
-        `by conditional reference (see "Workload"); the ingest figures are for those rewritten bundles.`
+      `**Hale rejects the seed's default bundles** (provider directory inline as conditional creates): ${r.probe.rejection}. ` +
+        `The run therefore used the seed's \`directory: 'reference'\` mode (directory loaded first as one batch, bundles refer to it by conditional reference).`
     );
   }
   if (r.stored.resources < TARGETS.searchMinimumResources) {
@@ -167,7 +167,7 @@ export function renderReport(r: BenchResults): string {
     `Measured ${r.startedAt.toISOString()} by \`npm run bench${r.options.quick ? ' -- --quick' : ''}\` in ${(r.durationMs / 60_000).toFixed(1)} min; Hale ${m.commit}.`,
     '',
     `- Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb.toFixed(1)} GB RAM; PostgreSQL ${m.postgres} on the same machine (${pg}); Node ${m.node}.`,
-    `- Dataset: ${d.patients.length} patients, seed ${d.seed}, reference date ${d.referenceDate}: ${int(d.resources)} resources in ` +
+    `- Dataset: ${d.patients.length} patients, seed ${d.seed}, reference date ${d.referenceDate}, directory '${d.directory}': ${int(d.resources)} resources in ` +
       `${(d.bytes / 1024 ** 2).toFixed(0)} MB of transaction JSON (generated in ${(d.generateMs / 1000).toFixed(1)} s, before any timing). ` +
       `Hale stored ${int(r.stored.resources)} resources; its database is ${int(r.stored.databaseMb)} MB.`,
     `- Raw floor: ${int(f.rows)} rows in ${(f.insertMs / 1000).toFixed(1)} s = ${int(f.rowsPerSecond)} rows/s (INSERT of ${r.options.floorBatch} rows ` +

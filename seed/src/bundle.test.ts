@@ -7,6 +7,7 @@ import {
   ORGANIZATIONS,
   PRACTITIONERS,
   SYSTEM,
+  generateDirectoryBundle,
   generatePatientBundle,
   generatePatientBundles,
   mrnOf,
@@ -142,6 +143,7 @@ describe('generatePatientBundle', () => {
     const bundles = [
       ...generatePatientBundles({ seed: 2026, patients: 20 }),
       ...generatePatientBundles({ seed: 7, patients: 10, resourcesPerPatient: 40, referenceDate: '2023-03-15' }),
+      ...generatePatientBundles({ seed: 8, patients: 3, directory: 'reference' }),
     ];
     for (const bundle of bundles) {
       for (const resource of resources(bundle)) {
@@ -266,6 +268,49 @@ describe('generatePatientBundle', () => {
     for (const npi of npis) {
       expect(npiCheckDigit(npi.slice(0, 9))).toBe(npi.slice(9));
     }
+  });
+});
+
+describe("directory: 'reference'", () => {
+  const CONDITIONAL = /^(Organization|Practitioner)\?identifier=http:\/\/hl7\.org\/fhir\/sid\/us-npi\|(\d{10})$/;
+
+  test('keeps the size exact, has no directory entries and refers to members by NPI', () => {
+    const npis = new Set([...ORGANIZATIONS, ...PRACTITIONERS].map((p) => p.npi));
+    for (const size of [4, 50, 300]) {
+      for (const bundle of generatePatientBundles({
+        seed: 17,
+        patients: 8,
+        resourcesPerPatient: size,
+        directory: 'reference',
+      })) {
+        expect(bundle.entry).toHaveLength(size);
+        const fullUrls = new Set((bundle.entry ?? []).map((e) => e.fullUrl));
+        for (const entry of bundle.entry ?? []) {
+          expect(entry.request?.ifNoneExist).toBeUndefined();
+          expect(['Organization', 'Practitioner']).not.toContain(entry.resource?.resourceType);
+          for (const reference of referencesIn(entry.resource)) {
+            const conditional = CONDITIONAL.exec(reference);
+            expect(fullUrls.has(reference) || (conditional !== null && npis.has(conditional[2] ?? ''))).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  test('the directory bundle holds all 25 members as deterministic conditional creates', () => {
+    const directory = generateDirectoryBundle();
+    expect(directory.type).toBe('batch');
+    expect(generateDirectoryBundle('transaction').type).toBe('transaction');
+    expect(JSON.stringify(generateDirectoryBundle())).toBe(JSON.stringify(directory));
+    expect(directory.entry).toHaveLength(25);
+    for (const entry of directory.entry ?? []) {
+      expect(entry.fullUrl).toMatch(UUID_V4);
+      expect(entry.request?.ifNoneExist).toMatch(/^identifier=http:\/\/hl7\.org\/fhir\/sid\/us-npi\|\d{10}$/);
+      expect(validateResource(entry.resource as Resource)).toEqual([]);
+    }
+    expect(() => generatePatientBundle({ seed: 1, patientIndex: 0, directory: 'bogus' as 'inline' })).toThrow(
+      RangeError
+    );
   });
 });
 

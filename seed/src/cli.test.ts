@@ -59,6 +59,22 @@ describe('seed CLI', () => {
     }
   });
 
+  test("in 'reference' mode writes the directory batch next to the patient bundles", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hale-seed-'));
+    try {
+      const options = parseCli(['--out', dir, '--patients', '2', '--resources', '30', '--directory', 'reference']);
+      const report = await run(options!, () => undefined);
+      expect(report).toMatchObject({ bundles: 2, resources: 60, failures: 0 });
+      expect(await readdir(dir)).toEqual(['directory.json', 'patient-000000.json', 'patient-000001.json']);
+      const directory = JSON.parse(await readFile(join(dir, 'directory.json'), 'utf8')) as Bundle;
+      expect(directory).toMatchObject({ resourceType: 'Bundle', type: 'batch' });
+      expect(directory.entry).toHaveLength(25);
+      expect(() => parseCli(['--out', dir, '--directory', 'elsewhere'])).toThrow('--directory');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('POSTs transactions as application/fhir+json and reports failures', async () => {
     const seen: { contentType?: string; authorization?: string; type?: string }[] = [];
     let calls = 0;

@@ -2,7 +2,7 @@
  * Command line: write synthetic patient bundles to files and/or POST them to a FHIR server.
  *
  *   npm run -w seed seed -- --patients 10 --seed 42 --out ./out
- *   npm run -w seed seed -- --patients 1000 --url http://localhost:8103/fhir/R4 --concurrency 4
+ *   npm run -w seed seed -- --patients 1000 --url http://localhost:8103/fhir/R4 --directory reference
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -31,11 +31,15 @@ export function parseJsonBody(text: string, options: JsonBodyOptions): unknown {
   }
 }
 
-/** One open object or array; keys (in order) serve duplicate detection and, with the index, error paths. */
+/**
+ * One open object or array, reused for every container at its depth. keys[0..keyCount) are the keys seen so
+ * far (stale entries beyond keyCount are ignored); with the index they also give error paths.
+ */
 interface Frame {
   isArray: boolean;
   index: number;
   keys: string[];
+  keyCount: number;
   keySet: Set<string> | undefined;
 }
 
@@ -48,16 +52,19 @@ const CH_SPACE = 0x20;
 const CH_QUOTE = 0x22;
 const CH_COMMA = 0x2c;
 const CH_MINUS = 0x2d;
+const CH_PLUS = 0x2b;
+const CH_DOT = 0x2e;
 const CH_ZERO = 0x30;
 const CH_NINE = 0x39;
 const CH_COLON = 0x3a;
 const CH_LBRACKET = 0x5b;
 const CH_RBRACKET = 0x5d;
+const CH_UPPER_E = 0x45;
+const CH_LOWER_E = 0x65;
 const CH_LBRACE = 0x7b;
 const CH_RBRACE = 0x7d;
 
-// Sticky regexes run in V8's native regex engine, much faster than a char loop over long runs.
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const WS = /[ \t\n\r]*/y;
 const HEX4 = /[0-9a-fA-F]{4}/y;
 const LITERALS: Record<number, string> = { 0x74: 'true', 0x66: 'false', 0x6e: 'null' };
 const SIMPLE_ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
@@ -66,75 +73,75 @@ class JsonScanner {
   private pos = 0;
   /** Position of the next backslash at or after the last search start; backslashes are rare, so it is cached. */
   private nextBackslash = -1;
-  private readonly stack: Frame[] = [];
+  /** Open containers are frames[0..depth); frames are reused, since a bundle opens many containers but few levels. */
+  private readonly frames: Frame[] = [];
+  private depth = 0;
 
   constructor(
     private readonly text: string,
     private readonly maxDepth: number
   ) {}
 
+  /**
+   * One loop, no recursion: V8 inlines the small helpers into it, which matters on multi-megabyte bodies.
+   * `expectValue` is true where a value must follow (start, after ':' or ','); otherwise a ',' or a closing
+   * bracket of the innermost container (or the end of input at the top level) must follow.
+   */
   scan(): void {
-    this.value();
-    while (this.stack.length > 0) {
-      this.afterMember();
-    }
-    this.skipWhitespace();
-    if (this.pos < this.text.length) {
-      this.error('Unexpected data after the JSON value');
+    let expectValue = true;
+    for (;;) {
+      const c = this.skipWhitespace();
+      const frame = this.depth > 0 ? this.frames[this.depth - 1] : undefined;
+      if (expectValue) {
+        expectValue = this.value(c);
+      } else if (!frame) {
+        if (this.pos < this.text.length) {
+          this.error('Unexpected data after the JSON value');
+        }
+        return;
+      } else if (c === CH_COMMA) {
+        this.pos++;
+        frame.index++;
+        if (!frame.isArray) {
+          this.skipWhitespace();
+          this.member();
+        }
+        expectValue = true;
+      } else if (c === (frame.isArray ? CH_RBRACKET : CH_RBRACE)) {
+        this.pos++;
+        this.depth--;
+      } else {
+        this.error(frame.isArray ? "Expected ',' or ']' after an array element" : "Expected ',' or '}' after a value");
+      }
     }
   }
 
-  /** Scans one value; a container is only opened here and is finished by the loop in scan(). */
-  private value(): void {
-    this.skipWhitespace();
-    const c = this.text.charCodeAt(this.pos);
-    if (c === CH_LBRACE) {
-      this.open(false);
-      if (this.peekAfterWhitespace() === CH_RBRACE) {
+  /** Scans a scalar or opens a container at character c; returns whether a value must follow. */
+  private value(c: number): boolean {
+    if (c === CH_LBRACE || c === CH_LBRACKET) {
+      const isArray = c === CH_LBRACKET;
+      this.open(isArray);
+      if (this.skipWhitespace() === (isArray ? CH_RBRACKET : CH_RBRACE)) {
         this.pos++;
-        this.stack.pop();
-      } else {
+        this.depth--;
+        return false;
+      }
+      if (!isArray) {
         this.member();
       }
-    } else if (c === CH_LBRACKET) {
-      this.open(true);
-      if (this.peekAfterWhitespace() === CH_RBRACKET) {
-        this.pos++;
-        this.stack.pop();
-      } else {
-        this.value();
-      }
-    } else if (c === CH_QUOTE) {
+      return true;
+    }
+    if (c === CH_QUOTE) {
       this.string();
-    } else if (c === CH_MINUS || (c >= CH_ZERO && c <= CH_NINE)) {
+    } else if (c === CH_MINUS || isDigit(c)) {
       this.number();
     } else {
       this.literal();
     }
+    return false;
   }
 
-  /** After a value inside the innermost container: a comma and the next value, or the closing bracket. */
-  private afterMember(): void {
-    const frame = this.stack[this.stack.length - 1] as Frame;
-    const c = this.peekAfterWhitespace();
-    if (c === CH_COMMA) {
-      this.pos++;
-      if (frame.isArray) {
-        frame.index++;
-        this.value();
-      } else {
-        this.skipWhitespace();
-        this.member();
-      }
-    } else if (c === (frame.isArray ? CH_RBRACKET : CH_RBRACE)) {
-      this.pos++;
-      this.stack.pop();
-    } else {
-      this.error(frame.isArray ? "Expected ',' or ']' after an array element" : "Expected ',' or '}' after a value");
-    }
-  }
-
-  /** `"key": value` with the scanner on the opening quote of the key. */
+  /** `"key":` with the scanner on the opening quote of the key; the value is scanned by the main loop. */
   private member(): void {
     if (this.text.charCodeAt(this.pos) !== CH_QUOTE) {
       this.error('Expected a double-quoted property name');
@@ -145,35 +152,49 @@ class JsonScanner {
       ? (JSON.parse(this.text.slice(keyStart, this.pos)) as string)
       : this.text.slice(keyStart + 1, this.pos - 1);
     this.addKey(key, keyStart);
-    if (this.peekAfterWhitespace() !== CH_COLON) {
+    if (this.skipWhitespace() !== CH_COLON) {
       this.error("Expected ':' after a property name");
     }
     this.pos++;
-    this.value();
   }
 
   private addKey(key: string, position: number): void {
-    const frame = this.stack[this.stack.length - 1] as Frame;
-    // FHIR objects mostly have a handful of keys, where a linear scan beats building a Set per object.
-    const seen = frame.keys.length < SMALL_OBJECT_KEYS ? frame.keys.includes(key) : this.keySet(frame).has(key);
-    if (seen) {
+    const frame = this.frames[this.depth - 1] as Frame;
+    if (this.hasKey(frame, key)) {
       this.pos = position;
       this.error(`Duplicate object key ${JSON.stringify(key)} at ${this.path(key)}`);
     }
-    frame.keys.push(key);
+    frame.keys[frame.keyCount++] = key;
     frame.keySet?.add(key);
   }
 
-  private keySet(frame: Frame): Set<string> {
-    frame.keySet ??= new Set(frame.keys);
-    return frame.keySet;
+  /** FHIR objects mostly have a handful of keys, where a linear scan beats building a Set per object. */
+  private hasKey(frame: Frame, key: string): boolean {
+    const count = frame.keyCount;
+    if (count >= SMALL_OBJECT_KEYS) {
+      frame.keySet ??= new Set(frame.keys.slice(0, count));
+      return frame.keySet.has(key);
+    }
+    const keys = frame.keys;
+    for (let i = 0; i < count; i++) {
+      if (keys[i] === key) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private open(isArray: boolean): void {
-    if (this.stack.length >= this.maxDepth) {
+    const depth = this.depth;
+    if (depth >= this.maxDepth) {
       this.error(`Nesting deeper than ${this.maxDepth} levels`);
     }
-    this.stack.push({ isArray, index: 0, keys: [], keySet: undefined });
+    const frame = (this.frames[depth] ??= { isArray, index: 0, keys: [], keyCount: 0, keySet: undefined });
+    frame.isArray = isArray;
+    frame.index = 0;
+    frame.keyCount = 0;
+    frame.keySet = undefined;
+    this.depth++;
     this.pos++;
   }
 
@@ -244,16 +265,12 @@ class JsonScanner {
   }
 
   private number(): void {
-    NUMBER.lastIndex = this.pos;
-    if (!NUMBER.test(this.text)) {
+    const end = numberEnd(this.text, this.pos);
+    if (end <= 0) {
+      this.pos = -end;
       this.error('Invalid number');
     }
-    this.pos = NUMBER.lastIndex;
-    // '01' or '1.' would otherwise be read as a number followed by junk; report the number instead.
-    const c = this.text.charCodeAt(this.pos);
-    if ((c >= CH_ZERO && c <= CH_NINE) || c === 0x2e || c === 0x45 || c === 0x65) {
-      this.error('Invalid number');
-    }
+    this.pos = end;
   }
 
   private literal(): void {
@@ -264,27 +281,30 @@ class JsonScanner {
     this.pos += word.length;
   }
 
-  private skipWhitespace(): void {
+  /** Skips JSON whitespace and returns the character code at the new position (NaN at the end). */
+  private skipWhitespace(): number {
     const text = this.text;
     let pos = this.pos;
     let c = text.charCodeAt(pos);
+    if (c === CH_LF) {
+      WS.lastIndex = pos;
+      WS.test(text);
+      pos = WS.lastIndex;
+      c = text.charCodeAt(pos);
+    }
     while (c === CH_SPACE || c === CH_LF || c === CH_CR || c === CH_TAB) {
       c = text.charCodeAt(++pos);
     }
     this.pos = pos;
-  }
-
-  private peekAfterWhitespace(): number {
-    this.skipWhitespace();
-    return this.text.charCodeAt(this.pos);
+    return c;
   }
 
   /** JSONPath-like location of a key in the innermost object, e.g. $.entry[3].resource.status. */
   private path(key: string): string {
     let path = '$';
-    for (let i = 0; i < this.stack.length; i++) {
-      const frame = this.stack[i] as Frame;
-      const child = i === this.stack.length - 1 ? key : frame.keys[frame.keys.length - 1];
+    for (let i = 0; i < this.depth; i++) {
+      const frame = this.frames[i] as Frame;
+      const child = i === this.depth - 1 ? key : frame.keys[frame.keyCount - 1];
       path += frame.isArray ? `[${frame.index}]` : pathSegment(child ?? '');
     }
     return path;
@@ -293,6 +313,60 @@ class JsonScanner {
   private error(message: string): never {
     fail(this.text, this.pos, message);
   }
+}
+
+/**
+ * Scans the JSON number grammar -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? from pos. Returns the end position,
+ * or minus the position of the offending character. A digit, '.' or exponent right after a complete number
+ * ('01', '1.', '1e') is reported as part of the number rather than as junk after it.
+ */
+function numberEnd(text: string, pos: number): number {
+  let p = pos;
+  if (text.charCodeAt(p) === CH_MINUS) {
+    p++;
+  }
+  if (text.charCodeAt(p) === CH_ZERO) {
+    p++;
+  } else {
+    const start = p;
+    p = digitsEnd(text, p);
+    if (p === start) {
+      return -p;
+    }
+  }
+  if (text.charCodeAt(p) === CH_DOT) {
+    const start = ++p;
+    p = digitsEnd(text, p);
+    if (p === start) {
+      return -p;
+    }
+  }
+  let c = text.charCodeAt(p);
+  if (c === CH_LOWER_E || c === CH_UPPER_E) {
+    c = text.charCodeAt(++p);
+    if (c === CH_PLUS || c === CH_MINUS) {
+      p++;
+    }
+    const start = p;
+    p = digitsEnd(text, p);
+    if (p === start) {
+      return -p;
+    }
+  }
+  c = text.charCodeAt(p);
+  return isDigit(c) || c === CH_DOT || c === CH_LOWER_E || c === CH_UPPER_E ? -p : p;
+}
+
+function digitsEnd(text: string, pos: number): number {
+  let p = pos;
+  while (isDigit(text.charCodeAt(p))) {
+    p++;
+  }
+  return p;
+}
+
+function isDigit(c: number): boolean {
+  return c >= CH_ZERO && c <= CH_NINE;
 }
 
 function pathSegment(key: string): string {

@@ -8,7 +8,7 @@ import { historyHandler } from './operations/history';
 import { validateHandler } from './operations/validate';
 import { searchHandler } from './interactions/search';
 import { updateHandler } from './interactions/update';
-import { batchHandler } from './transaction';
+import { bundleHandler } from './bundle/process';
 
 type HaleHandler = (
   req: Parameters<FhirRouteHandler>[0],
@@ -36,7 +36,7 @@ export function createFhirRouter(logger: Logger): FhirRouter {
   router.add('POST', ':resourceType/:id/$validate', asRoute(validateHandler), 'operation');
   for (const route of router.router.routes) {
     if (route.method === 'POST' && route.path.length === 0) {
-      route.handler = asRoute(batchHandler);
+      route.handler = asRoute(bundleHandler);
     } else if (route.method === 'PUT' && route.path.length === 2) {
       route.handler = asRoute(updateHandler);
     } else if (route.data?.interaction === 'search-type' || route.data?.interaction === 'search-system') {

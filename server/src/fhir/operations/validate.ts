@@ -31,7 +31,7 @@ export async function validateHandler(req: FhirRequest): Promise<FhirResponse> {
   const body = req.body as Resource | Parameters | undefined;
   const resource =
     body?.resourceType === 'Parameters'
-      ? (body).parameter?.find((p) => p.name === 'resource')?.resource
+      ? body.parameter?.find((p) => p.name === 'resource')?.resource
       : (body as Resource | undefined);
   if (!resource || typeof resource !== 'object' || !('resourceType' in resource)) {
     throw new OperationOutcomeError(badRequest('$validate needs a resource (or Parameters with a resource part)'));

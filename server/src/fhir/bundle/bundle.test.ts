@@ -2,8 +2,8 @@ import type { Bundle, BundleEntry, OperationOutcome, Patient } from '@medplum/fh
 import { readdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { TestServer } from '../test/test-server';
-import { matchIds, startTestServer } from '../test/test-server';
+import type { TestServer } from '../../test/test-server';
+import { matchIds, startTestServer } from '../../test/test-server';
 
 let s: TestServer;
 // fullUrls must be real UUIDs: that is what urn:uuid means, and what the rewriter recognises.
@@ -150,6 +150,94 @@ describe('transaction', () => {
   });
 });
 
+describe('large transactions', () => {
+  test('300 entries with ifNoneExist and conditional updates are accepted (no library caps)', async () => {
+    // Conditional references resolve against what existed before the bundle.
+    await s.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:big-pre', value: 'x' }] });
+    const org = {
+      resourceType: 'Organization',
+      name: 'Big Clinic',
+      identifier: [{ system: 'urn:npi', value: 'big-1' }],
+    };
+    const entries: BundleEntry[] = [post(urn('big-org'), org, 'identifier=urn:npi|big-1')];
+    for (let i = 0; i < 120; i++) {
+      entries.push({
+        resource: {
+          resourceType: 'Patient',
+          identifier: [{ system: 'urn:big', value: `p${i}` }],
+          managingOrganization: { reference: urn('big-org') },
+        } as any,
+        request: { method: 'PUT', url: `Patient?identifier=urn:big|p${i}` },
+      });
+    }
+    for (let i = 0; i < 180; i++) {
+      entries.push(post(urn(`big-obs-${i}`), obsFor('Patient?identifier=urn:big-pre|x')));
+    }
+    const res = await s.post<Bundle>('', tx(entries));
+    expect({ status: res.status, body: res.status === 200 ? 'ok' : res.body }).toEqual({ status: 200, body: 'ok' });
+    expect(res.body.entry).toHaveLength(301);
+    expect(res.body.entry?.slice(1, 121).every((e) => e.response?.status === '201')).toBe(true);
+    // The same bundle again: the organization is reused and the 120 patients updated in place (no change, same version).
+    const again = await s.post<Bundle>(
+      '',
+      tx(entries.map((e) => ({ ...e, resource: e.resource && JSON.parse(JSON.stringify(e.resource)) })))
+    );
+    expect(again.status).toBe(200);
+    expect(again.body.entry?.[0]?.response?.status).toBe('200');
+    expect(again.body.entry?.slice(1, 121).every((e) => e.response?.status === '200')).toBe(true);
+    expect((await s.search('Patient?identifier=urn:big|&_summary=count')).total).toBe(120);
+    expect((await s.search('Organization?identifier=urn:npi|big-1&_summary=count')).total).toBe(1);
+  });
+
+  test('concurrent transactions with the same ifNoneExist create the resource once', async () => {
+    const org = {
+      resourceType: 'Organization',
+      name: 'Race Clinic',
+      identifier: [{ system: 'urn:npi', value: 'race-1' }],
+    };
+    const bundles = Array.from({ length: 6 }, () =>
+      tx([
+        post(`urn:uuid:${randomUUID()}`, org, 'identifier=urn:npi|race-1'),
+        post(`urn:uuid:${randomUUID()}`, { resourceType: 'Patient', name: [{ family: 'Racer' }] }),
+      ])
+    );
+    const results = await Promise.all(bundles.map((b) => s.post('', b)));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect((await s.search('Organization?identifier=urn:npi|race-1&_summary=count')).total).toBe(1);
+  });
+
+  test('a resource may be the target of only one entry', async () => {
+    const res = await s.post<OperationOutcome>(
+      '',
+      tx([
+        { resource: { resourceType: 'Patient', id: 'twice' }, request: { method: 'PUT', url: 'Patient/twice' } },
+        {
+          resource: { resourceType: 'Patient', id: 'twice', gender: 'male' },
+          request: { method: 'PUT', url: 'Patient/twice' },
+        },
+      ])
+    );
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('Bundle.entry[1]');
+  });
+
+  test('PATCH entries carry a Binary JSON Patch', async () => {
+    const p = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Patchy' }] });
+    const data = Buffer.from(JSON.stringify([{ op: 'add', path: '/active', value: true }])).toString('base64');
+    const res = await s.post<Bundle>(
+      '',
+      tx([
+        {
+          resource: { resourceType: 'Binary', contentType: 'application/json-patch+json', data } as any,
+          request: { method: 'PATCH', url: `Patient/${p.id}` },
+        },
+      ])
+    );
+    expect(res.status).toBe(200);
+    expect((res.body.entry?.[0]?.resource as Patient).active).toBe(true);
+  });
+});
+
 describe('batch', () => {
   test('entries succeed or fail independently', async () => {
     const res = await s.post<Bundle>('', {
@@ -177,7 +265,7 @@ describe('batch', () => {
 });
 
 describe('Synthea fixtures', () => {
-  const dir = join(__dirname, '../../../../shared/fixtures/synthea');
+  const dir = join(__dirname, '../../../../../shared/fixtures/synthea');
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort();

@@ -1,0 +1,111 @@
+import { OperationOutcomeError, badRequest, multipleMatches, preconditionFailed } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { createHash } from 'node:crypto';
+import { sql } from '../../db/sql';
+import type { HaleRepository } from '../../storage/repository';
+import { parseHaleSearch } from '../search-request';
+import type { ParsedEntry } from './entries';
+import { entryError } from './entries';
+
+/**
+ * Serializes conditional operations on the same criteria across concurrent transactions
+ * (two bundles "creating the same Organization if none exists" must not both create it),
+ * without SERIALIZABLE isolation: a transaction-scoped advisory lock per (type, query).
+ */
+export async function lockCriteria(repo: HaleRepository, type: string, query: string): Promise<void> {
+  const key = createHash('sha256').update(`${type}?${query}`).digest().readBigInt64BE(0);
+  await repo.queryable.query(sql`SELECT pg_advisory_xact_lock(${key.toString()}::bigint)`);
+}
+
+export async function matchAtMostTwo(repo: HaleRepository, type: string, query: string): Promise<Resource[]> {
+  const request = parseHaleSearch(type, Object.fromEntries(groupParams(new URLSearchParams(query))));
+  return repo.searchResources({ ...request, count: 2, sortRules: undefined, total: 'none' });
+}
+
+function groupParams(params: URLSearchParams): [string, string[]][] {
+  const map = new Map<string, string[]>();
+  for (const [k, v] of params) {
+    map.set(k, [...(map.get(k) ?? []), v]);
+  }
+  return [...map.entries()];
+}
+
+/**
+ * Decides what each write entry acts on: new ids for creates, the match of an ifNoneExist
+ * (reused instead of created), the single match of a conditional update/patch/delete.
+ * Runs inside the transaction, so the decisions and the writes commit together.
+ */
+export async function resolveIdentity(repo: HaleRepository, e: ParsedEntry): Promise<void> {
+  const type = e.resourceType;
+  if (!type) {
+    return;
+  }
+  if (e.interaction === 'create') {
+    const ifNoneExist = e.entry.request?.ifNoneExist;
+    if (ifNoneExist) {
+      await lockCriteria(repo, type, ifNoneExist);
+      const matches = await matchAtMostTwo(repo, type, ifNoneExist);
+      if (matches.length > 1) {
+        throw entryError(e.index, multipleMatches);
+      }
+      if (matches[0]?.id) {
+        e.existing = matches[0];
+        e.target = { type, id: matches[0].id };
+        return;
+      }
+    }
+    e.target = { type, id: repo.generateId() };
+    return;
+  }
+  if (e.interaction !== 'update' && e.interaction !== 'patch' && e.interaction !== 'delete') {
+    return;
+  }
+  if (e.params.id) {
+    e.target = { type, id: e.params.id };
+    return;
+  }
+  // Conditional: [type]?query
+  await lockCriteria(repo, type, e.query);
+  const matches = await matchAtMostTwo(repo, type, e.query);
+  if (matches.length > 1) {
+    throw entryError(e.index, e.interaction === 'delete' ? preconditionFailed : multipleMatches);
+  }
+  const match = matches[0];
+  if (match?.id) {
+    e.target = { type, id: match.id };
+    return;
+  }
+  if (e.interaction === 'update') {
+    if (e.entry.resource?.id) {
+      throw entryError(
+        e.index,
+        badRequest('A conditional update that matches nothing creates the resource: it may not carry an id')
+      );
+    }
+    e.target = { type, id: repo.generateId() };
+  } else if (e.interaction === 'delete') {
+    e.noop = true;
+  } else {
+    throw entryError(e.index, badRequest(`Conditional PATCH ${e.path}?${e.query} matched no resource`));
+  }
+}
+
+export function assertUniqueTargets(entries: readonly ParsedEntry[]): void {
+  const seen = new Map<string, number>();
+  for (const e of entries) {
+    if (!e.target || e.existing) {
+      continue;
+    }
+    const key = `${e.target.type}/${e.target.id}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw entryError(
+        e.index,
+        badRequest(`${key} is also the subject of Bundle.entry[${first}]; a transaction may touch a resource once`)
+      );
+    }
+    seen.set(key, e.index);
+  }
+}
+
+export { OperationOutcomeError };

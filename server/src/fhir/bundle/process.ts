@@ -1,0 +1,108 @@
+import { OperationOutcomeError, allOk, badRequest, getStatus } from '@medplum/core';
+import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import { originOf } from '../../storage/error-origin';
+import type { HaleRepository } from '../../storage/repository';
+import type { ParsedEntry } from './entries';
+import { ORDER, entryError, parseEntry } from './entries';
+import { executeEntry } from './execute';
+import { assertUniqueTargets, resolveIdentity } from './identity';
+import { identityMap, resolveConditionalReferences, rewriteReferences } from './rewrite';
+
+/**
+ * POST / with a batch or transaction Bundle (FHIR R4 http.html#transaction).
+ *
+ * A transaction runs in one PostgreSQL transaction: identities are resolved first (new ids,
+ * ifNoneExist matches, conditional update/patch/delete targets, each conditional under an
+ * advisory lock), references to fullUrls and conditional references are rewritten, entries run
+ * in the order DELETE, POST, PUT/PATCH, GET, and any failure rolls everything back with an
+ * OperationOutcome naming the entry. A batch runs each entry on its own.
+ */
+export async function bundleHandler(req: FhirRequest, repo: HaleRepository, router: FhirRouter): Promise<FhirResponse> {
+  const bundle = req.body as Bundle;
+  if (bundle?.resourceType !== 'Bundle') {
+    throw new OperationOutcomeError(badRequest('Expected a Bundle of type batch or transaction'));
+  }
+  if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
+    throw new OperationOutcomeError(
+      badRequest(`Bundle.type must be batch or transaction, got ${bundle.type}`, 'Bundle.type')
+    );
+  }
+  if (!Array.isArray(bundle.entry)) {
+    throw new OperationOutcomeError(badRequest('Bundle.entry is missing', 'Bundle.entry'));
+  }
+  const entries = bundle.entry;
+  const result =
+    bundle.type === 'transaction' ? await transaction(repo, router, entries) : await batch(repo, router, entries);
+  return [allOk, result];
+}
+
+async function transaction(repo: HaleRepository, router: FhirRouter, raw: BundleEntry[]): Promise<Bundle> {
+  const entries = raw.map((entry, i) => parseEntry(router, repo.ctx.baseUrl, entry, i));
+  return repo.withTransaction(async (tx) => {
+    const results: BundleEntry[] = new Array(entries.length);
+    const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9));
+    try {
+      for (const e of ordered) {
+        await resolveIdentity(tx, e);
+      }
+      assertUniqueTargets(entries);
+      const map = identityMap(entries);
+      await resolveConditionalReferences(tx, entries, map);
+      for (const e of entries) {
+        rewriteReferences(e.entry.resource, map);
+      }
+      for (const e of ordered) {
+        results[e.index] = await runEntry(tx, router, e);
+      }
+      await tx.flush();
+    } catch (err) {
+      throw nameEntry(err, entries);
+    }
+    return { resourceType: 'Bundle', type: 'transaction-response', entry: results };
+  });
+}
+
+async function runEntry(repo: HaleRepository, router: FhirRouter, e: ParsedEntry): Promise<BundleEntry> {
+  try {
+    return await executeEntry(repo, router, e);
+  } catch (err) {
+    throw err instanceof OperationOutcomeError && !originOf(err) ? entryError(e.index, err.outcome) : err;
+  }
+}
+
+/** Failures found later (at flush) carry the resource they concern; find its entry. */
+function nameEntry(err: unknown, entries: readonly ParsedEntry[]): unknown {
+  if (!(err instanceof OperationOutcomeError) || 'index' in err) {
+    return err;
+  }
+  const origin = originOf(err);
+  const e = origin ? entries.find((x) => x.target && `${x.target.type}/${x.target.id}` === origin) : undefined;
+  return e ? entryError(e.index, err.outcome) : err;
+}
+
+async function batch(repo: HaleRepository, router: FhirRouter, raw: BundleEntry[]): Promise<Bundle> {
+  const results: BundleEntry[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    try {
+      const e = parseEntry(router, repo.ctx.baseUrl, raw[i] as BundleEntry, i);
+      results.push(
+        await repo.withTransaction(async (tx) => {
+          await resolveIdentity(tx, e);
+          const map = identityMap([e]);
+          await resolveConditionalReferences(tx, [e], map);
+          rewriteReferences(e.entry.resource, map);
+          const out = await executeEntry(tx, router, e);
+          await tx.flush();
+          return out;
+        })
+      );
+    } catch (err) {
+      if (!(err instanceof OperationOutcomeError)) {
+        throw err; // a bug, not a bad entry: the request fails and the error is logged
+      }
+      results.push({ response: { status: String(getStatus(err.outcome)), outcome: err.outcome } });
+    }
+  }
+  return { resourceType: 'Bundle', type: 'batch-response', entry: results };
+}
