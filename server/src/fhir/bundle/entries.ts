@@ -63,7 +63,7 @@ export function parseEntry(router: FhirRouter, baseUrl: string, entry: BundleEnt
     throw entryError(index, badRequest('request.url is missing'));
   }
   const relative = url.startsWith(baseUrl + '/') ? url.slice(baseUrl.length + 1) : url.replace(/^\//, '');
-  const route = router.find(method as 'GET', relative);
+  const route = router.find(method, relative);
   if (!route?.data) {
     throw entryError(index, badRequest(`No such interaction: ${method} ${url}`));
   }
@@ -78,7 +78,7 @@ export function parseEntry(router: FhirRouter, baseUrl: string, entry: BundleEnt
   return {
     index,
     entry,
-    method: method as ParsedEntry['method'],
+    method: method,
     path: q >= 0 ? relative.slice(0, q) : relative,
     query: q >= 0 ? relative.slice(q + 1) : '',
     interaction,
