@@ -64,7 +64,6 @@ const CH_LOWER_E = 0x65;
 const CH_LBRACE = 0x7b;
 const CH_RBRACE = 0x7d;
 
-const WS = /[ \t\n\r]*/y;
 const HEX4 = /[0-9a-fA-F]{4}/y;
 const LITERALS: Record<number, string> = { 0x74: 'true', 0x66: 'false', 0x6e: 'null' };
 const SIMPLE_ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
@@ -286,12 +285,6 @@ class JsonScanner {
     const text = this.text;
     let pos = this.pos;
     let c = text.charCodeAt(pos);
-    if (c === CH_LF) {
-      WS.lastIndex = pos;
-      WS.test(text);
-      pos = WS.lastIndex;
-      c = text.charCodeAt(pos);
-    }
     while (c === CH_SPACE || c === CH_LF || c === CH_CR || c === CH_TAB) {
       c = text.charCodeAt(++pos);
     }

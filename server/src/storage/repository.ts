@@ -19,7 +19,7 @@ import { flushWrites } from './flush';
 import { readHistoryBundle } from './history';
 import type { PreparedVersion } from './prepare';
 import { assertId, assertResourceType, prepareVersion, sameContent } from './prepare';
-import { readCurrent, readManyByReference, readVersionRow } from './read';
+import { accessClause, readCurrent, readManyByReference, readVersionRow } from './read';
 import { assertReferencesExist } from './references';
 import { searchBundle, searchByReferenceImpl } from './search';
 
@@ -282,7 +282,9 @@ export class HaleRepository extends FhirRepository {
     assertResourceType(resourceType);
     await this.flush();
     // Existence (and visibility) first, so an unknown id answers 404 rather than an empty history.
-    const exists = await this.queryable.query(sql`SELECT 1 FROM resource WHERE type = ${resourceType} AND id = ${id}`);
+    const exists = await this.queryable.query(
+      sql`SELECT 1 FROM resource r WHERE r.type = ${resourceType} AND r.id = ${id} AND ${accessClause(this.ctx.access, 'r', resourceType)}`
+    );
     if (exists.length === 0) {
       throw new OperationOutcomeError(notFound);
     }

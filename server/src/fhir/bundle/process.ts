@@ -38,8 +38,13 @@ export async function bundleHandler(req: FhirRequest, repo: HaleRepository, rout
 }
 
 async function transaction(repo: HaleRepository, router: FhirRouter, raw: BundleEntry[]): Promise<Bundle> {
-  const entries = raw.map((entry, i) => parseEntry(router, repo.ctx.baseUrl, entry, i));
+  // A deadlock or serialization failure re-runs the callback; entries are rewritten in place,
+  // so every attempt after the first starts again from an untouched copy.
+  const pristine = JSON.stringify(raw);
+  let attempt = 0;
   return repo.withTransaction(async (tx) => {
+    const source = attempt++ === 0 ? raw : (JSON.parse(pristine) as BundleEntry[]);
+    const entries = source.map((entry, i) => parseEntry(router, repo.ctx.baseUrl, entry, i));
     const results: BundleEntry[] = new Array(entries.length);
     const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9));
     try {
