@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { OperationOutcomeError } from '@medplum/core';
 import { parseJsonBody } from './json-body';
 
-const SYNTHEA_DIR = '/work/shared/fixtures/synthea';
+import { SYNTHEA_DIR } from '../test/fixtures';
 const options = { maxDepth: 64 };
 
 /** Returns the details text of the single 400 issue thrown for `text`. */

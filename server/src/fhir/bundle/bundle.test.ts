@@ -2,6 +2,7 @@ import type { Bundle, BundleEntry, OperationOutcome, Patient } from '@medplum/fh
 import { readdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { SYNTHEA_DIR } from '../../test/fixtures';
 import type { TestServer } from '../../test/test-server';
 import { matchIds, startTestServer } from '../../test/test-server';
 
@@ -265,7 +266,7 @@ describe('batch', () => {
 });
 
 describe('Synthea fixtures', () => {
-  const dir = join(__dirname, '../../../../../shared/fixtures/synthea');
+  const dir = SYNTHEA_DIR;
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort();

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 
 /** Test support: the shared Synthea transaction bundles (see the README in that folder). */
-export const SYNTHEA_DIR = '/work/shared/fixtures/synthea';
+import { SYNTHEA_DIR } from '../../test/fixtures';
+
+export { SYNTHEA_DIR };
 
 /**
  * Every resource of every Synthea bundle. With `resolve`, the bundles' `urn:uuid:` references are
