@@ -7,6 +7,8 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { generatePatientBundle, type DirectoryMode } from '../../seed/src';
 import type { Dataset, PatientData } from './dataset';
+import type { CpuMeter, CpuShare } from './cpu';
+import type { WaitSampler, WaitShare } from './waits';
 import { FhirHttpError, fhirRequest } from './http';
 import { memoryProfile, RssSampler, type MemoryProfile } from './memory';
 import { summarize, type LatencySummary } from './stats';
@@ -33,6 +35,8 @@ export interface IngestPhase {
   readonly ms: number;
   readonly resourcesPerSecond: number;
   readonly bundleLatency: LatencySummary;
+  readonly cpu: CpuShare;
+  readonly waits: WaitShare[];
 }
 
 export interface IngestResult {
@@ -125,7 +129,8 @@ async function runPhase(
   fhirBase: string,
   patients: readonly PatientData[],
   concurrency: number,
-  progress: Progress
+  progress: Progress,
+  observers: { meter: CpuMeter; waits: WaitSampler }
 ): Promise<IngestPhase> {
   const latencies: number[] = [];
   let next = 0;
@@ -137,9 +142,13 @@ async function runPhase(
       progress.record(patient, body);
     }
   };
+  await observers.meter.start();
+  await observers.waits.start();
   const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
   const ms = performance.now() - start;
+  const waits = await observers.waits.stop();
+  const cpu = await observers.meter.stop();
   const resources = patients.reduce((n, p) => n + p.entries, 0);
   return {
     concurrency,
@@ -148,6 +157,8 @@ async function runPhase(
     ms,
     resourcesPerSecond: (resources / ms) * 1000,
     bundleLatency: summarize(latencies),
+    cpu,
+    waits,
   };
 }
 
@@ -156,7 +167,13 @@ export async function ingest(
   serverPid: number,
   data: Dataset,
   probe: Probe,
-  options: { serialShare: number; concurrency: number; log: (line: string) => void }
+  options: {
+    serialShare: number;
+    concurrency: number;
+    meter: CpuMeter;
+    waits: WaitSampler;
+    log: (line: string) => void;
+  }
 ): Promise<IngestResult> {
   const progress = new Progress(data.patients.length, options.log);
   let patients = data.patients;
@@ -173,8 +190,8 @@ export async function ingest(
   const sampler = new RssSampler(serverPid, () => progress.done).begin();
   let phases: IngestPhase[];
   try {
-    const serial = await runPhase(fhirBase, patients.slice(0, serialCount), 1, progress);
-    const concurrent = await runPhase(fhirBase, patients.slice(serialCount), options.concurrency, progress);
+    const serial = await runPhase(fhirBase, patients.slice(0, serialCount), 1, progress, options);
+    const concurrent = await runPhase(fhirBase, patients.slice(serialCount), options.concurrency, progress, options);
     phases = [serial, concurrent];
   } finally {
     sampler.end();

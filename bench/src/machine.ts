@@ -31,7 +31,13 @@ export async function describeMachine(pgUrl: string): Promise<Machine> {
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     memoryGb: totalmem() / 1024 ** 3,
     postgres: await postgresVersion(pgUrl),
-    postgresSettings: await postgresSettings(pgUrl, ['shared_buffers', 'synchronous_commit', 'fsync', 'work_mem']),
+    postgresSettings: await postgresSettings(pgUrl, [
+      'shared_buffers',
+      'synchronous_commit',
+      'fsync',
+      'work_mem',
+      'autovacuum',
+    ]),
     node: process.version,
     commit: gitCommit(),
   };

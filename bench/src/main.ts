@@ -12,7 +12,9 @@ import { measureFloor, type FloorResult } from './floor';
 import { ingest, probeInlineTransactions } from './ingest';
 import { describeMachine } from './machine';
 import { parseOptions, UsageError, type BenchOptions } from './options';
-import { createDatabase, databaseUrl, dropDatabase, storedResources } from './postgres';
+import { CpuMeter } from './cpu';
+import { WaitSampler } from './waits';
+import { analyzeDatabase, createDatabase, databaseUrl, dropDatabase, storedResources } from './postgres';
 import { readById } from './reads';
 import { errorCount, renderReport, type BenchResults } from './report';
 import { patientAppSearches } from './searches';
@@ -74,11 +76,23 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
   const floor = await floorPhase(options, data, cleanup, `${name}_floor`);
 
   log(`Ingesting ${data.patients.length} bundles…`);
-  const ingested = await ingest(hale.fhirBase, hale.pid, data, probe, { ...options, log });
+  const adminUrl = databaseUrl(options.pgUrl, 'postgres');
+  const meter = new CpuMeter(adminUrl, name, hale.pid);
+  const waits = new WaitSampler(adminUrl, name);
+  const ingested = await ingest(hale.fhirBase, hale.pid, data, probe, { ...options, meter, waits, log });
   for (const p of ingested.phases) {
     log(`  concurrency ${p.concurrency}: ${Math.round(p.resourcesPerSecond)} resources/s`);
   }
   const stored = await storedResources(url);
+  // Hale does not ANALYZE, and autovacuum may be off or not have run yet: search once as ingested, once with statistics.
+  log(`Patient-app searches for ${options.searchPatients} patients, before ANALYZE…`);
+  const searchesBeforeAnalyze = await patientAppSearches(
+    hale.fhirBase,
+    data,
+    ingested.patientIds,
+    options.searchPatients
+  );
+  const analyzeMs = await analyzeDatabase(url);
   log(`Reading ${options.reads} resources by id…`);
   const reads = await readById(hale.fhirBase, ingested.created, options.reads, data.seed);
   log(`Patient-app searches for ${options.searchPatients} patients…`);
@@ -101,6 +115,8 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     probe,
     ingest: ingested,
     stored,
+    searchesBeforeAnalyze,
+    analyzeMs,
     reads,
     searches,
     everything,

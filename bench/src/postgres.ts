@@ -48,6 +48,19 @@ export async function postgresSettings(pgUrl: string, names: readonly string[]):
   });
 }
 
+/** ANALYZE, as autovacuum would after a bulk load; returns how long it took (ms). */
+export async function analyzeDatabase(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url, application_name: 'hale-bench' });
+  await client.connect();
+  try {
+    const start = performance.now();
+    await client.query('ANALYZE');
+    return performance.now() - start;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Resources Hale holds (current versions, not deleted) and the size of its database. */
 export async function storedResources(url: string): Promise<{ resources: number; databaseMb: number }> {
   const client = new pg.Client({ connectionString: url, application_name: 'hale-bench' });
