@@ -11,6 +11,9 @@ import type { FhirRouter } from '@medplum/fhir-router';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { mountAuthRoutes } from './auth/routes';
+import type { RateLimits } from './auth/rate-limit';
 import type { HaleConfig } from './config';
 import type { Database } from './db/database';
 import { sql } from './db/sql';
@@ -29,6 +32,8 @@ export interface AppDeps {
   db: Database;
   searchParams: SearchParamRegistry;
   logger: Logger;
+  redis: Redis | undefined;
+  rateLimits: RateLimits;
   /** Extra health facts (embedded database, Redis) shown by /healthcheck. */
   health: () => Promise<Record<string, unknown>>;
 }
@@ -62,6 +67,15 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     } catch (err) {
       next(err);
     }
+  });
+
+  mountAuthRoutes(app, {
+    config,
+    db: deps.db,
+    logger,
+    redis: deps.redis,
+    rateLimits: deps.rateLimits,
+    systemRepository: () => newRepository(deps, false),
   });
 
   app.get('/fhir/R4/metadata', (_req, res) => {

@@ -21,6 +21,18 @@ const schema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   GRAPHQL_WARMUP: z.enum(['true', 'false']).optional(),
+  SMTP_URL: z.string().url().optional(),
+  MAIL_FROM: z.string().default('Hale <no-reply@hale.invalid>'),
+  TWILIO_ACCOUNT_SID: z.string().optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_FROM: z.string().optional(),
+  TWILIO_API_URL: z.string().url().default('https://api.twilio.com'),
+  SMS_SINK_FILE: z.string().optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  DEMO_MODE: z.enum(['true', 'false']).default('false'),
 });
 
 export interface HaleConfig {
@@ -41,6 +53,18 @@ export interface HaleConfig {
   shutdownGraceMs: number;
   /** Build the GraphQL schema before reporting ready (a one-time ~7 s of CPU); off by default in tests. */
   graphqlWarmup: boolean;
+  /** SMTP server for mail (nodemailer URL); unset: mail is written to the log sink only in development/test. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Twilio-compatible SMS; unset: SMS go to smsSinkFile (or the log) — never in production. */
+  twilio: { accountSid: string; authToken: string; from: string; apiUrl: string } | undefined;
+  smsSinkFile: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  signingKeyRotationDays: number;
+  authRateLimitPerMinute: number;
+  /** Development only: labelled demo users and data may be loaded. Refused in production. */
+  demoMode: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -62,6 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && e.DEMO_MODE === 'true') {
+    throw new ConfigError('Invalid configuration:\n  DEMO_MODE: demo accounts and data are refused in production');
+  }
   const serverUrl = (e.BASE_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(
     /\/+$/,
     ''
@@ -81,5 +108,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     env: e.NODE_ENV,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     graphqlWarmup: e.GRAPHQL_WARMUP ? e.GRAPHQL_WARMUP === 'true' : e.NODE_ENV !== 'test',
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM
+        ? {
+            accountSid: e.TWILIO_ACCOUNT_SID,
+            authToken: e.TWILIO_AUTH_TOKEN,
+            from: e.TWILIO_FROM,
+            apiUrl: e.TWILIO_API_URL,
+          }
+        : undefined,
+    smsSinkFile: e.SMS_SINK_FILE,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS,
+    authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+    demoMode: e.DEMO_MODE === 'true',
   };
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createApp } from './app';
+import { RateLimits } from './auth/rate-limit';
 import type { HaleConfig } from './config';
 import { Database } from './db/database';
 import type { EmbeddedPostgres } from './db/embedded';
@@ -75,6 +76,8 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     db,
     searchParams,
     logger,
+    redis,
+    rateLimits: new RateLimits(redis, config.authRateLimitPerMinute),
     health: async () => ({
       database: embedded ? 'embedded' : 'external',
       redis: redis ? (await redis.ping()) === 'PONG' : 'not configured',
