@@ -58,7 +58,11 @@ export function prepareVersion(
     validateResourceForWrite(resource);
   }
   const rows = buildIndexRows(resource, ctx.searchParams.lookup, { baseUrl: ctx.baseUrl });
-  ctx.access.checkWrite(resourceType, { compartments: rows.compartments });
+  ctx.access.checkWrite(
+    resourceType,
+    { compartments: rows.compartments, rows },
+    method === 'POST' ? 'create' : 'update'
+  );
   const from = `${resourceType}/${id}`;
   const references = collectReferences(resource as unknown as Record<string, unknown>, ctx.baseUrl).map((r) => ({
     ...r,

@@ -103,6 +103,7 @@ export class HaleRepository extends FhirRepository {
   }
 
   async createResource<T extends Resource>(resource: T, options?: CreateResourceOptions): Promise<WithId<T>> {
+    this.ctx.access.checkInteraction(resource?.resourceType, 'create');
     const id = options?.assignedId && resource.id ? resource.id : this.generateId();
     let version: PreparedVersion;
     try {
@@ -145,6 +146,7 @@ export class HaleRepository extends FhirRepository {
     }
     assertResourceType(resource.resourceType);
     assertId(resource.id);
+    this.ctx.access.checkInteraction(resource.resourceType, 'update');
     return this.inTransaction(async (repo) => {
       try {
         return await repo.updateLocked(resource, options);
@@ -161,7 +163,7 @@ export class HaleRepository extends FhirRepository {
     const current = await this.lockCurrent(resource.resourceType, resource.id as string);
     this.checkIfMatch(current, options?.ifMatch);
     if (current && !current.deleted) {
-      this.ctx.access.checkWrite(resource.resourceType, { compartments: current.compartments });
+      this.ctx.access.checkWrite(resource.resourceType, { compartments: current.compartments }, 'update');
     }
     const versionId = current ? current.version_id + 1 : 1;
     const version = prepareVersion(
@@ -188,6 +190,7 @@ export class HaleRepository extends FhirRepository {
     options?: UpdateResourceOptions
   ): Promise<WithId<T>> {
     assertResourceType(resourceType);
+    this.ctx.access.checkInteraction(resourceType, 'update');
     if (!Array.isArray(patch)) {
       throw new OperationOutcomeError(badRequest('Only JSON Patch (application/json-patch+json) is supported'));
     }
@@ -206,7 +209,7 @@ export class HaleRepository extends FhirRepository {
       if (target.resourceType !== resourceType || target.id !== id) {
         throw new OperationOutcomeError(badRequest('Patch may not change resourceType or id'));
       }
-      repo.ctx.access.checkWrite(resourceType, { compartments: current.compartments });
+      repo.ctx.access.checkWrite(resourceType, { compartments: current.compartments }, 'update');
       const version = prepareVersion(
         repo.ctx,
         target,
@@ -223,6 +226,7 @@ export class HaleRepository extends FhirRepository {
 
   async deleteResource(resourceType: string, id: string, options?: UpdateResourceOptions): Promise<void> {
     assertResourceType(resourceType);
+    this.ctx.access.checkInteraction(resourceType, 'delete');
     await this.inTransaction(async (repo) => {
       const current = await repo.lockCurrent(resourceType, id);
       if (!current) {
@@ -232,7 +236,7 @@ export class HaleRepository extends FhirRepository {
       if (current.deleted) {
         return; // deleting a deleted resource changes nothing (FHIR R4 http.html#delete)
       }
-      repo.ctx.access.checkWrite(resourceType, { compartments: current.compartments });
+      repo.ctx.access.checkWrite(resourceType, { compartments: current.compartments }, 'delete');
       const tombstone: PendingWrite = {
         type: resourceType,
         id,
@@ -251,6 +255,7 @@ export class HaleRepository extends FhirRepository {
 
   async readResource<T extends Resource>(resourceType: string, id: string): Promise<WithId<T>> {
     assertResourceType(resourceType);
+    this.ctx.access.checkInteraction(resourceType, 'read');
     await this.flush();
     return readCurrent<T>(this.queryable, this.ctx.access, resourceType, id);
   }
@@ -270,6 +275,7 @@ export class HaleRepository extends FhirRepository {
 
   async readVersion<T extends Resource>(resourceType: string, id: string, vid: string): Promise<WithId<T>> {
     assertResourceType(resourceType);
+    this.ctx.access.checkInteraction(resourceType, 'read');
     await this.flush();
     return readVersionRow<T>(this.queryable, this.ctx.access, resourceType, id, vid);
   }
@@ -280,6 +286,7 @@ export class HaleRepository extends FhirRepository {
     options?: ReadHistoryOptions
   ): Promise<Bundle<WithId<T>>> {
     assertResourceType(resourceType);
+    this.ctx.access.checkInteraction(resourceType, 'read');
     await this.flush();
     // Existence (and visibility) first, so an unknown id answers 404 rather than an empty history.
     const exists = await this.queryable.query(

@@ -10,6 +10,7 @@ export async function historyHandler(req: FhirRequest, repo: HaleRepository): Pr
   const resourceType = req.params.resourceType;
   if (resourceType) {
     assertResourceType(resourceType);
+    repo.ctx.access.checkInteraction(resourceType, 'read');
   }
   const count = single(req.query._count);
   const bundle = await readHistoryBundle(repo.queryable, repo.ctx, {

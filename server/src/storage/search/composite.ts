@@ -49,9 +49,7 @@ export function compositeFilter(
       });
       const [first, ...others] = subqueries;
       const joined =
-        others.length > 0
-          ? sql`${first} JOIN ${join(others, ' USING (grp) JOIN ')} USING (grp)`
-          : (first as Sql);
+        others.length > 0 ? sql`${first} JOIN ${join(others, ' USING (grp) JOIN ')} USING (grp)` : (first as Sql);
       return sql`EXISTS (SELECT 1 FROM ${joined})`;
     })
   );

@@ -33,6 +33,7 @@ export function compileSearchWhere(ctx: RepoContext, req: SearchRequest): Compil
   const types = req.types && req.types.length > 0 ? req.types : [req.resourceType];
   const perType = types.map((type) => {
     assertResourceType(type);
+    ctx.access.checkInteraction(type, 'search');
     return and([sql`r.type = ${type}`, ...compileFilters(scope, type, 'r', req.filters ?? [])]);
   });
   const where = and([
