@@ -1,6 +1,6 @@
 /** What the figures were measured on, for the report. */
 import { execFileSync } from 'node:child_process';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { postgresSettings, postgresVersion } from './postgres';
 import { REPO_ROOT } from './server-process';
 
@@ -8,6 +8,8 @@ export interface Machine {
   readonly cpus: number;
   readonly cpuModel: string;
   readonly memoryGb: number;
+  /** 1-minute load average when the run started: other work on the machine skews the figures. */
+  readonly loadAtStart: number;
   readonly postgres: string;
   readonly postgresSettings: Record<string, string>;
   readonly node: string;
@@ -30,6 +32,7 @@ export async function describeMachine(pgUrl: string): Promise<Machine> {
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     memoryGb: totalmem() / 1024 ** 3,
+    loadAtStart: loadavg()[0] ?? Number.NaN,
     postgres: await postgresVersion(pgUrl),
     postgresSettings: await postgresSettings(pgUrl, [
       'shared_buffers',

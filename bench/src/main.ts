@@ -5,6 +5,7 @@
  * docs/benchmarks.md. Exit code 0 when it ran (missed targets included), 1 when something failed
  * or answered wrongly, 2 on bad options.
  */
+import { loadavg } from 'node:os';
 import { buildDataset, type Dataset } from './dataset';
 import { DOCS_PATH, writeResults } from './docs';
 import { patientEverything } from './everything';
@@ -104,6 +105,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     log(`Kept database ${name} (--keep-db): psql ${url}`);
   }
   const durationMs = Date.now() - startedAt.getTime();
+  const loadAtEnd = loadavg()[0] ?? Number.NaN;
   const haleStderr = hale.stderrTail();
   return {
     options,
@@ -120,6 +122,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     reads,
     searches,
     everything,
+    loadAtEnd,
     haleStderr,
   };
 }

@@ -26,6 +26,8 @@ export interface BenchResults {
   readonly reads: CheckedLatency;
   readonly searches: readonly SearchResult[];
   readonly everything: EverythingResult;
+  /** 1-minute load average when the measurements ended. */
+  readonly loadAtEnd: number;
   /** What Hale wrote to stderr at LOG_LEVEL=warn. */
   readonly haleStderr: string;
 }
@@ -132,7 +134,8 @@ function rows(r: BenchResults): Row[] {
 const HEADERS = ['Metric', 'Hale', 'Raw PostgreSQL floor', 'Hale / floor', 'Target', 'Result'];
 
 function table(all: readonly Row[], headers: readonly string[] = HEADERS): string {
-  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  // GitHub splits cells at a `|` even inside code spans unless it is escaped.
+  const line = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   return [
     line(headers),
     line(['---', '---', '---', '---', '---', '---']),
@@ -201,7 +204,9 @@ export function renderReport(r: BenchResults): string {
   return [
     `Measured ${r.startedAt.toISOString()} by \`npm run bench${r.options.quick ? ' -- --quick' : ''}\` in ${(r.durationMs / 60_000).toFixed(1)} min; Hale ${m.commit}.`,
     '',
-    `- Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb.toFixed(1)} GB RAM; PostgreSQL ${m.postgres} on the same machine (${pg}); Node ${m.node}.`,
+    `- Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb.toFixed(1)} GB RAM; PostgreSQL ${m.postgres} on the same machine (${pg}); ` +
+      `Node ${m.node}. Load average (1 min) ${m.loadAtStart.toFixed(1)} at the start, ${r.loadAtEnd.toFixed(1)} at the end: ` +
+      `the bench, Hale and PostgreSQL keep about 1 of it busy, the rest is other work sharing the ${m.cpus} cores.`,
     `- Dataset: ${d.patients.length} patients, seed ${d.seed}, reference date ${d.referenceDate}, directory '${d.directory}': ${int(d.resources)} resources in ` +
       `${(d.bytes / 1024 ** 2).toFixed(0)} MB of transaction JSON (generated in ${(d.generateMs / 1000).toFixed(1)} s, before any timing). ` +
       `Hale stored ${int(r.stored.resources)} resources; its database is ${int(r.stored.databaseMb)} MB.`,
@@ -218,5 +223,7 @@ export function renderReport(r: BenchResults): string {
     beforeAnalyzeTable(r),
     '',
     ...notes(r).map((n) => `- ${n}`),
-  ].join('\n');
+  ]
+    .join('\n')
+    .trimEnd();
 }

@@ -22,6 +22,7 @@ import { FHIR_JSON, NOT_ACCEPTABLE_ID, handleFhir, parsePrefer, sendOutcome } fr
 import { parseJsonBody } from './fhir/json-body';
 import { buildCapabilityStatement, HALE_VERSION } from './fhir/operations/metadata';
 import { createFhirRouter } from './fhir/router';
+import type { StatisticsMaintainer } from './jobs/analyze';
 import type { Logger } from './logger';
 import { systemAccess } from './storage/access';
 import { HaleRepository } from './storage/repository';
@@ -34,6 +35,7 @@ export interface AppDeps {
   logger: Logger;
   redis: Redis | undefined;
   rateLimits: RateLimits;
+  statistics: StatisticsMaintainer;
   /** Extra health facts (embedded database, Redis) shown by /healthcheck. */
   health: () => Promise<Record<string, unknown>>;
 }
@@ -130,6 +132,7 @@ function newRepository(deps: AppDeps, strictSearch: boolean): HaleRepository {
     baseUrl: deps.config.fhirBaseUrl,
     validate: true,
     strictSearch,
+    afterWrite: deps.statistics.recordWrites,
   });
 }
 

@@ -33,6 +33,7 @@ const schema = z.object({
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   DEMO_MODE: z.enum(['true', 'false']).default('false'),
+  ANALYZE_AFTER_WRITES: z.coerce.number().int().min(1).default(5000),
 });
 
 export interface HaleConfig {
@@ -65,6 +66,8 @@ export interface HaleConfig {
   authRateLimitPerMinute: number;
   /** Development only: labelled demo users and data may be loaded. Refused in production. */
   demoMode: boolean;
+  /** Refresh planner statistics after this many written versions (and after 10% growth). */
+  analyzeAfterWrites: number;
 }
 
 export class ConfigError extends Error {}
@@ -125,5 +128,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS,
     authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
     demoMode: e.DEMO_MODE === 'true',
+    analyzeAfterWrites: e.ANALYZE_AFTER_WRITES,
   };
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createApp } from './app';
 import { RateLimits } from './auth/rate-limit';
+import { StatisticsMaintainer } from './jobs/analyze';
 import type { HaleConfig } from './config';
 import { Database } from './db/database';
 import type { EmbeddedPostgres } from './db/embedded';
@@ -71,6 +72,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
   const port = (server.address() as AddressInfo).port;
   const serverUrl = config.port === 0 ? `http://${config.host}:${port}` : config.serverUrl;
   const effective = { ...config, serverUrl, fhirBaseUrl: `${serverUrl}/fhir/R4` };
+  const statistics = new StatisticsMaintainer(db, logger, config.analyzeAfterWrites);
   const app = createApp({
     config: effective,
     db,
@@ -78,6 +80,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     logger,
     redis,
     rateLimits: new RateLimits(redis, config.authRateLimitPerMinute),
+    statistics,
     health: async () => ({
       database: embedded ? 'embedded' : 'external',
       redis: redis ? (await redis.ping()) === 'PONG' : 'not configured',
@@ -104,6 +107,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
           });
           server.closeIdleConnections();
         });
+        await statistics.stop();
         await redis?.quit().catch(() => undefined);
         await db.close();
         await embedded?.stop();

@@ -15,4 +15,6 @@ export interface RepoContext {
   validate: boolean;
   /** Prefer: handling=strict — unknown search parameters are an error instead of being ignored. */
   strictSearch?: boolean;
+  /** Post-write hook: the number of resource versions just written (statistics upkeep). */
+  afterWrite?: (versions: number) => void;
 }

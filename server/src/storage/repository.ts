@@ -91,6 +91,7 @@ export class HaleRepository extends FhirRepository {
       tx,
       versions.map((v) => v.write)
     );
+    this.ctx.afterWrite?.(versions.length);
   }
 
   /** Runs a write either in the surrounding transaction or in one of its own. */

@@ -42,17 +42,11 @@ export async function resolveIdentity(repo: HaleRepository, e: ParsedEntry): Pro
   }
   if (e.interaction === 'create') {
     const ifNoneExist = e.entry.request?.ifNoneExist;
-    if (ifNoneExist) {
-      await lockCriteria(repo, type, ifNoneExist);
-      const matches = await matchAtMostTwo(repo, type, ifNoneExist);
-      if (matches.length > 1) {
-        throw entryError(e.index, multipleMatches);
-      }
-      if (matches[0]?.id) {
-        e.existing = matches[0];
-        e.target = { type, id: matches[0].id };
-        return;
-      }
+    const match = ifNoneExist ? await singleMatch(repo, e, type, ifNoneExist, 'create') : undefined;
+    if (match) {
+      e.existing = match;
+      e.target = { type, id: match.id as string };
+      return;
     }
     e.target = { type, id: repo.generateId() };
     return;
@@ -65,12 +59,7 @@ export async function resolveIdentity(repo: HaleRepository, e: ParsedEntry): Pro
     return;
   }
   // Conditional: [type]?query
-  await lockCriteria(repo, type, e.query);
-  const matches = await matchAtMostTwo(repo, type, e.query);
-  if (matches.length > 1) {
-    throw entryError(e.index, e.interaction === 'delete' ? preconditionFailed : multipleMatches);
-  }
-  const match = matches[0];
+  const match = await singleMatch(repo, e, type, e.query, e.interaction);
   if (match?.id) {
     e.target = { type, id: match.id };
     return;
@@ -88,6 +77,31 @@ export async function resolveIdentity(repo: HaleRepository, e: ParsedEntry): Pro
   } else {
     throw entryError(e.index, badRequest(`Conditional PATCH ${e.path}?${e.query} matched no resource`));
   }
+}
+
+/**
+ * The one resource matching conditional criteria, or undefined when none does. Optimistic:
+ * most conditional entries match something (the clinic every bundle names), and those need no
+ * lock. Only when nothing matches — the entry is about to create — is the criteria locked and
+ * searched again, so two transactions cannot both create "the" resource, and bundles that
+ * merely reuse it never wait for each other.
+ */
+async function singleMatch(
+  repo: HaleRepository,
+  e: ParsedEntry,
+  type: string,
+  query: string,
+  interaction: string
+): Promise<Resource | undefined> {
+  let matches = await matchAtMostTwo(repo, type, query);
+  if (matches.length === 0) {
+    await lockCriteria(repo, type, query);
+    matches = await matchAtMostTwo(repo, type, query);
+  }
+  if (matches.length > 1) {
+    throw entryError(e.index, interaction === 'delete' ? preconditionFailed : multipleMatches);
+  }
+  return matches[0];
 }
 
 export function assertUniqueTargets(entries: readonly ParsedEntry[]): void {

