@@ -9,6 +9,6 @@ module.exports = {
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql|jose)/)'],
   testTimeout: 60000,
 };

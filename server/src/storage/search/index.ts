@@ -63,7 +63,9 @@ export async function searchBundle(db: Queryable, ctx: RepoContext, req: SearchR
   }
   let rows: MatchRow[] = [];
   if (count > 0) {
-    const keyCols = keys.map((k, i) => sql`, (${k.expr})::text AS ${raw(`k${i}`)}`);
+    // Selected exactly as ordered (no cast), so PostgreSQL computes each sort key once per row;
+    // the driver returns timestamps and numerics as text for the cursor.
+    const keyCols = keys.map((k, i) => sql`, ${k.expr} AS ${raw(`k${i}`)}`);
     rows =
       await db.query<MatchRow>(sql`SELECT r.rid, r.type, r.id, r.content${keyCols.length ? keyCols.reduce((a, b) => sql`${a}${b}`) : sql``}
       FROM resource r WHERE ${and(conditions)} ORDER BY ${orderBy(keys)} LIMIT ${count + 1} OFFSET ${offset}`);
