@@ -12,7 +12,12 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { requireBearer } from './access/authenticate';
+import { policyForToken } from './access/caller-policy';
+import type { AuthDeps } from './auth/deps';
+import { parseScopes, verifyAccessToken } from './auth/oauth';
 import { mountAuthRoutes } from './auth/routes';
+import type { AccessTokenClaims } from './auth/types';
 import type { RateLimits } from './auth/rate-limit';
 import type { HaleConfig } from './config';
 import type { Database } from './db/database';
@@ -24,6 +29,7 @@ import { buildCapabilityStatement, HALE_VERSION } from './fhir/operations/metada
 import { createFhirRouter } from './fhir/router';
 import type { StatisticsMaintainer } from './jobs/analyze';
 import type { Logger } from './logger';
+import type { AccessPolicy } from './storage/access';
 import { systemAccess } from './storage/access';
 import { HaleRepository } from './storage/repository';
 import type { SearchParamRegistry } from './storage/search-params';
@@ -71,22 +77,28 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     }
   });
 
-  mountAuthRoutes(app, {
-    config,
-    db: deps.db,
-    logger,
-    redis: deps.redis,
-    rateLimits: deps.rateLimits,
-    systemRepository: () => newRepository(deps, false),
-  });
+  const authDeps = authDepsOf(deps);
+  mountAuthRoutes(app, authDeps);
 
   app.get('/fhir/R4/metadata', (_req, res) => {
     res.type(FHIR_JSON).send(capability);
   });
 
+  // Everything under the FHIR base but /metadata and the SMART discovery document needs a token.
+  app.use(
+    '/fhir/R4',
+    requireBearer((token) => verifyAccessToken(authDeps, token), config.fhirBaseUrl)
+  );
+
   app.use('/fhir/R4', async (req, res, next) => {
     try {
-      const repo = newRepository(deps, parsePrefer(req.header('prefer')).handling === 'strict');
+      const claims = req.auth as AccessTokenClaims;
+      const access = policyForToken(claims, parseScopes(claims.scope).resources, {
+        db: deps.db,
+        searchParams: deps.searchParams,
+        baseUrl: config.fhirBaseUrl,
+      });
+      const repo = newRepository(deps, parsePrefer(req.header('prefer')).handling === 'strict', access);
       await handleFhir(req, res, router, repo, config.fhirBaseUrl);
     } catch (err) {
       next(err);
@@ -114,7 +126,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   // @medplum/fhir-router builds its GraphQL schema for all 147 types on first use: seconds of
   // synchronous CPU that must not land on a user's request.
   const warmGraphql = async (): Promise<void> => {
-    const repo = newRepository(deps, false);
+    const repo = newRepository(deps, false, systemAccess);
     await router.handleRequest(
       { method: 'POST', url: '$graphql', pathname: '', params: {}, query: {}, body: { query: '{ __typename }' } },
       repo
@@ -123,17 +135,28 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   return Object.assign(app, { warmGraphql });
 }
 
-/** A repository for one request. Until authentication lands every caller is the trusted system. */
-function newRepository(deps: AppDeps, strictSearch: boolean): HaleRepository {
+/** A repository for one request, carrying the caller's access policy. */
+function newRepository(deps: AppDeps, strictSearch: boolean, access: AccessPolicy): HaleRepository {
   return new HaleRepository({
     db: deps.db,
-    access: systemAccess,
+    access,
     searchParams: deps.searchParams,
     baseUrl: deps.config.fhirBaseUrl,
     validate: true,
     strictSearch,
     afterWrite: deps.statistics.recordWrites,
   });
+}
+
+export function authDepsOf(deps: AppDeps): AuthDeps {
+  return {
+    config: deps.config,
+    db: deps.db,
+    logger: deps.logger,
+    redis: deps.redis,
+    rateLimits: deps.rateLimits,
+    systemRepository: () => newRepository(deps, false, systemAccess),
+  };
 }
 
 function statusOf(outcome: OperationOutcome): number {

@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { createApp } from './app';
+import { authDepsOf, createApp } from './app';
+import type { AuthDeps } from './auth/deps';
 import { RateLimits } from './auth/rate-limit';
 import { StatisticsMaintainer } from './jobs/analyze';
 import type { HaleConfig } from './config';
@@ -18,6 +19,8 @@ export interface RunningHale {
   url: string;
   fhirBaseUrl: string;
   db: Database;
+  /** What the identity code needs (tests and tools mint tokens with it, as the CLI does). */
+  authDeps: AuthDeps;
   stop(): Promise<void>;
 }
 
@@ -73,7 +76,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
   const serverUrl = config.port === 0 ? `http://${config.host}:${port}` : config.serverUrl;
   const effective = { ...config, serverUrl, fhirBaseUrl: `${serverUrl}/fhir/R4` };
   const statistics = new StatisticsMaintainer(db, logger, config.analyzeAfterWrites);
-  const app = createApp({
+  const appDeps = {
     config: effective,
     db,
     searchParams,
@@ -81,11 +84,12 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     redis,
     rateLimits: new RateLimits(redis, config.authRateLimitPerMinute),
     statistics,
-    health: async () => ({
+    health: async (): Promise<Record<string, unknown>> => ({
       database: embedded ? 'embedded' : 'external',
       redis: redis ? (await redis.ping()) === 'PONG' : 'not configured',
     }),
-  });
+  };
+  const app = createApp(appDeps);
   if (config.graphqlWarmup) {
     const started = Date.now();
     await app.warmGraphql();
@@ -97,6 +101,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     url: serverUrl,
     fhirBaseUrl: `${serverUrl}/fhir/R4`,
     db,
+    authDeps: authDepsOf(appDeps),
     stop() {
       stopping ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -1,5 +1,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { issueAccessToken } from '../auth/oauth';
 import { loadConfig } from '../config';
+import { sql } from '../db/sql';
 import { createLogger } from '../logger';
 import type { RunningHale } from '../server';
 import { startHale } from '../server';
@@ -15,6 +17,10 @@ export interface FhirResponse<T = any> {
 export interface TestServer {
   hale: RunningHale;
   base: string;
+  /** A `system/*.cruds` access token, sent with every request unless the test passes its own authorization header. */
+  systemToken: string;
+  /** Issues an access token exactly as the token endpoint would, for a test client allowed every scope. */
+  token(input: { scopes: string[]; accountId?: string; patient?: string; fhirUser?: string }): Promise<string>;
   request<T = any>(
     method: string,
     path: string,
@@ -53,6 +59,15 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     throw err;
   }
   const base = hale.fhirBaseUrl;
+  await hale.db.query(sql`INSERT INTO oauth_client (client_id, name, kind, allowed_scopes, grant_types)
+    VALUES (${TEST_CLIENT}, 'Hale tests', 'confidential-asymmetric', ${TEST_CLIENT_SCOPES}::text[], '{}')`);
+  const token = async (input: {
+    scopes: string[];
+    accountId?: string;
+    patient?: string;
+    fhirUser?: string;
+  }): Promise<string> => (await issueAccessToken(hale.authDeps, { clientId: TEST_CLIENT, ...input })).access_token;
+  const systemToken = await token({ scopes: ['system/*.cruds'] });
   const request = async <T>(
     method: string,
     path: string,
@@ -62,11 +77,12 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     const url = path.startsWith('http') ? path : `${base}/${path.replace(/^\//, '')}`;
     const res = await fetch(url, {
       method,
-      headers: {
+      headers: withAuthorization({
         accept: 'application/fhir+json',
+        authorization: `Bearer ${systemToken}`,
         ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}),
         ...headers,
-      },
+      }),
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
@@ -83,6 +99,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const server: TestServer = {
     hale,
     base,
+    systemToken,
+    token,
     request,
     get: (path, headers) => request('GET', path, undefined, headers),
     post: (path, body, headers) => request('POST', path, body, headers),
@@ -108,6 +126,27 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
   };
   return server;
+}
+
+const TEST_CLIENT = 'hale-tests';
+const TEST_CLIENT_SCOPES = [
+  'system/*.cruds',
+  'patient/*.cruds',
+  'user/*.cruds',
+  'openid',
+  'fhirUser',
+  'profile',
+  'launch/patient',
+  'offline_access',
+];
+
+/** An empty authorization header means "send none". */
+function withAuthorization(headers: Record<string, string>): Record<string, string> {
+  if (headers.authorization === '') {
+    const { authorization: _omit, ...rest } = headers;
+    return rest;
+  }
+  return headers;
 }
 
 /** The ids of the search.mode=match entries of a search Bundle, sorted. */

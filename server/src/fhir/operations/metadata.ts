@@ -4,6 +4,7 @@ import type {
   OperationDefinition,
   ResourceType,
 } from '@medplum/fhirtypes';
+import { smartSecurityExtension } from '../../auth/oauth';
 import { isIndexedParam } from '../../storage/search-params';
 import { getResourceTypes, getSearchParams } from '../definitions';
 import { everythingOperation } from './everything';
@@ -79,6 +80,7 @@ export function buildCapabilityStatement(baseUrl: string): CapabilityStatement {
     rest: [
       {
         mode: 'server',
+        security: smartSecurityExtension(baseUrl),
         resource: resources,
         interaction: [
           { code: 'transaction' },
