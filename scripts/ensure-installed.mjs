@@ -14,7 +14,9 @@ export const INSTALLER = 'npm@10.9.9';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = join(root, 'node_modules', '.hale-lock-sha256');
-const lockHash = createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex');
+const lockHash = createHash('sha256')
+  .update(readFileSync(join(root, 'package-lock.json')))
+  .digest('hex');
 const installed = existsSync(join(root, 'node_modules', '.bin', 'node'));
 const recorded = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : undefined;
 

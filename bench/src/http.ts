@@ -20,11 +20,21 @@ export interface Timed<T> {
 }
 
 /** One request; the time covers sending, the server's work and reading the whole body (JSON parsing excluded). */
+let authorization: Record<string, string> = {};
+
+/** Every request of the run carries this access token. */
+export function useBearerToken(token: string): void {
+  authorization = { authorization: `Bearer ${token}` };
+}
+
 export async function fhirRequest<T = Resource>(method: 'GET' | 'POST', url: string, body?: string): Promise<Timed<T>> {
   const start = performance.now();
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? { accept: FHIR_JSON } : { accept: FHIR_JSON, 'content-type': FHIR_JSON },
+    headers:
+      body === undefined
+        ? { accept: FHIR_JSON, ...authorization }
+        : { accept: FHIR_JSON, 'content-type': FHIR_JSON, ...authorization },
     body,
   });
   const text = await response.text();

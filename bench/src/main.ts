@@ -5,6 +5,7 @@
  * docs/benchmarks.md. Exit code 0 when it ran (missed targets included), 1 when something failed
  * or answered wrongly, 2 on bad options.
  */
+import { useBearerToken } from './http';
 import { loadavg } from 'node:os';
 import { buildDataset, type Dataset } from './dataset';
 import { DOCS_PATH, writeResults } from './docs';
@@ -62,6 +63,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
   }
   const url = databaseUrl(options.pgUrl, name);
   const hale = await startHale(url);
+  useBearerToken(hale.token);
   cleanup.add(() => hale.stop());
   log(`Hale ${hale.fhirBase} (pid ${hale.pid}) on database ${name}`);
 

@@ -1,5 +1,5 @@
 /** Runs Hale as a child process on the pinned Node, the way an operator would: `node --import tsx server/src/main.ts`. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
 // CommonJS under tsx (no "type": "module"), like the server's migrate.ts.
@@ -9,6 +9,8 @@ export interface HaleProcess {
   readonly pid: number;
   /** FHIR base, e.g. http://127.0.0.1:40123/fhir/R4 */
   readonly fhirBase: string;
+  /** A `system/*.cruds` access token minted with the CLI, as an operator would. */
+  readonly token: string;
   /** The last lines Hale wrote to stderr (warnings and errors at LOG_LEVEL=warn). */
   stderrTail(): string;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
@@ -69,5 +71,35 @@ export async function startHale(databaseUrl: string): Promise<HaleProcess> {
   if (child.pid === undefined) {
     throw new Error('Hale has no pid');
   }
-  return { pid: child.pid, fhirBase, stderrTail: () => stderr, stop };
+  return {
+    pid: child.pid,
+    fhirBase,
+    token: mintToken(databaseUrl, fhirBase.replace(/\/fhir\/R4$/, '')),
+    stderrTail: () => stderr,
+    stop,
+  };
+}
+
+/** `npm run hale -- token --scope "system/*.cruds"`, long-lived enough for a whole run. */
+function mintToken(databaseUrl: string, baseUrl: string): string {
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'server/src/cli.ts', 'token', '--scope', 'system/*.cruds'],
+    {
+      cwd: REPO_ROOT,
+      // The token's audience is the FHIR base of this server (which bound a random port).
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        BASE_URL: baseUrl,
+        ACCESS_TOKEN_TTL_SECONDS: '3600',
+        LOG_LEVEL: 'warn',
+      },
+      encoding: 'utf8',
+    }
+  );
+  if (run.status !== 0) {
+    throw new Error(`could not mint an access token: ${run.stderr}`);
+  }
+  return (JSON.parse(run.stdout) as { access_token: string }).access_token;
 }
