@@ -1,3 +1,5 @@
+import { createAdminAccount, listAccounts } from './auth/accounts';
+import { OAUTH_USAGE, runOAuthCommand } from './auth/oauth/cli-commands';
 import { loadConfig } from './config';
 import { Database } from './db/database';
 import { startEmbeddedPostgres } from './db/embedded';
@@ -6,23 +8,78 @@ import { migrate } from './db/migrate';
 const USAGE = `Usage: npm run hale -- <command>
 
 Commands:
-  migrate    apply pending database migrations (DATABASE_URL, or the embedded database) and exit
+  migrate                                  apply pending database migrations and exit
+  admin create --email <e> --password <p>  create an active admin account (the first admin comes from here);
+               [--password-stdin]          read the password from stdin instead (keeps it out of shell history)
+  user list                                print every account as a JSON line (id, email, roles, status, verified)
+${OAUTH_USAGE}
+The database is DATABASE_URL, or the embedded one. Migrations run first.
 `;
 
+/** Opens the database, runs fn, closes everything. */
+async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.embeddedDataDir);
+  const db = new Database(config.databaseUrl ?? (embedded?.connectionString as string), 1);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+    await embedded?.stop();
+  }
+}
+
+function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+async function adminCreate(argv: string[]): Promise<number> {
+  const email = option(argv, 'email');
+  const password = argv.includes('--password-stdin') ? await readStdin() : option(argv, 'password');
+  if (!email || !password) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const account = await withDatabase(async (db) => {
+    await migrate(db);
+    return createAdminAccount(db, email, password);
+  });
+  process.stdout.write(JSON.stringify({ id: account.id, email: account.email, roles: account.roles }) + '\n');
+  return 0;
+}
+
 async function run(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, sub] = argv;
   if (command === 'migrate') {
-    const config = loadConfig();
-    const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.embeddedDataDir);
-    const db = new Database(config.databaseUrl ?? (embedded?.connectionString as string), 1);
-    try {
-      const applied = await migrate(db);
-      process.stdout.write(JSON.stringify({ applied }) + '\n');
-      return 0;
-    } finally {
-      await db.close();
-      await embedded?.stop();
-    }
+    const applied = await withDatabase((db) => migrate(db));
+    process.stdout.write(JSON.stringify({ applied }) + '\n');
+    return 0;
+  }
+  if (command === 'admin' && sub === 'create') {
+    return adminCreate(argv.slice(2));
+  }
+  if (command === 'user' && sub === 'list') {
+    const accounts = await withDatabase(async (db) => {
+      await migrate(db);
+      return listAccounts(db);
+    });
+    process.stdout.write(accounts.map((a) => JSON.stringify(a) + '\n').join(''));
+    return 0;
+  }
+  const oauth = await runOAuthCommand(argv);
+  if (oauth !== undefined) {
+    return oauth;
   }
   process.stderr.write(USAGE);
   return command ? 2 : 0;
@@ -31,7 +88,9 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    // An OperationOutcomeError's message is its outcome's text (e.g. why a password was refused).
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${message}\n`);
     process.exit(1);
   }
 );

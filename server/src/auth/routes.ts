@@ -1,5 +1,7 @@
 import type express from 'express';
+import { createAccountRouter } from './accounts';
 import type { AuthDeps } from './deps';
+import { mountOAuthRoutes } from './oauth';
 
 /**
  * Mounts the identity routes: accounts and onboarding (/auth/…) and the OAuth 2 / SMART
@@ -7,8 +9,8 @@ import type { AuthDeps } from './deps';
  * Each is a router factory in its own folder, mounted on one line below.
  */
 export function mountAuthRoutes(app: express.Express, deps: AuthDeps): void {
-  // accounts: app.use('/auth', createAccountRouter(deps));
-  // oauth: mountOAuthRoutes(app, deps);
+  app.use('/auth', createAccountRouter(deps));
+  mountOAuthRoutes(app, deps);
   void app;
   void deps;
 }

@@ -20,7 +20,7 @@ export function checkRequiredBindings(tokens: BindingTokens): OperationOutcomeIs
       continue;
     }
     for (const value of values) {
-      const problem = findProblem(value, expansion);
+      const problem = bindingProblem(value.type, value.value, expansion);
       if (problem) {
         issues.push(bindingIssue(value.path, problem, canonicalUrl(url)));
       }
@@ -29,10 +29,12 @@ export function checkRequiredBindings(tokens: BindingTokens): OperationOutcomeIs
   return issues;
 }
 
-/** Returns a description of why the value is outside the ValueSet, or undefined when it is fine or not checkable. */
-function findProblem(value: TypedValueWithPath, expansion: ValueSetExpansion): string | undefined {
-  const raw: unknown = value.value;
-  switch (value.type) {
+/**
+ * Returns a description of why a value of the given FHIR type is outside the ValueSet, or undefined when it is
+ * fine or not checkable. `raw` is the JSON value (a boxed String for a primitive that has a `_x` sibling).
+ */
+export function bindingProblem(type: string, raw: unknown, expansion: ValueSetExpansion): string | undefined {
+  switch (type) {
     case 'code':
     case 'string':
     case 'uri':
@@ -91,7 +93,7 @@ function codingInExpansion(coding: Coding, expansion: ValueSetExpansion): boolea
   return expansion.systemCodes.has(coding.system + '|' + code);
 }
 
-function bindingIssue(path: string, problem: string, valueSetUrl: string): OperationOutcomeIssue {
+export function bindingIssue(path: string, problem: string, valueSetUrl: string): OperationOutcomeIssue {
   return {
     severity: 'error',
     code: 'code-invalid',

@@ -1,0 +1,46 @@
+import type { AuthDeps } from '../deps';
+import type { Account } from '../types';
+import { limitEmail } from './limits';
+import { badCredentials, refused } from './outcomes';
+import { verifyPassword } from './passwords';
+import type { AccountRow } from './store';
+import { selectAccountByEmail, selectAccountById, toAccount } from './store';
+
+/**
+ * Checks an email and password. Unknown email and wrong password are one 401 with one message,
+ * and take as long (a dummy hash is verified for unknown emails). Only once the password was
+ * right: 403 'Email not verified', or 403 for a suspended account. Pending and rejected
+ * applicants get their Account (status 'pending' / 'rejected'): the caller decides what they
+ * may do (see their application status, nothing else).
+ * Limited per email here; the caller limits per client address.
+ */
+export async function authenticatePassword(deps: AuthDeps, email: string, password: string): Promise<Account> {
+  await limitEmail(deps, 'login', email);
+  const row = await selectAccountByEmail(deps.db, email);
+  const ok = await verifyPassword(row?.password_hash, password);
+  if (!row || !ok) {
+    throw badCredentials('password');
+  }
+  return signInAccount(row);
+}
+
+/** The checks after the credentials were right, shared by password and code sign-in. */
+export function signInAccount(row: AccountRow): Account {
+  if (!row.email_verified) {
+    throw refused('Email not verified');
+  }
+  if (row.status === 'suspended') {
+    throw refused('Account suspended');
+  }
+  return toAccount(row);
+}
+
+export async function getAccount(deps: AuthDeps, id: string): Promise<Account | undefined> {
+  const row = await selectAccountById(deps.db, id);
+  return row && toAccount(row);
+}
+
+export async function findAccountByEmail(deps: AuthDeps, email: string): Promise<Account | undefined> {
+  const row = await selectAccountByEmail(deps.db, email);
+  return row && toAccount(row);
+}
