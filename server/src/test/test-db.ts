@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 
 export interface TestDatabase {
   url: string;
+  /** Connections the server may open (1 for the single-session embedded database). */
+  poolSize?: number;
   drop(): Promise<void>;
 }
 
@@ -42,14 +45,33 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** PGlite in a child process (see db/embedded-serve.ts); one connection, so the pool must hold one. */
 async function embeddedTestDatabase(): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'hale-test-'));
-  const { startEmbeddedPostgres } = await import('../db/embedded');
-  const embedded = await startEmbeddedPostgres(dir);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../db/embedded-serve.ts'), dir], {
+    cwd: join(__dirname, '../../..'),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const m = /^ready (\S+)$/m.exec(output);
+      if (m?.[1]) {
+        resolve(m[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`embedded PostgreSQL exited with ${code}: ${output}`)));
+  });
   return {
-    url: embedded.connectionString,
+    url,
+    poolSize: 1,
     async drop() {
-      await embedded.stop();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };

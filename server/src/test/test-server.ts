@@ -46,7 +46,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: db.url,
-    DATABASE_POOL_SIZE: '10',
+    DATABASE_POOL_SIZE: String(db.poolSize ?? 10),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
     ...env,
