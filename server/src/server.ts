@@ -6,6 +6,7 @@ import { authDepsOf, createApp } from './app';
 import type { AuthDeps } from './auth/deps';
 import { RateLimits } from './auth/rate-limit';
 import { StatisticsMaintainer } from './jobs/analyze';
+import { startPruning } from './jobs/prune';
 import type { HaleConfig } from './config';
 import { Database } from './db/database';
 import type { EmbeddedPostgres } from './db/embedded';
@@ -90,6 +91,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     }),
   };
   const app = createApp(appDeps);
+  const stopPruning = startPruning(db, logger);
   if (config.graphqlWarmup) {
     const started = Date.now();
     await app.warmGraphql();
@@ -113,6 +115,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
           server.closeIdleConnections();
         });
         await statistics.stop();
+        await stopPruning();
         await redis?.quit().catch(() => undefined);
         await db.close();
         await embedded?.stop();
