@@ -125,7 +125,11 @@ describe('client registration API', () => {
   });
 });
 
-describe('CLI', () => {
+// The CLI runs as a second process with its own database connection; the embedded test database
+// (no TEST_DATABASE_URL) is a single PGlite session, so these need a PostgreSQL server, as CI has.
+const describeWithServerDatabase = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+
+describeWithServerDatabase('CLI', () => {
   let db: TestDatabase;
   let hale: RunningHale;
 
