@@ -78,6 +78,9 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   });
 
   const authDeps = authDepsOf(deps);
+  const bearer = requireBearer((token) => verifyAccessToken(authDeps, token), config.fhirBaseUrl);
+  // Account routes that act for a signed-in person (application status, admin review) take a token too.
+  app.use(['/auth/admin', '/auth/me'], bearer);
   mountAuthRoutes(app, authDeps);
 
   app.get('/fhir/R4/metadata', (_req, res) => {

@@ -237,8 +237,53 @@ describe('the review API over HTTP', () => {
     ['POST', '/auth/admin/applications/some-task/reject'],
     ['GET', '/auth/me/application'],
   ])('%s %s answers 401 without a token', async (method, path) => {
-    const res = await h.s.request(method, `${h.s.hale.url}${path}`, method === 'POST' ? { reason: 'x' } : undefined);
+    const res = await h.s.request(method, `${h.s.hale.url}${path}`, method === 'POST' ? { reason: 'x' } : undefined, {
+      authorization: '',
+    });
     expect(res.status).toBe(401);
     expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+});
+
+describe('review over HTTP with real access tokens', () => {
+  test('an admin token lists, approves; other tokens are refused; the applicant sees the status', async () => {
+    const email = uniqueEmail('dr-http');
+    expect((await h.post('/auth/apply/provider', provider(email, 'HTTP-5150'))).status).toBe(202);
+    const applicant = await h.s.hale.db.query<{ id: string }>(
+      sql`UPDATE account SET email_verified = true WHERE lower(email) = lower(${email}) RETURNING id`
+    );
+    // A pending applicant gets no tokens at all; a verified patient's token is not an admin's.
+    const patient = uniqueEmail('patient-http');
+    const patientId = (
+      await h.s.hale.db.query<{ id: string }>(sql`INSERT INTO account (id, email, email_verified, status, roles)
+      VALUES (gen_random_uuid(), ${patient}, true, 'active', '{patient}') RETURNING id`)
+    )[0]?.id as string;
+    const patientToken = await h.s.token({ scopes: ['user/*.rs'], accountId: patientId });
+    const adminToken = await h.s.token({ scopes: ['user/*.rs'], accountId: adminId });
+    const get = (path: string, token: string | undefined) =>
+      h.s.request('GET', `${h.s.hale.url}${path}`, undefined, { authorization: token ? `Bearer ${token}` : '' });
+    const post = (path: string, token: string) =>
+      h.s.request(
+        'POST',
+        `${h.s.hale.url}${path}`,
+        {},
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+      );
+
+    expect((await get('/auth/admin/applications', undefined)).status).toBe(401);
+    expect((await get('/auth/admin/applications', patientToken)).status).toBe(403);
+    const list = await get('/auth/admin/applications', adminToken);
+    expect(list.status).toBe(200);
+    const mine = (list.body as { applications: { taskId: string; email: string }[] }).applications.find(
+      (a) => a.email === email
+    );
+    expect(mine).toBeDefined();
+    expect((await post(`/auth/admin/applications/${mine?.taskId}/approve`, patientToken)).status).toBe(403);
+    const approved = await post(`/auth/admin/applications/${mine?.taskId}/approve`, adminToken);
+    expect(approved.status).toBe(200);
+    const applicantToken = await h.s.token({ scopes: ['user/Practitioner.rs'], accountId: applicant[0]?.id as string });
+    const status = await get('/auth/me/application', applicantToken);
+    expect(status.status).toBe(200);
+    expect((status.body as { status: string }).status).toBe('approved');
   });
 });
