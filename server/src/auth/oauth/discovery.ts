@@ -1,3 +1,4 @@
+import { CONTEXT_SCOPES } from './scopes';
 import type { CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
 import type { OAuthUrls } from './context';
 import { oauthUrls } from './context';
@@ -25,14 +26,7 @@ export const SMART_CAPABILITIES = [
 ];
 
 const SCOPES_SUPPORTED = [
-  'openid',
-  'fhirUser',
-  'profile',
-  'launch',
-  'launch/patient',
-  'launch/encounter',
-  'offline_access',
-  'online_access',
+  ...CONTEXT_SCOPES,
   'patient/*.cruds',
   'patient/*.rs',
   'user/*.cruds',
