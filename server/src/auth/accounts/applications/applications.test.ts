@@ -281,7 +281,7 @@ describe('review over HTTP with real access tokens', () => {
     expect((await post(`/auth/admin/applications/${mine?.taskId}/approve`, patientToken)).status).toBe(403);
     const approved = await post(`/auth/admin/applications/${mine?.taskId}/approve`, adminToken);
     expect(approved.status).toBe(200);
-    const applicantToken = await h.s.token({ scopes: ['user/Practitioner.rs'], accountId: applicant[0]?.id as string });
+    const applicantToken = await h.s.token({ scopes: ['user/Practitioner.rs'], accountId: applicant[0]?.id });
     const status = await get('/auth/me/application', applicantToken);
     expect(status.status).toBe(200);
     expect((status.body as { status: string }).status).toBe('approved');
