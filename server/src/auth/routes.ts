@@ -11,6 +11,4 @@ import { mountOAuthRoutes } from './oauth';
 export function mountAuthRoutes(app: express.Express, deps: AuthDeps): void {
   app.use('/auth', createAccountRouter(deps));
   mountOAuthRoutes(app, deps);
-  void app;
-  void deps;
 }
