@@ -11,6 +11,7 @@ COPY fhir-profiles/package.json fhir-profiles/
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json ./
 COPY server server
+COPY fhir-profiles fhir-profiles
 USER node
 EXPOSE 8103
 STOPSIGNAL SIGTERM
