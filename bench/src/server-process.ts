@@ -26,11 +26,22 @@ function exited(child: ChildProcess): Promise<void> {
     : new Promise((done) => child.once('exit', () => done()));
 }
 
-export async function startHale(databaseUrl: string): Promise<HaleProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+/** `nodeArgs` go before the script (e.g. `--cpu-prof` for `bench/src/profile-ingest.ts`); `env` adds variables. */
+export async function startHale(
+  databaseUrl: string,
+  extra: { nodeArgs?: readonly string[]; env?: Record<string, string> } = {}
+): Promise<HaleProcess> {
+  const child = spawn(process.execPath, [...(extra.nodeArgs ?? []), '--import', 'tsx', 'server/src/main.ts'], {
     cwd: REPO_ROOT,
     // PORT=0: Hale binds a free port and prints the base URL it got.
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...extra.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

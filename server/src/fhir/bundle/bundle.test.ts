@@ -190,6 +190,41 @@ describe('large transactions', () => {
     expect((await s.search('Organization?identifier=urn:npi|big-1&_summary=count')).total).toBe(1);
   });
 
+  // Creates are written in chunks of 100 while later entries are still being prepared (storage/write-buffer.ts).
+  test('an entry of the first chunk may refer to one of the last', async () => {
+    const entries = Array.from({ length: 250 }, (_, i) => post(urn(`chunk-obs-${i}`), obsFor(urn('chunk-pat'))));
+    entries.push(post(urn('chunk-pat'), { resourceType: 'Patient', name: [{ family: 'Chunked' }] }));
+    const res = await s.post<Bundle>('', tx(entries));
+    expect(res.status).toBe(200);
+    const [patient] = matchIds(await s.search('Patient?family=chunked'));
+    expect((await s.search(`Observation?subject=Patient/${patient}&_summary=count`)).total).toBe(250);
+  });
+
+  test('a dangling reference in the last chunk rolls back the chunks already written', async () => {
+    const entries = [post(urn('late-pat'), { resourceType: 'Patient', name: [{ family: 'Latedangling' }] })];
+    for (let i = 0; i < 240; i++) {
+      entries.push(post(urn(`late-obs-${i}`), obsFor(i === 230 ? 'Patient/nobody-here' : urn('late-pat'))));
+    }
+    const res = await s.post<OperationOutcome>('', tx(entries));
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('Bundle.entry[231]');
+    expect(matchIds(await s.search('Patient?family=latedangling'))).toEqual([]);
+  });
+
+  test('an invalid entry after two chunks were sent rolls everything back', async () => {
+    const entries = [post(urn('late-inv-pat'), { resourceType: 'Patient', name: [{ family: 'Lateinvalid' }] })];
+    for (let i = 0; i < 240; i++) {
+      entries.push(post(urn(`late-inv-obs-${i}`), obsFor(urn('late-inv-pat'))));
+    }
+    (entries[235] as BundleEntry).resource = { ...obsFor(urn('late-inv-pat')), status: 'robot' };
+    const res = await s.post<OperationOutcome>('', tx(entries));
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('Bundle.entry[235]');
+    expect(matchIds(await s.search('Patient?family=lateinvalid'))).toEqual([]);
+    // The connection went back to the pool in a usable state.
+    expect((await s.search('Patient?family=chunked&_summary=count')).total).toBe(1);
+  });
+
   test('concurrent transactions with the same ifNoneExist create the resource once', async () => {
     const org = {
       resourceType: 'Organization',

@@ -7,7 +7,8 @@ import type { ParsedEntry } from './entries';
 import { ORDER, entryError, parseEntry } from './entries';
 import { executeEntry } from './execute';
 import { assertUniqueTargets, resolveIdentity } from './identity';
-import { identityMap, resolveConditionalReferences, rewriteReferences } from './rewrite';
+import type { Rewrite } from './rewrite';
+import { identityMap, resolveConditionalReferences, rewriteReferences, undoRewrites } from './rewrite';
 
 /**
  * POST / with a batch or transaction Bundle (FHIR R4 http.html#transaction).
@@ -38,13 +39,12 @@ export async function bundleHandler(req: FhirRequest, repo: HaleRepository, rout
 }
 
 async function transaction(repo: HaleRepository, router: FhirRouter, raw: BundleEntry[]): Promise<Bundle> {
-  // A deadlock or serialization failure re-runs the callback; entries are rewritten in place,
-  // so every attempt after the first starts again from an untouched copy.
-  const pristine = JSON.stringify(raw);
-  let attempt = 0;
+  // A deadlock or serialization failure re-runs the callback. References are rewritten in place
+  // (nothing else changes the entries), so a retry first puts back what the last attempt replaced.
+  const rewrites: Rewrite[] = [];
   return repo.withTransaction(async (tx) => {
-    const source = attempt++ === 0 ? raw : (JSON.parse(pristine) as BundleEntry[]);
-    const entries = source.map((entry, i) => parseEntry(router, repo.ctx.baseUrl, entry, i));
+    undoRewrites(rewrites);
+    const entries = raw.map((entry, i) => parseEntry(router, repo.ctx.baseUrl, entry, i));
     const results: BundleEntry[] = new Array(entries.length);
     const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9));
     try {
@@ -55,7 +55,7 @@ async function transaction(repo: HaleRepository, router: FhirRouter, raw: Bundle
       const map = identityMap(entries);
       await resolveConditionalReferences(tx, entries, map);
       for (const e of entries) {
-        rewriteReferences(e.entry.resource, map);
+        rewriteReferences(e.entry.resource, map, rewrites);
       }
       for (const e of ordered) {
         results[e.index] = await runEntry(tx, router, e);

@@ -54,21 +54,29 @@ export async function resolveConditionalReferences(
   }
 }
 
-/** Replaces, in place, every string of the entry's resource that names a mapped identity. */
-export function rewriteReferences(node: unknown, map: ReadonlyMap<string, string>): void {
+/** One string replaced by rewriteReferences: where, and what it was. */
+export type Rewrite = [container: Record<string | number, unknown>, key: string | number, was: string];
+
+/**
+ * Replaces, in place, every string of the entry's resource that names a mapped identity. With
+ * `undo`, records each replacement, so that undoRewrites can give a retried transaction its
+ * input back without keeping a copy of every bundle.
+ */
+export function rewriteReferences(node: unknown, map: ReadonlyMap<string, string>, undo?: Rewrite[]): void {
   if (map.size === 0) {
     return;
   }
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) {
-      const v = node[i];
+      const v: unknown = node[i];
       if (typeof v === 'string') {
         const to = map.get(v);
         if (to !== undefined) {
+          undo?.push([node as unknown as Record<number, unknown>, i, v]);
           node[i] = to;
         }
       } else if (v && typeof v === 'object') {
-        rewriteReferences(v, map);
+        rewriteReferences(v, map, undo);
       }
     }
     return;
@@ -80,13 +88,23 @@ export function rewriteReferences(node: unknown, map: ReadonlyMap<string, string
       if (typeof v === 'string') {
         const to = map.get(v);
         if (to !== undefined) {
+          undo?.push([obj, key, v]);
           obj[key] = to;
         }
       } else if (v && typeof v === 'object') {
-        rewriteReferences(v, map);
+        rewriteReferences(v, map, undo);
       }
     }
   }
+}
+
+/** Restores what rewriteReferences replaced (newest first) and empties the list. */
+export function undoRewrites(undo: Rewrite[]): void {
+  for (let i = undo.length - 1; i >= 0; i--) {
+    const [container, key, was] = undo[i] as Rewrite;
+    container[key] = was;
+  }
+  undo.length = 0;
 }
 
 /** The `reference` values of a resource that are conditional (`Type?query`). */
@@ -96,8 +114,10 @@ function conditionalReferences(node: unknown, out: string[] = []): string[] {
       conditionalReferences(v, out);
     }
   } else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) {
-      if (k === 'reference' && typeof v === 'string' && CONDITIONAL_REF.test(v)) {
+    const obj = node as Record<string, unknown>;
+    for (const k in obj) {
+      const v = obj[k];
+      if (k === 'reference' && typeof v === 'string' && v.includes('?') && CONDITIONAL_REF.test(v)) {
         out.push(v);
       } else if (v && typeof v === 'object') {
         conditionalReferences(v, out);
