@@ -128,13 +128,17 @@ export function sendOutcome(res: Response, status: number, outcome: OperationOut
   res.status(status).type(FHIR_JSON).send(JSON.stringify(outcome));
 }
 
+/** Runs once the router has answered and before anything is sent; throwing withholds the answer. */
+export type BeforeSend = (status: number, body: Resource | undefined) => Promise<void>;
+
 /** Handles one request under the FHIR base through the router. */
 export async function handleFhir(
   req: Request,
   res: Response,
   router: FhirRouter,
   repo: HaleRepository,
-  baseUrl: string
+  baseUrl: string,
+  beforeSend?: BeforeSend
 ): Promise<void> {
   checkFormat(req);
   const path = req.path.replace(/^\/+/, '');
@@ -148,5 +152,6 @@ export async function handleFhir(
     throw new OperationOutcomeError(badRequest('Request body must be a FHIR resource'));
   }
   const result = await router.handleRequest(fhirReq, repo);
+  await beforeSend?.(getStatus(result[0]), result[1] ?? result[0]);
   sendFhirResponse(req, res, result, baseUrl, route.data?.interaction);
 }

@@ -29,6 +29,8 @@ const DEFAULT_PAGE = 1000;
 /**
  * Patient/{id}/$everything: the patient and every resource in their compartment, paged in
  * rid order (a `_cursor` continues after the last rid, so pages hold while data changes).
+ * The audit trail (AuditEvents are in the compartment too) only when `_type` asks for it: it is
+ * not the record, and every $everything would otherwise grow the next one (docs/audit.md).
  */
 export async function everythingHandler(req: FhirRequest, repo: HaleRepository): Promise<FhirResponse> {
   const id = req.params.id as string;
@@ -48,7 +50,7 @@ export async function everythingHandler(req: FhirRequest, repo: HaleRepository):
     sql`SELECT r.rid, r.type, r.id, r.content FROM resource r
         WHERE r.compartments @> ARRAY[${id}]::text[] AND NOT r.deleted AND r.rid > ${cursor}::bigint
         ${since ? sql`AND r.last_updated >= ${since}::timestamptz` : sql``}
-        ${types ? sql`AND r.type = ANY(${types}::text[])` : sql``}
+        ${types ? sql`AND r.type = ANY(${types}::text[])` : sql`AND r.type <> ${'AuditEvent'}`}
         AND ${accessClause(ctx.access, 'r', undefined)}
         ORDER BY r.rid LIMIT ${count + 1}`
   );

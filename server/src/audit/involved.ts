@@ -1,0 +1,128 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { ClassifiedRequest } from './interaction';
+
+/** Whom and what one request touched, as far as a cheap look at the request and the response tells. */
+export interface Involved {
+  /** Patient ids, in the order first seen. */
+  patients: Set<string>;
+  /** Resources touched (`Type/id/_history/vid`) and the patients each belongs to. */
+  resources: Map<string, string[]>;
+}
+
+export function emptyInvolved(): Involved {
+  return { patients: new Set(), resources: new Map() };
+}
+
+/**
+ * Top-level elements that name the patient a resource is about. Only these are looked at: the
+ * full compartment computation would index every response, which is what auditing must not cost.
+ */
+const PATIENT_ELEMENTS = ['subject', 'patient', 'beneficiary', 'for', 'individual', 'securityContext'] as const;
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const PATIENT_REF = /^Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/** The Patient id of a reference string (relative, or absolute on our own base URL), if it names one. */
+export function patientIdOf(reference: unknown, baseUrl: string): string | undefined {
+  if (typeof reference !== 'string') {
+    return undefined;
+  }
+  const local = reference.startsWith(baseUrl + '/') ? reference.slice(baseUrl.length + 1) : reference;
+  return PATIENT_REF.exec(local)?.[1];
+}
+
+/** The patients a resource is about: a Patient itself, else its top-level patient references. */
+export function patientsOfResource(resource: Resource, baseUrl: string): string[] {
+  if (resource.resourceType === 'Patient') {
+    return resource.id ? [resource.id] : [];
+  }
+  const out: string[] = [];
+  const record = resource as unknown as Record<string, unknown>;
+  for (const element of PATIENT_ELEMENTS) {
+    const value = record[element];
+    if (value === undefined) {
+      continue;
+    }
+    for (const ref of Array.isArray(value) ? value : [value]) {
+      const id = patientIdOf((ref as { reference?: unknown } | null)?.reference, baseUrl);
+      if (id && !out.includes(id)) {
+        out.push(id);
+      }
+    }
+  }
+  return out;
+}
+
+function addResource(into: Involved, resource: Resource, baseUrl: string): void {
+  if (resource.resourceType === 'OperationOutcome' || !resource.id) {
+    return;
+  }
+  const patients = patientsOfResource(resource, baseUrl);
+  patients.forEach((p) => into.patients.add(p));
+  const version = resource.meta?.versionId;
+  into.resources.set(`${resource.resourceType}/${resource.id}${version ? `/_history/${version}` : ''}`, patients);
+}
+
+/** What the answer released or wrote: the resource, or each entry of a Bundle (search, history, batch). */
+export function addResponse(into: Involved, body: Resource | undefined, baseUrl: string): void {
+  if (!body) {
+    return;
+  }
+  if (body.resourceType !== 'Bundle') {
+    addResource(into, body, baseUrl);
+    return;
+  }
+  for (const entry of body.entry ?? []) {
+    if (entry.resource) {
+      addResource(into, entry.resource, baseUrl);
+    } else if (entry.response?.location && /^2/.test(entry.response.status)) {
+      // A batch/transaction entry answered with return=minimal: its location is the version written.
+      const location = entry.response.location.replace(`${baseUrl}/`, '');
+      const patient = patientIdOf(location, baseUrl);
+      if (patient) {
+        into.patients.add(patient);
+      }
+      into.resources.set(location, patient ? [patient] : []);
+    }
+  }
+}
+
+/**
+ * The patients the request itself names: the instance in the path (Patient/x, Patient/x/$everything),
+ * `patient=` / `subject=Patient/…` search parameters, and the resources of a write or bundle.
+ * Naming a patient counts even when the answer is empty or a refusal: that is an attempt on their data.
+ */
+export function addRequest(
+  into: Involved,
+  request: ClassifiedRequest,
+  query: Record<string, unknown>,
+  body: unknown,
+  baseUrl: string
+): void {
+  if (request.resourceType === 'Patient' && request.id && ID.test(request.id)) {
+    into.patients.add(request.id);
+  }
+  for (const [key, raw] of Object.entries(query)) {
+    const [name, modifier] = key.split(/[:.]/);
+    const bare = name === 'patient' || (name === '_id' && request.resourceType === 'Patient');
+    if (!bare && name !== 'subject' && name !== 'beneficiary') {
+      continue;
+    }
+    for (const value of [raw].flat().flatMap((v) => (typeof v === 'string' ? v.split(',') : []))) {
+      const id =
+        patientIdOf(value, baseUrl) ?? ((bare || modifier === 'Patient') && ID.test(value) ? value : undefined);
+      if (id) {
+        into.patients.add(id);
+      }
+    }
+  }
+  const resource = body as Resource | undefined;
+  if (!resource || typeof resource !== 'object' || typeof resource.resourceType !== 'string') {
+    return;
+  }
+  const written = resource.resourceType === 'Bundle' ? (resource.entry ?? []).map((e) => e.resource) : [resource];
+  for (const r of written) {
+    if (r) {
+      patientsOfResource(r, baseUrl).forEach((p) => into.patients.add(p));
+    }
+  }
+}
