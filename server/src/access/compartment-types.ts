@@ -3,12 +3,13 @@ import type { CompartmentDefinition } from '@medplum/fhirtypes';
 
 let types: Set<string> | undefined;
 
-/** Resource types that can belong to a Patient's compartment (R4 CompartmentDefinition patient), plus Patient. */
+/** Resource types that can belong to a Patient's compartment (R4 CompartmentDefinition patient), plus Patient and Binary. */
 export function isInPatientCompartment(resourceType: string): boolean {
   if (!types) {
     const def = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
     types = new Set([
       'Patient',
+      'Binary', // through Binary.securityContext (storage/indexer)
       ...(def.resource ?? []).filter((r) => (r.param?.length ?? 0) > 0).map((r) => r.code as string),
     ]);
   }

@@ -118,9 +118,11 @@ describe('patient/ scopes confine every read path to the launch patient', () => 
     );
     expect(res.body.data.PatientList.map((p: Patient) => p.id)).toEqual([ana.id]);
   });
-  test('directory data is readable, types that can hold PHI outside the compartment are not', async () => {
+  test('directory data is readable, PHI outside the compartment is not', async () => {
     expect((await s.get(`Practitioner/${practitioner}`, as(token))).status).toBe(200);
-    expect((await s.get<OperationOutcome>(`Binary/${binary}`, as(token))).status).toBe(403);
+    // Binary joins a patient's compartment only through its securityContext; this one names no patient.
+    expect((await s.get<OperationOutcome>(`Binary/${binary}`, as(token))).status).toBe(404);
+    expect((await s.get<OperationOutcome>('Bundle', as(token))).status).toBe(403);
   });
   test('writes need a write scope', async () => {
     const res = await s.post<OperationOutcome>('Observation', obs(ana.id, 'vital-signs', 60), as(token));

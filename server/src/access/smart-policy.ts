@@ -1,15 +1,19 @@
 import type { Filter } from '@medplum/core';
 import { OperationOutcomeError, forbidden } from '@medplum/core';
-import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Sql } from '../db/sql';
 import { and, or, raw, sql } from '../db/sql';
 import { isResourceType } from '../fhir/definitions';
-import type { AccessPolicy, Interaction, WriteSubject } from '../storage/access';
+import type { AccessPolicy, Interaction, ReadHint, WriteSubject } from '../storage/access';
 import { systemAccess } from '../storage/access';
 import type { RepoContext } from '../storage/context';
+import { buildIndexRows } from '../storage/indexer';
 import type { CompileScope } from '../storage/search/compile';
 import { compileFilters } from '../storage/search/compile';
 import { DIRECTORY_TYPES, isInPatientCompartment } from './compartment-types';
+import type { RowFacts } from './consent/expr';
+import type { GrantSet } from './consent/grant-set';
+import { factsOfRows } from './consent/grant-set';
 import type { ResourceScope } from './scope-types';
 
 /**
@@ -18,8 +22,11 @@ import type { ResourceScope } from './scope-types';
  */
 export interface Reach {
   all: boolean;
+  /** The whole compartment of this patient (the patient themself). */
   patientId?: string;
   directory: boolean;
+  /** What Consents (and guardianship, break-glass) grant in other patients' compartments. */
+  grants?: GrantSet;
 }
 
 export interface SmartCaller {
@@ -29,6 +36,8 @@ export interface SmartCaller {
   patientReach: Reach;
   /** Reach of user/ scopes: what the user may see (their own compartment for a patient user). */
   userReach: Reach;
+  /** Names a provider as author/performer of what they add to a patient's record. */
+  stamp?: (resource: Record<string, unknown> & { resourceType: string }) => void;
 }
 
 const PERMISSION: Record<Interaction, 'c' | 'r' | 'u' | 'd' | 's'> = {
@@ -55,6 +64,43 @@ export class SmartPolicy implements AccessPolicy {
     private readonly ctx: Pick<RepoContext, 'searchParams' | 'baseUrl' | 'db'>
   ) {}
 
+  /** The facts a Consent rule tests, of the version being written or of the stored version. */
+  private readonly facts = (resourceType: string, subject: WriteSubject): RowFacts | undefined => {
+    const stored = subject.content ? (JSON.parse(subject.content) as Resource) : undefined;
+    const rows =
+      subject.rows ??
+      (stored ? buildIndexRows(stored, this.ctx.searchParams.lookup, { baseUrl: this.ctx.baseUrl }) : undefined);
+    const version = subject.resource ?? stored;
+    if (!rows || !version) {
+      return undefined;
+    }
+    return factsOfRows(
+      resourceType,
+      version.id ?? '',
+      version.meta?.versionId ?? '',
+      rows,
+      this.ctx.searchParams,
+      Date.now()
+    );
+  };
+
+  basisFor(patientIds: readonly string[]): string[] {
+    const basis = new Set<string>();
+    for (const reach of [this.caller.userReach, this.caller.patientReach]) {
+      if (reach.patientId !== undefined && patientIds.includes(reach.patientId)) {
+        basis.add('own-record');
+      }
+      for (const b of reach.grants?.basisFor(patientIds) ?? []) {
+        basis.add(b);
+      }
+    }
+    return [...basis];
+  }
+
+  stampWrite(resource: Record<string, unknown> & { resourceType: string }): void {
+    this.caller.stamp?.(resource);
+  }
+
   private reachOf(scope: ResourceScope): Reach {
     return scope.context === 'system'
       ? { all: true, directory: true }
@@ -79,34 +125,43 @@ export class SmartPolicy implements AccessPolicy {
     }
   }
 
-  readFilter(alias: string, resourceType: string | undefined): Sql | undefined {
+  readFilter(alias: string, resourceType: string | undefined, history = false, hint?: ReadHint): Sql | undefined {
     if (resourceType) {
-      return this.typeFilter(alias, resourceType);
+      return this.typeFilter(alias, resourceType, history, hint);
     }
     // Rows of any type (history, $everything, reference reads): each row is judged by its own type.
     const branches: Sql[] = [];
     const typed = new Set(this.caller.scopes.map((s) => s.resourceType).filter((t) => t !== '*'));
     for (const type of typed) {
-      branches.push(and([sql`${raw(alias)}.type = ${type}`, this.typeFilter(alias, type)]));
+      branches.push(and([sql`${raw(alias)}.type = ${type}`, this.typeFilter(alias, type, history)]));
     }
     for (const scope of this.caller.scopes.filter((s) => s.resourceType === '*' && readable(s))) {
       branches.push(
-        and([sql`NOT (${raw(alias)}.type = ANY(${[...typed]}::text[]))`, this.scopePredicate(alias, '*', scope)])
+        and([
+          sql`NOT (${raw(alias)}.type = ANY(${[...typed]}::text[]))`,
+          this.scopePredicate(alias, '*', scope, history),
+        ])
       );
     }
     return or(branches);
   }
 
-  private typeFilter(alias: string, resourceType: string): Sql {
+  private typeFilter(alias: string, resourceType: string, history: boolean, hint?: ReadHint): Sql {
     const scopes = this.caller.scopes.filter(
       (s) => (s.resourceType === '*' || s.resourceType === resourceType) && readable(s)
     );
-    return or(scopes.map((s) => this.scopePredicate(alias, resourceType, s)));
+    return or(scopes.map((s) => this.scopePredicate(alias, resourceType, s, history, hint)));
   }
 
-  private scopePredicate(alias: string, resourceType: string, scope: ResourceScope): Sql {
+  private scopePredicate(
+    alias: string,
+    resourceType: string,
+    scope: ResourceScope,
+    history: boolean,
+    hint?: ReadHint
+  ): Sql {
     const reach = this.reachOf(scope);
-    const parts: Sql[] = [reachPredicate(alias, reach, resourceType)];
+    const parts: Sql[] = [reachPredicate(alias, reach, resourceType, history, hint)];
     if (scope.params?.length && resourceType !== '*') {
       parts.push(...this.paramPredicates(alias, resourceType, scope.params));
     } else if (scope.params?.length) {
@@ -132,7 +187,9 @@ export class SmartPolicy implements AccessPolicy {
 
   checkWrite(resourceType: string, subject: WriteSubject, interaction: 'create' | 'update' | 'delete'): void {
     const scopes = this.granting(resourceType, PERMISSION[interaction]);
-    const ok = scopes.some((s) => writeAllowed(this.reachOf(s), resourceType, subject) && paramsMatch(s, subject));
+    const ok = scopes.some(
+      (s) => writeAllowed(this.reachOf(s), resourceType, subject, interaction, this.facts) && paramsMatch(s, subject)
+    );
     if (!ok) {
       throw new OperationOutcomeError(denied(`The access token does not allow this ${interaction} of ${resourceType}`));
     }
@@ -146,38 +203,57 @@ function readable(scope: ResourceScope): boolean {
 function reachCovers(reach: Reach, resourceType: string): boolean {
   return (
     reach.all ||
-    (reach.patientId !== undefined && isInPatientCompartment(resourceType)) ||
+    ((reach.patientId !== undefined || reach.grants !== undefined) && isInPatientCompartment(resourceType)) ||
     (reach.directory && DIRECTORY_TYPES.has(resourceType))
   );
 }
 
-function reachPredicate(alias: string, reach: Reach, resourceType: string): Sql {
+function reachPredicate(alias: string, reach: Reach, resourceType: string, history: boolean, hint?: ReadHint): Sql {
   if (reach.all) {
     return sql`TRUE`;
   }
-  const compartment =
+  const own =
     reach.patientId !== undefined ? sql`${raw(alias)}.compartments @> ARRAY[${reach.patientId}]::text[]` : undefined;
+  const granted =
+    reach.grants && !reach.grants.empty
+      ? reach.grants.readPredicate(alias, resourceType === '*' ? undefined : resourceType, history, hint?.patientIds)
+      : undefined;
+  const requests = reach.grants?.ownRequestsPredicate(alias, resourceType === '*' ? undefined : resourceType, history);
+  const compartment = [own, granted, requests].filter((p): p is Sql => p !== undefined);
   if (resourceType === '*') {
-    // Rows of any type: the compartment's rows and/or the directory rows.
+    // Rows of any type: the compartments' rows and/or the directory rows.
     const directory = reach.directory ? sql`${raw(alias)}.type = ANY(${[...DIRECTORY_TYPES]}::text[])` : undefined;
-    return or([compartment, directory].filter((p): p is Sql => p !== undefined));
+    return or([...compartment, directory].filter((p): p is Sql => p !== undefined));
   }
   if (isInPatientCompartment(resourceType)) {
-    return compartment ?? sql`FALSE`;
+    return or(compartment);
   }
   return reach.directory && DIRECTORY_TYPES.has(resourceType) ? sql`TRUE` : sql`FALSE`;
 }
 
-function writeAllowed(reach: Reach, resourceType: string, subject: WriteSubject): boolean {
+function writeAllowed(
+  reach: Reach,
+  resourceType: string,
+  subject: WriteSubject,
+  interaction: 'create' | 'update' | 'delete',
+  facts: (resourceType: string, subject: WriteSubject) => RowFacts | undefined
+): boolean {
   if (reach.all) {
     return true;
   }
-  // Patient-confined writers may write only into that patient's compartment; directory data is read-only to them.
-  return (
-    reach.patientId !== undefined &&
-    isInPatientCompartment(resourceType) &&
-    subject.compartments.includes(reach.patientId)
-  );
+  if (!isInPatientCompartment(resourceType)) {
+    return false; // directory data is read-only to patient-confined and consent-based writers
+  }
+  // Patients write into their own compartment; grantees only where a write grant covers this version.
+  if (reach.patientId !== undefined && subject.compartments.includes(reach.patientId)) {
+    return true;
+  }
+  if (!reach.grants) {
+    return false;
+  }
+  return interaction === 'delete'
+    ? reach.grants.canDelete(subject.compartments)
+    : reach.grants.canWrite(resourceType, subject.compartments, facts(resourceType, subject));
 }
 
 /** Granular scopes on writes: the version must carry the scope's token values (e.g. its category). */

@@ -8,14 +8,23 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
 
 export interface Queryable {
   query<R = Record<string, unknown>>(q: Sql, name?: string): Promise<R[]>;
+  /** Inside a transaction: notes that rows of this resource type were written (see Database.onCommit). */
+  touch?(resourceType: string): void;
 }
+
+/** Runs after a transaction that wrote resources has committed; the request waits for it. */
+export type CommitListener = (resourceTypes: ReadonlySet<string>) => Promise<void> | void;
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 
 export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
 
 class ClientQueryable implements Queryable {
+  readonly touched = new Set<string>();
   constructor(private readonly client: pg.PoolClient) {}
+  touch(resourceType: string): void {
+    this.touched.add(resourceType);
+  }
   async query<R>(q: Sql, name?: string): Promise<R[]> {
     const { text, values } = q.toQuery();
     const result = await this.client.query(name ? { name, text, values } : { text, values });
@@ -26,11 +35,21 @@ class ClientQueryable implements Queryable {
 /** A PostgreSQL connection pool with transactions that retry on serialization failures. */
 export class Database implements Queryable {
   readonly pool: pg.Pool;
+  private readonly commitListeners: CommitListener[] = [];
 
   constructor(connectionString: string, max: number) {
     this.pool = new pg.Pool({ connectionString, max, application_name: 'hale' });
     // An idle client's error (e.g. the server restarting) must not crash the process.
     this.pool.on('error', () => undefined);
+  }
+
+  /**
+   * Registers work that must follow the commit of every transaction that wrote resources, before
+   * the transaction's caller goes on (e.g. invalidating cached access decisions after a Consent
+   * changed: doing it before the commit would let another request re-cache the old state).
+   */
+  onCommit(listener: CommitListener): void {
+    this.commitListeners.push(listener);
   }
 
   async query<R = Record<string, unknown>>(q: Sql, name?: string): Promise<R[]> {
@@ -46,11 +65,12 @@ export class Database implements Queryable {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, isolation: Isolation = 'read committed'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
+      const tx = new ClientQueryable(client);
+      let result: T;
       try {
         await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
-        const result = await fn(new ClientQueryable(client));
+        result = await fn(tx);
         await client.query('COMMIT');
-        return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         const code = (err as { code?: string }).code;
@@ -61,6 +81,12 @@ export class Database implements Queryable {
       } finally {
         client.release();
       }
+      if (tx.touched.size > 0) {
+        for (const listener of this.commitListeners) {
+          await listener(tx.touched);
+        }
+      }
+      return result;
     }
   }
 

@@ -3,10 +3,23 @@ import type { IndexRows } from './indexer/rows';
 
 export type Interaction = 'read' | 'search' | 'create' | 'update' | 'delete';
 
+/**
+ * What the query already requires of every row, so a policy may leave out what cannot apply: a
+ * search for `patient=X` only needs the grants for X. A hint may only narrow, never widen.
+ */
+export interface ReadHint {
+  /** Every row the query can return is in the compartment of one of these patients. */
+  patientIds?: readonly string[];
+}
+
 /** What a write check sees of a resource version: its compartments and search index rows. */
 export interface WriteSubject {
   compartments: readonly string[];
   rows?: IndexRows;
+  /** The stored version's JSON, when the subject is a version already stored (updates, deletes). */
+  content?: string;
+  /** The version about to be stored (creates and updates). */
+  resource?: { id?: string; meta?: { versionId?: string } };
 }
 
 /**
@@ -19,12 +32,23 @@ export interface WriteSubject {
  * SMART scopes (access/smart-policy.ts) and patient Consent are implementations of this.
  */
 export interface AccessPolicy {
-  /** A predicate over the columns of the row alias (type, id, compartments, rid …), or undefined for "all". */
-  readFilter(alias: string, resourceType: string | undefined): Sql | undefined;
+  /**
+   * A predicate over the columns of the row alias (type, id, version_id, compartments, rid, content …), or
+   * undefined for "all". `history` says the alias is a resource_history row (an older version).
+   */
+  readFilter(alias: string, resourceType: string | undefined, history?: boolean, hint?: ReadHint): Sql | undefined;
   /** Throws a 403 OperationOutcomeError when no grant covers this interaction on this type. */
   checkInteraction(resourceType: string, interaction: Interaction): void;
   /** Throws a 403 OperationOutcomeError when the caller may not write this version (or change the stored one). */
   checkWrite(resourceType: string, subject: WriteSubject, interaction: 'create' | 'update' | 'delete'): void;
+  /**
+   * Why the caller may see these patients' data, for the audit trail: the versioned references of the
+   * Consents in force (e.g. "Consent/c1/_history/3"), "own-record" for the patient themself, or
+   * "break-glass/<id>". Empty for system callers.
+   */
+  basisFor?(patientIds: readonly string[]): string[];
+  /** Lets a policy stamp a resource before it is validated and stored (a provider's writes name them as author). */
+  stampWrite?(resource: Record<string, unknown> & { resourceType: string }): void;
 }
 
 /** The trusted system context: migrations, seed loading, server-internal work. */

@@ -1,3 +1,4 @@
+import type { AccessTokenClaims } from '../auth/types';
 import type { Database, Queryable } from '../db/database';
 import type { AccessPolicy } from './access';
 import type { SearchParamRegistry } from './search-params';
@@ -17,4 +18,6 @@ export interface RepoContext {
   strictSearch?: boolean;
   /** Post-write hook: the number of resource versions just written (statistics upkeep). */
   afterWrite?: (versions: number) => void;
+  /** The verified token of the request (absent for internal repositories): operations that act for the caller read it. */
+  caller?: AccessTokenClaims;
 }

@@ -48,7 +48,7 @@ function parseInstant(value: string, name: string): string {
  */
 export async function readHistoryBundle(db: Queryable, ctx: RepoContext, q: HistoryQuery): Promise<Bundle> {
   const count = Math.min(Math.max(q.count ?? 50, 0), MAX_COUNT);
-  const where: Sql[] = [accessClause(ctx.access, 'h', q.resourceType)];
+  const where: Sql[] = [accessClause(ctx.access, 'h', q.resourceType, true)];
   if (q.resourceType) {
     where.push(sql`h.type = ${q.resourceType}`);
   }

@@ -54,13 +54,14 @@ export function prepareVersion(
     meta: { ...keptMeta, versionId: String(versionId), lastUpdated },
     ...rest,
   } as Resource & { id: string };
+  ctx.access.stampWrite?.(resource as Resource & Record<string, unknown>);
   if (ctx.validate) {
     validateResourceForWrite(resource);
   }
   const rows = buildIndexRows(resource, ctx.searchParams.lookup, { baseUrl: ctx.baseUrl });
   ctx.access.checkWrite(
     resourceType,
-    { compartments: rows.compartments, rows },
+    { compartments: rows.compartments, rows, resource },
     method === 'POST' ? 'create' : 'update'
   );
   const from = `${resourceType}/${id}`;

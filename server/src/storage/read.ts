@@ -4,11 +4,17 @@ import type { Reference, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/database';
 import type { Sql } from '../db/sql';
 import { sql } from '../db/sql';
-import type { AccessPolicy } from './access';
+import type { AccessPolicy, ReadHint } from './access';
 
 /** The caller's read filter over a row alias, or TRUE. */
-export function accessClause(access: AccessPolicy, alias: string, resourceType: string | undefined): Sql {
-  return access.readFilter(alias, resourceType) ?? sql`TRUE`;
+export function accessClause(
+  access: AccessPolicy,
+  alias: string,
+  resourceType: string | undefined,
+  history = false,
+  hint?: ReadHint
+): Sql {
+  return access.readFilter(alias, resourceType, history, hint) ?? sql`TRUE`;
 }
 
 /**
@@ -51,7 +57,7 @@ export async function readVersionRow<T extends Resource>(
   }
   const rows = await db.query<{ content: string | null; deleted: boolean }>(
     sql`SELECT r.content, r.deleted FROM resource_history r
-        WHERE r.type = ${type} AND r.id = ${id} AND r.version_id = ${Number(vid)} AND ${accessClause(access, 'r', type)}`
+        WHERE r.type = ${type} AND r.id = ${id} AND r.version_id = ${Number(vid)} AND ${accessClause(access, 'r', type, true)}`
   );
   return fromRow<T>(rows[0]);
 }

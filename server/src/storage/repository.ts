@@ -22,6 +22,7 @@ import { assertId, assertResourceType, prepareVersion, sameContent } from './pre
 import { accessClause, readCurrent, readManyByReference, readVersionRow } from './read';
 import { assertReferencesExist } from './references';
 import { searchBundle, searchByReferenceImpl } from './search';
+import { WriteBuffer } from './write-buffer';
 
 interface CurrentRow {
   rid: string;
@@ -33,11 +34,12 @@ interface CurrentRow {
 
 /**
  * Hale's PostgreSQL FhirRepository. One instance per request, carrying the caller's access
- * policy. Inside a transaction, creates are buffered and written in one statement when the
- * transaction commits or before anything reads, so a 300-entry bundle costs a few round trips.
+ * policy. Inside a transaction, creates are buffered and written in chunks of many versions per
+ * statement (write-buffer.ts), all of them before anything reads and before the commit, so a
+ * 300-entry bundle costs a few round trips.
  */
 export class HaleRepository extends FhirRepository {
-  private pending: PreparedVersion[] = [];
+  private buffer: WriteBuffer | undefined;
 
   constructor(readonly ctx: RepoContext) {
     super();
@@ -62,9 +64,14 @@ export class HaleRepository extends FhirRepository {
     return this.ctx.db.transaction(
       async (tx) => {
         const txRepo = new HaleRepository({ ...this.ctx, tx }) as this;
-        const result = await callback(txRepo);
-        await txRepo.flush();
-        return result;
+        try {
+          const result = await callback(txRepo);
+          await txRepo.flush();
+          return result;
+        } catch (err) {
+          await txRepo.buffer?.settle(); // the rollback must not overtake a chunk still being written
+          throw err;
+        }
       },
       options?.serializable ? 'serializable' : 'read committed'
     );
@@ -72,12 +79,7 @@ export class HaleRepository extends FhirRepository {
 
   /** Writes the buffered creates (and checks their references) now. */
   async flush(): Promise<void> {
-    if (this.pending.length === 0) {
-      return;
-    }
-    const batch = this.pending;
-    this.pending = [];
-    await this.writeVersions(this.queryable, batch);
+    await this.buffer?.flush();
   }
 
   private async writeVersions(tx: Queryable, versions: readonly PreparedVersion[]): Promise<void> {
@@ -113,7 +115,7 @@ export class HaleRepository extends FhirRepository {
       throw tagOrigin(err, `${resource?.resourceType}/${id}`);
     }
     if (this.ctx.tx) {
-      this.pending.push(version);
+      await (this.buffer ??= new WriteBuffer(this.ctx.tx, this.ctx.afterWrite)).add(version);
     } else {
       await this.ctx.db.transaction((tx) => this.writeVersions(tx, [version]));
     }
@@ -164,7 +166,11 @@ export class HaleRepository extends FhirRepository {
     const current = await this.lockCurrent(resource.resourceType, resource.id as string);
     this.checkIfMatch(current, options?.ifMatch);
     if (current && !current.deleted) {
-      this.ctx.access.checkWrite(resource.resourceType, { compartments: current.compartments }, 'update');
+      this.ctx.access.checkWrite(
+        resource.resourceType,
+        { compartments: current.compartments, content: current.content ?? undefined },
+        'update'
+      );
     }
     const versionId = current ? current.version_id + 1 : 1;
     const version = prepareVersion(
@@ -210,7 +216,11 @@ export class HaleRepository extends FhirRepository {
       if (target.resourceType !== resourceType || target.id !== id) {
         throw new OperationOutcomeError(badRequest('Patch may not change resourceType or id'));
       }
-      repo.ctx.access.checkWrite(resourceType, { compartments: current.compartments }, 'update');
+      repo.ctx.access.checkWrite(
+        resourceType,
+        { compartments: current.compartments, content: current.content ?? undefined },
+        'update'
+      );
       const version = prepareVersion(
         repo.ctx,
         target,
@@ -237,7 +247,11 @@ export class HaleRepository extends FhirRepository {
       if (current.deleted) {
         return; // deleting a deleted resource changes nothing (FHIR R4 http.html#delete)
       }
-      repo.ctx.access.checkWrite(resourceType, { compartments: current.compartments }, 'delete');
+      repo.ctx.access.checkWrite(
+        resourceType,
+        { compartments: current.compartments, content: current.content ?? undefined },
+        'delete'
+      );
       const tombstone: PendingWrite = {
         type: resourceType,
         id,

@@ -44,5 +44,16 @@ export class SearchParamRegistry {
     return this.ids.get(`${resourceType}|${code}`);
   }
 
+  /** The ids of one parameter code across all types that have it (e.g. every type's `_security`). */
+  idsOfCode(code: string): number[] {
+    const out: number[] = [];
+    for (const [key, id] of this.ids) {
+      if (key.endsWith(`|${code}`)) {
+        out.push(id);
+      }
+    }
+    return out;
+  }
+
   readonly lookup = (resourceType: string, code: string): number | undefined => this.id(resourceType, code);
 }

@@ -16,6 +16,8 @@ export interface FhirResponse<T = any> {
 
 export interface TestServer {
   hale: RunningHale;
+  /** The test database's URL (a second server may share it). */
+  databaseUrl: string;
   base: string;
   /** A `system/*.cruds` access token, sent with every request unless the test passes its own authorization header. */
   systemToken: string;
@@ -98,6 +100,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   };
   const server: TestServer = {
     hale,
+    databaseUrl: db.url,
     base,
     systemToken,
     token,

@@ -58,7 +58,7 @@ export async function continueFlow(
     if (flow.prompt === 'none') {
       throw redirectError(flow, 'interaction_required', 'A patient must be chosen');
     }
-    const patients = await pickablePatients(ctx.deps, query);
+    const patients = await pickablePatients(ctx.deps, account, query);
     const page = pickerPage({ ...(await hidden(ctx, flow, session)), clientName: flow.clientName, patients, query });
     sendPage(res, 200, page, flow.redirectUri);
     return;

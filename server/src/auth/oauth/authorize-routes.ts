@@ -46,7 +46,7 @@ export function mountAuthorizeRoutes(router: express.Router, ctx: OAuthContext):
       return;
     }
     const patient = form.get('patient') ?? '';
-    if (!canPickPatient(account) || !(await patientPickable(ctx.deps, patient))) {
+    if (!canPickPatient(account) || !(await patientPickable(ctx.deps, account, patient))) {
       throw new PageError('Unknown patient', 'Go back and choose a patient from the list.');
     }
     const next = await signFlow(ctx, session.sid, { ...flow, patient });

@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from '../../db/sql';
+import { sharingConsent } from '../../test/consent-fixtures';
 import type { TestServer } from '../../test/test-server';
 import {
   Browser,
@@ -317,9 +319,25 @@ describe('patient context', () => {
     expect(redirectParams(next.location).get('error')).toBe('access_denied');
   });
 
-  test('a provider picks the patient for a standalone launch', async () => {
+  test('a provider picks, among the patients sharing with them, the patient for a standalone launch', async () => {
     const provider = await createAccount(s, { roles: ['provider'], patient: false, name: 'Dr Who' });
+    const practitioner = await createResource(s, { resourceType: 'Practitioner', name: [{ family: 'Who' }] });
+    await s.hale.db.query(
+      sql`UPDATE account SET profile_type = 'Practitioner', profile_id = ${practitioner.id} WHERE id = ${provider.id}`
+    );
     const target = await createResource(s, { resourceType: 'Patient', name: [{ given: ['Mere'], family: 'Tane' }] });
+    const stranger = await createResource(s, {
+      resourceType: 'Patient',
+      name: [{ given: ['Rawiri'], family: 'Tane' }],
+    });
+    await createResource(
+      s,
+      sharingConsent({
+        patient: target.id,
+        actor: { reference: `Practitioner/${practitioner.id}` },
+        categories: ['all'],
+      })
+    );
     const browser = new Browser(s.hale.url);
     const { verifier, challenge } = pkce();
     const login = await browser.get(authorizeUrl(s, { clientId, scope: 'launch/patient patient/*.rs', challenge }));
@@ -329,6 +347,14 @@ describe('patient context', () => {
       `/oauth2/authorize/next?flow=${encodeURIComponent(field(picker.body, 'flow'))}&q=Tane`
     );
     expect(search.body).toContain('Mere Tane');
+    // A patient who shares nothing with the provider is neither listed nor pickable.
+    expect(search.body).not.toContain('Rawiri');
+    const refused = await browser.post('/oauth2/authorize/patient', {
+      flow: field(search.body, 'flow'),
+      csrf: field(search.body, 'csrf'),
+      patient: stranger.id,
+    });
+    expect(refused.body).toContain('Unknown patient');
     const picked = await browser.post('/oauth2/authorize/patient', {
       flow: field(search.body, 'flow'),
       csrf: field(search.body, 'csrf'),

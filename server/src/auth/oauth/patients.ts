@@ -1,6 +1,8 @@
 import { Operator, formatHumanName } from '@medplum/core';
 import type { Filter } from '@medplum/core';
 import type { Patient } from '@medplum/fhirtypes';
+import { GrantSet } from '../../access/consent/grant-set';
+import { loadGrants } from '../../access/consent/grants';
 import type { AuthDeps } from '../deps';
 import type { Account } from '../types';
 
@@ -14,11 +16,39 @@ export function canPickPatient(account: Account): boolean {
 const PAGE = 20;
 
 /**
- * Patients a provider may pick for a standalone launch. For now every Patient, searched by
- * name; Consent-driven access will narrow this to the provider's own patients.
+ * The patients who currently share something with this provider (their Consents in force), so
+ * the picker never lists, or lets anyone probe, the names of other people.
  */
-export async function pickablePatients(deps: AuthDeps, query: string): Promise<{ id: string; name: string }[]> {
-  const filters: Filter[] = query.trim() ? [{ code: 'name', operator: Operator.EQUALS, value: query.trim() }] : [];
+async function sharingPatientIds(deps: AuthDeps, account: Account): Promise<string[]> {
+  const repo = deps.systemRepository();
+  const now = Date.now();
+  const loaded = await loadGrants(
+    repo.ctx,
+    {
+      accountId: account.id,
+      fhirUser: account.profile ? `${account.profile.type}/${account.profile.id}` : undefined,
+      clientId: '',
+      research: false,
+    },
+    now
+  );
+  return new GrantSet(loaded.grants, loaded.keys, now, repo.ctx.searchParams).patientIds();
+}
+
+/** Patients a provider may pick for a standalone launch: those sharing with them, searched by name. */
+export async function pickablePatients(
+  deps: AuthDeps,
+  account: Account,
+  query: string
+): Promise<{ id: string; name: string }[]> {
+  const ids = await sharingPatientIds(deps, account);
+  if (ids.length === 0) {
+    return [];
+  }
+  const filters: Filter[] = [{ code: '_id', operator: Operator.EQUALS, value: ids.join(',') }];
+  if (query.trim()) {
+    filters.push({ code: 'name', operator: Operator.EQUALS, value: query.trim() });
+  }
   const bundle = await deps.systemRepository().search<Patient>({
     resourceType: 'Patient',
     filters,
@@ -32,8 +62,8 @@ export async function pickablePatients(deps: AuthDeps, query: string): Promise<{
 }
 
 /** Whether a picked patient id is one the provider could have picked. */
-export async function patientPickable(deps: AuthDeps, id: string): Promise<boolean> {
-  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) {
+export async function patientPickable(deps: AuthDeps, account: Account, id: string): Promise<boolean> {
+  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id) || !(await sharingPatientIds(deps, account)).includes(id)) {
     return false;
   }
   const bundle = await deps.systemRepository().search<Patient>({

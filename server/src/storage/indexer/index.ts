@@ -32,6 +32,10 @@ export function buildIndexRows(
   const compartments: string[] = [];
   if (resourceType === 'Patient' && resource.id) {
     compartments.push(resource.id);
+  } else if (resourceType === 'Binary' && resource.securityContext) {
+    // R4 puts Binary in no compartment; Hale files a patient's document content under the
+    // patient its securityContext names, so Consent ("documents") and patient tokens reach it.
+    addPatientIds([{ type: 'Reference', value: resource.securityContext }], baseUrl, compartments);
   }
   for (const param of indexPlan(resourceType)) {
     const sp = lookupSp(resourceType, param.code);

@@ -1,9 +1,11 @@
 import type { SearchRequest } from '@medplum/core';
-import { formatSearchQuery } from '@medplum/core';
+import { Operator, formatSearchQuery } from '@medplum/core';
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/database';
 import type { Sql } from '../../db/sql';
 import { and, or, raw, sql } from '../../db/sql';
+import type { ReadHint } from '../access';
+import { patientCompartmentParams } from '../indexer/compartments';
 import type { RepoContext } from '../context';
 import { assertResourceType } from '../prepare';
 import { accessClause } from '../read';
@@ -39,9 +41,30 @@ export function compileSearchWhere(ctx: RepoContext, req: SearchRequest): Compil
   const where = and([
     or(perType),
     sql`NOT r.deleted`,
-    accessClause(ctx.access, 'r', types.length === 1 ? types[0] : undefined),
+    accessClause(ctx.access, 'r', types.length === 1 ? types[0] : undefined, false, patientHint(req)),
   ]);
   return { scope, where };
+}
+
+/**
+ * `patient=X` / `subject=Patient/X` on a one-type search: every match is in X's compartment (both
+ * are compartment parameters), so the access policy need only consider what X shares.
+ */
+function patientHint(req: SearchRequest): ReadHint | undefined {
+  if (req.types && req.types.length > 1) {
+    return undefined;
+  }
+  const compartmentParams = patientCompartmentParams(req.resourceType);
+  for (const f of req.filters ?? []) {
+    if (!compartmentParams.has(f.code) || f.operator !== Operator.EQUALS || f.value.includes(',')) {
+      continue;
+    }
+    const m = /^(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(f.value);
+    if (m?.[1] && (f.code === 'patient' || f.value.startsWith('Patient/'))) {
+      return { patientIds: [m[1]] };
+    }
+  }
+  return undefined;
 }
 
 export async function searchBundle(db: Queryable, ctx: RepoContext, req: SearchRequest): Promise<Bundle> {

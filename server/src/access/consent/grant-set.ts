@@ -1,0 +1,180 @@
+import type { Sql } from '../../db/sql';
+import { and, or, raw, sql } from '../../db/sql';
+import type { IndexRows } from '../../storage/indexer';
+import type { SearchParamRegistry } from '../../storage/search-params';
+import { CLINICAL_DATE_PARAMS, PATIENT_ONLY_TYPES } from './categories';
+import type { Expr, RowFacts } from './expr';
+import { and as andE, evaluate, FALSE, not as notE, patientOnly, pruneRule, ruleExpr, TRUE } from './expr';
+import type { Grant } from './model';
+import { covers } from './model';
+import { renderExpr } from './rules-sql';
+import { DATA_SHARING_REQUEST, TASK_CODE_SYSTEM } from './vocabulary';
+
+const READ = ['access', 'use', 'disclose'];
+const WRITE = ['correct'];
+/** Types a provider never writes into a patient's record, whatever the grant: the patient's own decisions and log. */
+const NEVER_WRITTEN_BY_GRANTEES = new Set(['Patient', 'Consent', 'CareTeam', 'AuditEvent']);
+
+/**
+ * The grants in force for one request (valid at `now`), compiled on demand into SQL predicates
+ * for reads and checked in memory for writes. Grants with the same effective rule are merged
+ * into one `compartments && ARRAY[...]` test, so a provider with hundreds of patients still gets
+ * a small predicate.
+ */
+export class GrantSet {
+  readonly grants: readonly Grant[];
+  /** Set by forPatient: the caller's own requests are limited to that patient too. */
+  private onlyPatient?: string;
+
+  constructor(
+    grants: readonly Grant[],
+    private readonly keys: ReadonlySet<string>,
+    private readonly now: number,
+    private readonly searchParams: SearchParamRegistry
+  ) {
+    this.grants = grants.filter((g) => covers(g.valid, now));
+  }
+
+  /** The same grants limited to one patient (a patient/ scope's launch context). */
+  forPatient(patientId: string): GrantSet {
+    const set = new GrantSet(
+      this.grants.filter((g) => g.patientId === patientId),
+      this.keys,
+      this.now,
+      this.searchParams
+    );
+    set.onlyPatient = patientId;
+    return set;
+  }
+
+  /**
+   * The data-sharing requests ($request-share Tasks) the caller made: readable by their requester
+   * without any grant, so a provider can follow what they asked for. Undefined for other types.
+   */
+  ownRequestsPredicate(alias: string, rowType: string | undefined, history: boolean): Sql | undefined {
+    const keys = [...this.keys].filter((k) => !k.startsWith('client:'));
+    if (keys.length === 0 || (rowType !== undefined && rowType !== 'Task')) {
+      return undefined;
+    }
+    const a = raw(alias);
+    const code = JSON.stringify([{ system: TASK_CODE_SYSTEM, code: DATA_SHARING_REQUEST }]);
+    return and([
+      sql`${a}.type = 'Task'`,
+      this.onlyPatient ? sql`${a}.compartments @> ARRAY[${this.onlyPatient}]::text[]` : sql`TRUE`,
+      history
+        ? sql`COALESCE((${a}.content::jsonb #> '{code,coding}') @> ${code}::jsonb, FALSE)
+            AND ${a}.content::jsonb #>> '{requester,reference}' = ANY(${keys}::text[])`
+        : sql`EXISTS (SELECT 1 FROM idx_token rt WHERE rt.rid = ${a}.rid
+              AND rt.sp = ${this.searchParams.id('Task', 'code') ?? -1}
+              AND rt.system = ${TASK_CODE_SYSTEM} AND rt.code = ${DATA_SHARING_REQUEST})
+            AND EXISTS (SELECT 1 FROM idx_reference rr WHERE rr.rid = ${a}.rid
+              AND rr.sp = ${this.searchParams.id('Task', 'requester') ?? -1}
+              AND rr.target_type || '/' || rr.target_id = ANY(${keys}::text[]))`,
+    ]);
+  }
+
+  get empty(): boolean {
+    return this.grants.length === 0;
+  }
+
+  patientIds(): string[] {
+    return [...new Set(this.grants.map((g) => g.patientId))];
+  }
+
+  /** For the audit trail: the grants that cover these patients. */
+  basisFor(patientIds: readonly string[]): string[] {
+    return this.grants.filter((g) => patientIds.includes(g.patientId)).map((g) => g.basis);
+  }
+
+  private expr(g: Grant, rowType: string | undefined, actions: string[]): Expr {
+    if (g.full && g.patientOnly) {
+      return TRUE; // a guardian acts as the patient
+    }
+    // Whatever a Consent shares (and break-glass), the patient's log, Consents and requests stay theirs.
+    const shareable = notE(patientOnly(rowType, PATIENT_ONLY_TYPES));
+    if (g.full) {
+      return shareable;
+    }
+    if (!g.rule) {
+      return FALSE;
+    }
+    return andE([shareable, ruleExpr(pruneRule(g.rule, this.now, this.keys, actions), rowType)]);
+  }
+
+  /** Predicate over a resource / resource_history row: in a granted patient's compartment and allowed by that grant. */
+  readPredicate(alias: string, rowType: string | undefined, history: boolean, onlyPatients?: readonly string[]): Sql {
+    const groups = new Map<string, { expr: Expr; patients: Set<string> }>();
+    for (const g of this.grants.filter((x) => x.read && (!onlyPatients || onlyPatients.includes(x.patientId)))) {
+      const expr = this.expr(g, rowType, READ);
+      if (expr.k === 'const' && !expr.value) {
+        continue;
+      }
+      const key = JSON.stringify(expr);
+      const group = groups.get(key) ?? { expr, patients: new Set<string>() };
+      group.patients.add(g.patientId);
+      groups.set(key, group);
+    }
+    const target = { alias, history, rowType, searchParams: this.searchParams };
+    return or(
+      [...groups.values()].map(({ expr, patients }) =>
+        and([sql`${raw(alias)}.compartments && ${[...patients]}::text[]`, renderExpr(expr, target)])
+      )
+    );
+  }
+
+  /**
+   * A grantee's write: some write grant for a patient whose compartment the version is in must
+   * allow it. `facts` is undefined when only the stored version's compartments are known
+   * (updates and deletes check the new version separately).
+   */
+  canWrite(resourceType: string, compartments: readonly string[], facts: RowFacts | undefined): boolean {
+    return this.grants.some((g) => {
+      if (!g.write || !compartments.includes(g.patientId)) {
+        return false;
+      }
+      if (g.full && g.patientOnly) {
+        return true; // a guardian acts as the patient
+      }
+      if (NEVER_WRITTEN_BY_GRANTEES.has(resourceType)) {
+        return false;
+      }
+      const expr = this.expr(g, resourceType, WRITE);
+      return facts === undefined ? !(expr.k === 'const' && !expr.value) : evaluate(expr, facts);
+    });
+  }
+
+  /** True when some grant lets the caller delete here (only a guardian acting as the patient). */
+  canDelete(compartments: readonly string[]): boolean {
+    return this.grants.some((g) => g.write && g.full && g.patientOnly && compartments.includes(g.patientId));
+  }
+}
+
+/** The facts an expression tests, from a version's index rows (writes). */
+export function factsOfRows(
+  type: string,
+  id: string,
+  versionId: string,
+  rows: IndexRows,
+  searchParams: SearchParamRegistry,
+  lastUpdated: number
+): RowFacts {
+  const categorySp = searchParams.id('Observation', 'category');
+  const securitySp = searchParams.id(type, '_security');
+  const dateCode = CLINICAL_DATE_PARAMS[type];
+  const dateSp = dateCode ? searchParams.id(type, dateCode) : undefined;
+  return {
+    type,
+    id,
+    versionId,
+    observationCategories: type === 'Observation' ? rows.token.filter((t) => t.sp === categorySp) : [],
+    taskCodes: type === 'Task' ? rows.token.filter((t) => t.sp === searchParams.id('Task', 'code')) : [],
+    security: rows.token.filter((t) => t.sp === securitySp),
+    dates: dateCode
+      ? rows.date.filter((d) => d.sp === dateSp).map((d) => ({ low: toMs(d.low), high: toMs(d.high) }))
+      : [{ low: lastUpdated, high: lastUpdated }],
+  };
+}
+
+function toMs(iso: string): number {
+  return iso === '-infinity' ? -Infinity : iso === 'infinity' ? Infinity : Date.parse(iso);
+}

@@ -1,0 +1,113 @@
+import type { Sql } from '../../db/sql';
+import { and, or, raw, sql } from '../../db/sql';
+import type { SearchParamRegistry } from '../../storage/search-params';
+import { CLINICAL_DATE_PARAMS } from './categories';
+import type { Expr } from './expr';
+import type { Window } from './model';
+import { DATA_SHARING_REQUEST, TASK_CODE_SYSTEM } from './vocabulary';
+
+export interface RenderTarget {
+  /** The row alias: a `resource` row, or a `resource_history` row (`history`). */
+  alias: string;
+  history: boolean;
+  rowType: string | undefined;
+  searchParams: SearchParamRegistry;
+}
+
+/**
+ * Renders a Consent expression as a predicate over one row. Current rows are tested through the
+ * index tables (the same indexes searches use); history rows are tested on their own stored JSON
+ * for categories and security labels, so an old version is judged by what it said then.
+ */
+export function renderExpr(e: Expr, t: RenderTarget): Sql {
+  const a = raw(t.alias);
+  switch (e.k) {
+    case 'const':
+      return e.value ? sql`TRUE` : sql`FALSE`;
+    case 'and':
+      return and(e.xs.map((x) => renderExpr(x, t)));
+    case 'or':
+      return or(e.xs.map((x) => renderExpr(x, t)));
+    case 'not':
+      return sql`NOT (${renderExpr(e.x, t)})`;
+    case 'type':
+      return sql`${a}.type = ANY(${e.types}::text[])`;
+    case 'instance':
+      return sql`(${a}.type || '/' || ${a}.id = ANY(${e.keys}::text[])
+        OR ${a}.type || '/' || ${a}.id || '/_history/' || ${a}.version_id = ANY(${e.keys}::text[]))`;
+    case 'obs-category':
+      return t.history
+        ? jsonContains(
+            t.alias,
+            ['category'],
+            e.codings.map((c) => ({ coding: [c] }))
+          )
+        : tokenExists(t.alias, [t.searchParams.id('Observation', 'category') ?? -1], e.codings);
+    case 'sharing-request':
+      return t.history
+        ? jsonContains(t.alias, ['code', 'coding'], [{ system: TASK_CODE_SYSTEM, code: DATA_SHARING_REQUEST }])
+        : tokenExists(
+            t.alias,
+            [t.searchParams.id('Task', 'code') ?? -1],
+            [{ system: TASK_CODE_SYSTEM, code: DATA_SHARING_REQUEST }]
+          );
+    case 'security':
+      return t.history
+        ? jsonContains(t.alias, ['meta', 'security'], e.labels)
+        : tokenExists(
+            t.alias,
+            t.rowType ? [t.searchParams.id(t.rowType, '_security') ?? -1] : t.searchParams.idsOfCode('_security'),
+            e.labels
+          );
+    case 'date':
+      return dateIn(t, e.window);
+  }
+}
+
+/**
+ * A correlated test on the row's own token rows. OFFSET 0 keeps it a per-row subplan on
+ * idx_token_rid: as a semi-join PostgreSQL may instead start from every row with that category in
+ * the database (it cannot estimate the code/system combination), which is slow for one patient.
+ * Codes are compared per system as plain columns so their selectivity can be estimated.
+ */
+function tokenExists(alias: string, sps: number[], codings: readonly { system?: string; code: string }[]): Sql {
+  const bySystem = new Map<string | undefined, string[]>();
+  for (const c of codings) {
+    bySystem.set(c.system, [...(bySystem.get(c.system) ?? []), c.code]);
+  }
+  const matches = [...bySystem].map(([system, codes]) =>
+    system === undefined
+      ? sql`ct.code = ANY(${codes}::text[])`
+      : sql`(ct.system = ${system} AND ct.code = ANY(${codes}::text[]))`
+  );
+  return sql`EXISTS (SELECT 1 FROM idx_token ct WHERE ct.rid = ${raw(alias)}.rid AND ct.sp = ANY(${sps}::int[])
+    AND ${or(matches)} OFFSET 0)`;
+}
+
+function jsonContains(alias: string, path: string[], elements: readonly object[]): Sql {
+  const probes = elements.map((el) => JSON.stringify([el]));
+  return sql`COALESCE((${raw(alias)}.content::jsonb #> ${path}::text[]) @> ANY(${probes}::jsonb[]), FALSE)`;
+}
+
+const INF_LOW = '-infinity';
+const INF_HIGH = 'infinity';
+
+function dateIn(t: RenderTarget, w: Window): Sql {
+  const a = raw(t.alias);
+  const start = w.start === undefined ? INF_LOW : new Date(w.start).toISOString();
+  const end = w.end === undefined ? INF_HIGH : new Date(w.end).toISOString();
+  const clinical = (sps: number[]): Sql =>
+    sql`EXISTS (SELECT 1 FROM idx_date cd WHERE cd.rid = ${a}.rid AND cd.sp = ANY(${sps}::int[])
+      AND cd.low <= ${end}::timestamptz AND cd.high >= ${start}::timestamptz OFFSET 0)`;
+  const written = sql`(${a}.last_updated <= ${end}::timestamptz AND ${a}.last_updated >= ${start}::timestamptz)`;
+  if (t.rowType) {
+    const code = CLINICAL_DATE_PARAMS[t.rowType];
+    return code ? clinical([t.searchParams.id(t.rowType, code) ?? -1]) : written;
+  }
+  const dated = Object.keys(CLINICAL_DATE_PARAMS);
+  const sps = dated.map((type) => t.searchParams.id(type, CLINICAL_DATE_PARAMS[type] as string) ?? -1);
+  return or([
+    and([sql`${a}.type = ANY(${dated}::text[])`, clinical(sps)]),
+    and([sql`NOT ${a}.type = ANY(${dated}::text[])`, written]),
+  ]);
+}
