@@ -1,10 +1,16 @@
-import type { FhirRouteHandler, FhirRouter as FhirRouterType } from '@medplum/fhir-router';
+import type { FhirRequest, FhirResponse, FhirRouteHandler, FhirRouter as FhirRouterType } from '@medplum/fhir-router';
 import { FhirRouter } from '@medplum/fhir-router';
 import type { Logger } from '../logger';
 import type { HaleRepository } from '../storage/repository';
 import { toOutcome } from './errors';
+import { breakGlassHandler } from './operations/break-glass';
+import type { OperationDeps } from './operations/context';
 import { everythingHandler } from './operations/everything';
 import { historyHandler } from './operations/history';
+import { myPatientsHandler } from './operations/my-patients';
+import { requestShareHandler } from './operations/request-share';
+import { revokeShareHandler } from './operations/revoke-share';
+import { shareHandler } from './operations/share';
 import { validateHandler } from './operations/validate';
 import { searchHandler } from './interactions/search';
 import { updateHandler } from './interactions/update';
@@ -21,19 +27,32 @@ const asRoute =
   (req, repo, router) =>
     h(req, repo as HaleRepository, router);
 
+/** An operation that needs more than the caller's repository (OperationDeps). */
+const withDeps =
+  (h: (req: FhirRequest, repo: HaleRepository, deps: OperationDeps) => Promise<FhirResponse>, deps: OperationDeps) =>
+  (req: FhirRequest, repo: HaleRepository): Promise<FhirResponse> =>
+    h(req, repo, deps);
+
 /**
  * @medplum/fhir-router serves the REST interactions and $graphql over our repository; Hale
- * adds type/system history, $everything, $validate and its own batch/transaction handler.
+ * adds type/system history, $everything, $validate, the sharing operations ($share, $revoke-share,
+ * $request-share, $my-patients, $break-glass) and its own batch/transaction handler.
  * Every handler is wrapped so an unexpected error is logged once, with its stack, and the
  * client gets a bare 500 OperationOutcome.
  */
-export function createFhirRouter(logger: Logger): FhirRouter {
+export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRouter {
   const router = new FhirRouter();
   router.add('GET', ':resourceType/_history', asRoute(historyHandler), 'history-type');
   router.add('GET', '_history', asRoute(historyHandler), 'history-system');
   router.add('GET', 'Patient/:id/$everything', asRoute(everythingHandler), 'operation');
   router.add('POST', ':resourceType/$validate', asRoute(validateHandler), 'operation');
   router.add('POST', ':resourceType/:id/$validate', asRoute(validateHandler), 'operation');
+  router.add('POST', 'Patient/:id/$share', asRoute(shareHandler), 'operation');
+  router.add('POST', 'Consent/:id/$revoke-share', asRoute(revokeShareHandler), 'operation');
+  router.add('POST', 'Patient/:id/$request-share', asRoute(withDeps(requestShareHandler, deps)), 'operation');
+  router.add('POST', 'Patient/:id/$break-glass', asRoute(withDeps(breakGlassHandler, deps)), 'operation');
+  router.add('GET', 'Practitioner/$my-patients', asRoute(withDeps(myPatientsHandler, deps)), 'operation');
+  router.add('POST', 'Practitioner/$my-patients', asRoute(withDeps(myPatientsHandler, deps)), 'operation');
   for (const route of router.router.routes) {
     if (route.method === 'POST' && route.path.length === 0) {
       route.handler = asRoute(bundleHandler);

@@ -103,3 +103,15 @@ export function passwordChangedMail(to: string): OutgoingMail {
     { p: 'If you did not do this, reset your password right away and tell the administrator of this Hale server.' },
   ]);
 }
+
+/**
+ * Break-glass notice to the patient. Nothing about who, why or what: the declared reason can
+ * describe the person's health. The patient reads those in Hale, in their access log.
+ */
+export function emergencyAccessMail(to: string, signInLink: string): OutgoingMail {
+  return render(to, 'emergency-access', 'Your Hale record was opened in an emergency', [
+    { p: 'Someone accessed your health record in Hale in an emergency.' },
+    { p: 'Sign in to see who it was and why.' },
+    { link: signInLink, label: 'Open Hale' },
+  ]);
+}

@@ -7,7 +7,12 @@ import type {
 import { smartSecurityExtension } from '../../auth/oauth';
 import { isIndexedParam } from '../../storage/search-params';
 import { getResourceTypes, getSearchParams } from '../definitions';
+import { breakGlassOperation } from './break-glass';
 import { everythingOperation } from './everything';
+import { myPatientsOperation } from './my-patients';
+import { requestShareOperation } from './request-share';
+import { revokeShareOperation } from './revoke-share';
+import { shareOperation } from './share';
 import { validateOperation } from './validate';
 
 export const HALE_VERSION = '0.1.0';
@@ -23,6 +28,13 @@ const TYPE_INTERACTIONS = [
   'create',
   'search-type',
 ] as const;
+
+/** Operations on one resource type (besides $validate, which every type has). */
+const TYPE_OPERATIONS: Record<string, OperationDefinition[]> = {
+  Patient: [everythingOperation, shareOperation, requestShareOperation, breakGlassOperation],
+  Consent: [revokeShareOperation],
+  Practitioner: [myPatientsOperation],
+};
 
 const operationRef = (op: OperationDefinition): { name: string; definition: string } => ({
   name: op.code,
@@ -61,9 +73,7 @@ export function buildCapabilityStatement(baseUrl: string): CapabilityStatement {
       })),
       operation: [operationRef(validateOperation)],
     };
-    if (type === 'Patient') {
-      resource.operation?.push(operationRef(everythingOperation));
-    }
+    resource.operation?.push(...(TYPE_OPERATIONS[type] ?? []).map(operationRef));
     return resource;
   });
   return {

@@ -1,0 +1,48 @@
+import { OperationOutcomeError, forbidden } from '@medplum/core';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { AccessCache } from '../../access/consent/access-cache';
+import type { AuditWriter } from '../../audit/audit-writer';
+import type { AccessTokenClaims } from '../../auth/types';
+import type { Notifier } from '../../notify/notifier';
+import type { HaleRepository } from '../../storage/repository';
+
+/** What the sharing operations need beyond the caller's repository (wired once in app.ts). */
+export interface OperationDeps {
+  /**
+   * A repository without access control, for the few steps the caller may not do themselves:
+   * a provider's request Task in the patient's record, reading the Consents that name a provider,
+   * checking that a patient exists before break-glass.
+   */
+  systemRepository(): HaleRepository;
+  accessCache: Pick<AccessCache, 'bump'>;
+  audit: Pick<AuditWriter, 'record'>;
+  notifier: Notifier;
+  /** The public server URL (links in mail). */
+  serverUrl: string;
+}
+
+export function forbiddenBecause(text: string): OperationOutcomeError {
+  const outcome: OperationOutcome = {
+    ...forbidden,
+    issue: [{ severity: 'error', code: 'forbidden', details: { text } }],
+  };
+  return new OperationOutcomeError(outcome);
+}
+
+/** The verified token of the request; every request under the FHIR base has one. */
+export function callerOf(repo: HaleRepository): AccessTokenClaims {
+  const caller = repo.ctx.caller;
+  if (!caller) {
+    throw forbiddenBecause('This operation acts for a signed-in user');
+  }
+  return caller;
+}
+
+/** The caller's Practitioner or PractitionerRole ("Practitioner/1"), or 403. */
+export function providerOf(caller: AccessTokenClaims): string {
+  const fhirUser = caller.fhirUser ?? '';
+  if (!/^(Practitioner|PractitionerRole)\/[A-Za-z0-9\-.]{1,64}$/.test(fhirUser)) {
+    throw forbiddenBecause('Only a provider (a user whose profile is a Practitioner or PractitionerRole) may do this');
+  }
+  return fhirUser;
+}
