@@ -7,6 +7,7 @@
  */
 import { useBearerToken } from './http';
 import { loadavg } from 'node:os';
+import { consentSearches } from './consent';
 import { buildDataset, type Dataset } from './dataset';
 import { DOCS_PATH, writeResults } from './docs';
 import { patientEverything } from './everything';
@@ -102,6 +103,16 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
   const searches = await patientAppSearches(hale.fhirBase, data, ingested.patientIds, options.searchPatients);
   log(`$everything for ${options.everythingPatients} patients…`);
   const everything = await patientEverything(hale.fhirBase, data, ingested.patientIds, options.everythingPatients);
+  log(`Consent-filtered searches (${options.consent.patients} patients, ${options.consent.providers} providers)…`);
+  const consent = await consentSearches({
+    fhirBase: hale.fhirBase,
+    databaseUrl: url,
+    systemToken: hale.token,
+    data,
+    patientIds: ingested.patientIds,
+    options: options.consent,
+    log,
+  });
   await hale.stop();
   if (options.keepDb) {
     log(`Kept database ${name} (--keep-db): psql ${url}`);
@@ -124,6 +135,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     reads,
     searches,
     everything,
+    consent,
     loadAtEnd,
     haleStderr,
   };

@@ -1,3 +1,5 @@
+import type { ConsentOptions } from './consent-load';
+
 /** Bench options, from flags (`--patients=400`) or environment variables (`BENCH_PATIENTS=400`). */
 export interface BenchOptions {
   readonly quick: boolean;
@@ -12,6 +14,8 @@ export interface BenchOptions {
   /** Random patients each patient-app search runs for. */
   readonly searchPatients: number;
   readonly everythingPatients: number;
+  /** The Consent-filtered searches' workload (after the other phases). */
+  readonly consent: ConsentOptions;
   /** Rows per statement in the raw multi-row INSERT floor. */
   readonly floorBatch: number;
   /** PostgreSQL server, without a database name; the bench creates and drops its own databases. */
@@ -97,6 +101,15 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     reads: quick ? 300 : 3000,
     searchPatients: Math.min(patients, quick ? 10 : 200),
     everythingPatients: Math.min(patients, quick ? 5 : 50),
+    // The issue's workload: 1,000 patients, 100 providers, ~5 Consents per patient. Minting a token
+    // with the CLI takes a few seconds, so 25 of the providers sign in, 4 measured patients each.
+    consent: {
+      patients: Math.max(patients, quick ? 200 : 1000),
+      providers: quick ? 20 : 100,
+      perPatient: 5,
+      signedIn: quick ? 5 : 25,
+      pairsPerProvider: 4,
+    },
     floorBatch: 500,
     pgUrl: (env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
     writeDocs: flags.has('docs') || (!quick && !flags.has('no-docs')),

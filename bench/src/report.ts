@@ -1,4 +1,5 @@
 /** The results table, judged against Hale's targets, as Markdown for the console and docs/benchmarks.md. */
+import type { ConsentResult } from './consent';
 import type { Dataset } from './dataset';
 import type { EverythingResult } from './everything';
 import type { FloorResult } from './floor';
@@ -26,6 +27,7 @@ export interface BenchResults {
   readonly reads: CheckedLatency;
   readonly searches: readonly SearchResult[];
   readonly everything: EverythingResult;
+  readonly consent: ConsentResult;
   /** 1-minute load average when the measurements ended. */
   readonly loadAtEnd: number;
   /** What Hale wrote to stderr at LOG_LEVEL=warn. */
@@ -40,6 +42,8 @@ export const TARGETS = {
   searchMinimumResources: 100_000,
   everythingP50Ms: 100,
   memoryGrowthPct: 10,
+  /** A provider's search, Consent-filtered, against the same search with the system token. */
+  consentRatio: 1.3,
 } as const;
 
 interface Row {
@@ -144,7 +148,14 @@ function table(all: readonly Row[], headers: readonly string[] = HEADERS): strin
 }
 
 function checked(r: BenchResults): CheckedLatency[] {
-  return [r.reads, r.everything, ...r.searches, ...r.searchesBeforeAnalyze];
+  return [
+    r.reads,
+    r.everything,
+    ...r.searches,
+    ...r.searchesBeforeAnalyze,
+    r.consent.cold,
+    ...r.consent.searches.flatMap((s) => [s.provider, s.system]),
+  ];
 }
 
 export function errorCount(r: BenchResults): number {
@@ -163,6 +174,58 @@ function beforeAnalyzeTable(r: BenchResults): string {
       result: judged(s, TARGETS.searchP50Ms),
     })),
     ['Search, right after the ingest', 'Hale before ANALYZE', 'Hale after ANALYZE', '', 'Target', 'Result']
+  );
+}
+
+function consentTable(r: BenchResults): string {
+  const c = r.consent;
+  const firstSystem = c.searches[0]?.system.latency.p50 ?? Number.NaN;
+  const ratio = (provider: number, system: number): string => `${(provider / system).toFixed(2)}×`;
+  return table(
+    [
+      ...c.searches.map((s) => ({
+        metric: `\`${s.label}\` (${s.provider.latency.count} ${s.informational ? 'providers' : '(provider, patient) pairs'}, ${s.meanMatches.toFixed(1)} matches/page)`,
+        value: latency(s.provider.latency),
+        floor: latency(s.system.latency),
+        ratio: ratio(s.provider.latency.p50, s.system.latency.p50),
+        target: s.informational
+          ? 'none: the system token searches every patient'
+          : `provider p50 ≤ ${TARGETS.consentRatio}× system p50`,
+        result:
+          s.provider.errors + s.system.errors > 0
+            ? `**ERROR** (${s.provider.errors + s.system.errors})`
+            : s.informational
+              ? 'informational'
+              : verdict(s.provider.latency.p50 <= TARGETS.consentRatio * s.system.latency.p50),
+      })),
+      {
+        metric: `First request of each provider, which loads and caches its grants (${c.cold.latency.count} providers; \`${c.coldLabel}\`)`,
+        value: latency(c.cold.latency),
+        floor: `p50 ${ms(firstSystem)} ms`,
+        ratio: ratio(c.cold.latency.p50, firstSystem),
+        target: 'none',
+        result: c.cold.errors > 0 ? `**ERROR** (${c.cold.errors})` : 'informational',
+      },
+    ],
+    [
+      'Consent-filtered search',
+      'Provider token',
+      'System token (no Consent filtering)',
+      'Provider / system',
+      'Target',
+      'Result',
+    ]
+  );
+}
+
+function consentWorkload(r: BenchResults): string {
+  const w = r.consent.workload;
+  return (
+    `Consent-filtered searches: ${int(w.patients)} patients (the ${r.dataset.patients.length} above and ${int(w.lightPatients)} light ones), ` +
+    `${w.providers} providers, ${int(w.consents)} sharing Consents (${int(w.viaCareTeam)} through a relationship CareTeam, ` +
+    `${int(w.withDataPeriod)} with a dataPeriod), loaded in ${(w.loadMs / 1000).toFixed(1)} s; ${w.signedIn} of the providers signed in ` +
+    `(${(w.tokensMs / 1000).toFixed(1)} s to mint their tokens with the CLI). Each search runs with the provider's token and, ` +
+    `interleaved, the same URL with the system token:`
   );
 }
 
@@ -221,6 +284,10 @@ export function renderReport(r: BenchResults): string {
       `these are the same searches, for the same patients, right after the ingest and before ANALYZE:`,
     '',
     beforeAnalyzeTable(r),
+    '',
+    consentWorkload(r),
+    '',
+    consentTable(r),
     '',
     ...notes(r).map((n) => `- ${n}`),
   ]

@@ -39,7 +39,7 @@ export async function timeEach<T>(items: readonly T[], fn: (item: T) => Promise<
 }
 
 /** mulberry32: a small seeded PRNG, so runs with the same seed pick the same ids and patients. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
