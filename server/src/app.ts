@@ -14,6 +14,10 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { requireBearer } from './access/authenticate';
 import { policyForToken } from './access/caller-policy';
+import type { AccessCache } from './access/consent/access-cache';
+import type { AuditWriter } from './audit/audit-writer';
+import { guardAuditEvents, mayCreateAuditEvents } from './audit/immutable';
+import { RequestAuditor } from './audit/request-audit';
 import type { AuthDeps } from './auth/deps';
 import { parseScopes, verifyAccessToken } from './auth/oauth';
 import { mountAuthRoutes } from './auth/routes';
@@ -28,6 +32,7 @@ import { parseJsonBody } from './fhir/json-body';
 import { buildCapabilityStatement, HALE_VERSION } from './fhir/operations/metadata';
 import { createFhirRouter } from './fhir/router';
 import type { StatisticsMaintainer } from './jobs/analyze';
+import { notifierFor } from './notify/notifier';
 import type { Logger } from './logger';
 import type { AccessPolicy } from './storage/access';
 import { systemAccess } from './storage/access';
@@ -42,6 +47,10 @@ export interface AppDeps {
   redis: Redis | undefined;
   rateLimits: RateLimits;
   statistics: StatisticsMaintainer;
+  /** Cached Consent grants per caller, invalidated on every access-relevant write (across replicas via Redis). */
+  accessCache: AccessCache;
+  /** Group-committed AuditEvents: every FHIR request waits for its own before answering. */
+  auditWriter: AuditWriter;
   /** Extra health facts (embedded database, Redis) shown by /healthcheck. */
   health: () => Promise<Record<string, unknown>>;
 }
@@ -51,7 +60,13 @@ const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/js
 /** express stays thin: request id and logs, CORS, body reading, then everything FHIR goes to the router. */
 export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Promise<void> } {
   const { config, logger } = deps;
-  const router: FhirRouter = createFhirRouter(logger);
+  const router: FhirRouter = createFhirRouter(logger, {
+    systemRepository: () => newRepository(deps, false, systemAccess),
+    accessCache: deps.accessCache,
+    audit: deps.auditWriter,
+    notifier: notifierFor(config, logger),
+    serverUrl: config.serverUrl,
+  });
   const capability = JSON.stringify(buildCapabilityStatement(config.fhirBaseUrl));
   const app = express();
   app.disable('x-powered-by');
@@ -78,6 +93,13 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   });
 
   const authDeps = authDepsOf(deps);
+  const audit = new RequestAuditor({
+    writer: deps.auditWriter,
+    db: deps.db,
+    baseUrl: config.fhirBaseUrl,
+    logger,
+  });
+  const accessCache = deps.accessCache;
   const bearer = requireBearer((token) => verifyAccessToken(authDeps, token), config.fhirBaseUrl);
   // Account routes that act for a signed-in person (application status, admin review) take a token too.
   app.use(['/auth/admin', '/auth/me'], bearer);
@@ -94,16 +116,40 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   );
 
   app.use('/fhir/R4', async (req, res, next) => {
+    const claims = req.auth as AccessTokenClaims;
+    let access: AccessPolicy | undefined;
+    let audited = false;
     try {
-      const claims = req.auth as AccessTokenClaims;
-      const access = policyForToken(claims, parseScopes(claims.scope).resources, {
-        db: deps.db,
-        searchParams: deps.searchParams,
-        baseUrl: config.fhirBaseUrl,
+      const scopes = parseScopes(claims.scope).resources;
+      access = guardAuditEvents(
+        await policyForToken(
+          claims,
+          scopes,
+          { db: deps.db, searchParams: deps.searchParams, baseUrl: config.fhirBaseUrl },
+          accessCache
+        ),
+        mayCreateAuditEvents(scopes)
+      );
+      const repo = newRepository(deps, parsePrefer(req.header('prefer')).handling === 'strict', access, claims);
+      // Audit hook (post-answer, pre-send): the answer goes out only once its AuditEvents have
+      // committed; if they cannot be, AuditUnavailableError answers 500 instead. A write has then
+      // already committed (the client sees a 500 and must not assume it failed); a read's data is
+      // never released unaudited.
+      await handleFhir(req, res, router, repo, config.fhirBaseUrl, async (status, body) => {
+        audited = true;
+        await audit.record({ req, claims, access, status, body });
       });
-      const repo = newRepository(deps, parsePrefer(req.header('prefer')).handling === 'strict', access);
-      await handleFhir(req, res, router, repo, config.fhirBaseUrl);
     } catch (err) {
+      if (!audited) {
+        // Refused before the router answered (bad _format, unknown route, bad body): audited as a failure too.
+        try {
+          const { outcome } = toOutcome(err);
+          await audit.record({ req, claims, access, status: statusOf(outcome), body: outcome });
+        } catch (auditErr) {
+          next(auditErr);
+          return;
+        }
+      }
       next(err);
     }
   });
@@ -139,7 +185,12 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
 }
 
 /** A repository for one request, carrying the caller's access policy. */
-function newRepository(deps: AppDeps, strictSearch: boolean, access: AccessPolicy): HaleRepository {
+function newRepository(
+  deps: AppDeps,
+  strictSearch: boolean,
+  access: AccessPolicy,
+  caller?: AccessTokenClaims
+): HaleRepository {
   return new HaleRepository({
     db: deps.db,
     access,
@@ -148,6 +199,7 @@ function newRepository(deps: AppDeps, strictSearch: boolean, access: AccessPolic
     validate: true,
     strictSearch,
     afterWrite: deps.statistics.recordWrites,
+    caller,
   });
 }
 

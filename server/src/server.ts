@@ -2,7 +2,9 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { AccessCache } from './access/consent/access-cache';
 import { authDepsOf, createApp } from './app';
+import { AuditWriter } from './audit/audit-writer';
 import type { AuthDeps } from './auth/deps';
 import { RateLimits } from './auth/rate-limit';
 import { StatisticsMaintainer } from './jobs/analyze';
@@ -15,6 +17,7 @@ import { migrate } from './db/migrate';
 import { loadFhirDefinitions } from './fhir/definitions';
 import type { Logger } from './logger';
 import { SearchParamRegistry } from './storage/search-params';
+import { publishHaleConformance, registerHaleProfiles } from './validation/hale-profiles';
 
 export interface RunningHale {
   url: string;
@@ -22,10 +25,15 @@ export interface RunningHale {
   db: Database;
   /** What the identity code needs (tests and tools mint tokens with it, as the CLI does). */
   authDeps: AuthDeps;
+  /** The AuditEvent writer (its stats show how requests shared batches). */
+  audit: AuditWriter;
   stop(): Promise<void>;
 }
 
-/** Opens the database (external, or the embedded default), migrates it and loads the definitions. */
+/**
+ * Opens the database (external, or the embedded default), migrates it, loads the definitions and Hale's profiles,
+ * and publishes Hale's conformance resources (fhir-profiles/) in the store.
+ */
 export async function openDatabase(
   config: HaleConfig,
   logger: Logger
@@ -47,7 +55,9 @@ export async function openDatabase(
       logger.info({ applied }, 'database migrated');
     }
     loadFhirDefinitions();
+    registerHaleProfiles();
     const searchParams = await SearchParamRegistry.load(db);
+    await publishHaleConformance(db, searchParams, config.fhirBaseUrl);
     return { db, embedded, searchParams };
   } catch (err) {
     await db.close().catch(() => undefined);
@@ -77,6 +87,12 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
   const serverUrl = config.port === 0 ? `http://${config.host}:${port}` : config.serverUrl;
   const effective = { ...config, serverUrl, fhirBaseUrl: `${serverUrl}/fhir/R4` };
   const statistics = new StatisticsMaintainer(db, logger, config.analyzeAfterWrites);
+  const auditWriter = new AuditWriter({
+    db,
+    searchParams,
+    baseUrl: effective.fhirBaseUrl,
+    afterWrite: statistics.recordWrites,
+  });
   const appDeps = {
     config: effective,
     db,
@@ -85,6 +101,8 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     redis,
     rateLimits: new RateLimits(redis, config.authRateLimitPerMinute),
     statistics,
+    auditWriter,
+    accessCache: new AccessCache(redis, db),
     health: async (): Promise<Record<string, unknown>> => ({
       database: embedded ? 'embedded' : 'external',
       redis: redis ? (await redis.ping()) === 'PONG' : 'not configured',
@@ -104,6 +122,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     fhirBaseUrl: `${serverUrl}/fhir/R4`,
     db,
     authDeps: authDepsOf(appDeps),
+    audit: auditWriter,
     stop() {
       stopping ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -114,6 +133,8 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
           });
           server.closeIdleConnections();
         });
+        // Requests still open past the grace period may have queued events: they are written first.
+        await auditWriter.drain();
         await statistics.stop();
         await stopPruning();
         await redis?.quit().catch(() => undefined);
