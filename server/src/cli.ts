@@ -22,6 +22,7 @@ async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.embeddedDataDir);
   const db = new Database(config.databaseUrl ?? (embedded?.connectionString as string), 1);
   try {
+    await db.detectServer();
     return await fn(db);
   } finally {
     await db.close();

@@ -50,6 +50,7 @@ export async function openDatabase(
   }
   const db = new Database(url, embedded ? 1 : config.databasePoolSize);
   try {
+    await db.detectServer();
     const applied = await migrate(db);
     if (applied.length > 0) {
       logger.info({ applied }, 'database migrated');

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Sql } from './sql';
+import { raw } from './sql';
 
 // Hale reads timestamps and bigints as text: ISO strings and ids go straight into FHIR JSON.
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
@@ -21,13 +22,16 @@ export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
 
 class ClientQueryable implements Queryable {
   readonly touched = new Set<string>();
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly named: boolean
+  ) {}
   touch(resourceType: string): void {
     this.touched.add(resourceType);
   }
   async query<R>(q: Sql, name?: string): Promise<R[]> {
     const { text, values } = q.toQuery();
-    const result = await this.client.query(name ? { name, text, values } : { text, values });
+    const result = await this.client.query(name && this.named ? { name, text, values } : { text, values });
     return result.rows as R[];
   }
 }
@@ -36,6 +40,9 @@ class ClientQueryable implements Queryable {
 export class Database implements Queryable {
   readonly pool: pg.Pool;
   private readonly commitListeners: CommitListener[] = [];
+
+  /** Off for PGlite (see detectServer). */
+  private namedStatements = true;
 
   constructor(connectionString: string, max: number) {
     this.pool = new pg.Pool({ connectionString, max, application_name: 'hale' });
@@ -54,7 +61,7 @@ export class Database implements Queryable {
 
   async query<R = Record<string, unknown>>(q: Sql, name?: string): Promise<R[]> {
     const { text, values } = q.toQuery();
-    const result = await this.pool.query(name ? { name, text, values } : { text, values });
+    const result = await this.pool.query(name && this.namedStatements ? { name, text, values } : { text, values });
     return result.rows as R[];
   }
 
@@ -65,7 +72,7 @@ export class Database implements Queryable {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, isolation: Isolation = 'read committed'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
-      const tx = new ClientQueryable(client);
+      const tx = new ClientQueryable(client, this.namedStatements);
       let result: T;
       try {
         await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
@@ -88,6 +95,15 @@ export class Database implements Queryable {
       }
       return result;
     }
+  }
+
+  /**
+   * Looks at the server once at start: PGlite's socket loses the connection when a named
+   * (prepared) statement fails, so there every query runs unnamed.
+   */
+  async detectServer(): Promise<void> {
+    const [row] = await this.query<{ version: string }>(raw('SELECT version()'));
+    this.namedStatements = !(row?.version ?? '').includes('PGlite');
   }
 
   async close(): Promise<void> {
