@@ -18,6 +18,13 @@ import { ACCESS_TOKEN_TYP } from './tokens';
  * `alg: none`, or HS256 keyed with a published public key, never reaches a key.
  */
 const ACCEPTED_ALGS = ['RS384', 'ES384'];
+/**
+ * Tokens whose signature and claims already checked out, until they expire: the RSA/ECDSA verify
+ * is the largest CPU cost of a small request. Only the signature work is saved; revocation is
+ * still read from the database on every request.
+ */
+const verified = new Map<string, { claims: AccessTokenClaims; kid: string }>();
+const MAX_VERIFIED = 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Resolves the `kid` of a JWT Hale signed to its published key (and refuses a key used with another alg). */
@@ -54,21 +61,36 @@ export async function verifyOwnJwt(
  */
 export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<AccessTokenClaims> {
   const ctx = oauthContext(deps);
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, ownKeys(ctx), {
-      algorithms: ACCEPTED_ALGS,
-      issuer: ctx.urls.issuer,
-      audience: ctx.urls.fhirBase,
-      typ: ACCESS_TOKEN_TYP,
-      requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id', 'scope', 'grant_id'],
-    }));
-  } catch (err) {
-    throw new OperationOutcomeError(outcomeFor(err));
-  }
-  const claims = payload as unknown as AccessTokenClaims;
-  if (!UUID.test(claims.jti)) {
-    throw new OperationOutcomeError(unauthorized);
+  const cacheKey = `${ctx.urls.fhirBase} ${token}`;
+  const hit = verified.get(cacheKey);
+  // A hit still needs its signing key published: retiring a key ends its tokens at once.
+  let claims =
+    hit && hit.claims.exp * 1000 > Date.now() && (await ctx.keys.verificationKey(hit.kid)) ? hit.claims : undefined;
+  if (!claims) {
+    verified.delete(cacheKey);
+    let payload: JWTPayload;
+    let kid = '';
+    try {
+      let header: { kid?: string };
+      ({ payload, protectedHeader: header } = await jwtVerify(token, ownKeys(ctx), {
+        algorithms: ACCEPTED_ALGS,
+        issuer: ctx.urls.issuer,
+        audience: ctx.urls.fhirBase,
+        typ: ACCESS_TOKEN_TYP,
+        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id', 'scope', 'grant_id'],
+      }));
+      kid = header.kid ?? '';
+    } catch (err) {
+      throw new OperationOutcomeError(outcomeFor(err));
+    }
+    claims = payload as unknown as AccessTokenClaims;
+    if (!UUID.test(claims.jti)) {
+      throw new OperationOutcomeError(unauthorized);
+    }
+    if (verified.size >= MAX_VERIFIED) {
+      verified.clear();
+    }
+    verified.set(cacheKey, { claims, kid });
   }
   const [row] = await deps.db.query<{ active: boolean }>(
     sql`SELECT (t.revoked_at IS NULL AND g.revoked_at IS NULL) AS active
