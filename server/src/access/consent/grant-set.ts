@@ -115,11 +115,16 @@ export class GrantSet {
       groups.set(key, group);
     }
     const target = { alias, history, rowType, searchParams: this.searchParams };
-    return or(
-      [...groups.values()].map(({ expr, patients }) =>
-        and([sql`${raw(alias)}.compartments && ${[...patients]}::text[]`, renderExpr(expr, target)])
-      )
+    const branches = [...groups.values()].map(({ expr, patients }) =>
+      and([sql`${raw(alias)}.compartments && ${[...patients]}::text[]`, renderExpr(expr, target)])
     );
+    if (branches.length <= 1) {
+      return or(branches);
+    }
+    // The union of the groups' patients up front: one indexable condition (GIN on compartments)
+    // the planner can start from, where an OR of groups would leave it scanning by the search alone.
+    const all = [...new Set([...groups.values()].flatMap((g) => [...g.patients]))];
+    return and([sql`${raw(alias)}.compartments && ${all}::text[]`, or(branches)]);
   }
 
   /**
