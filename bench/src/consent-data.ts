@@ -38,6 +38,8 @@ export interface SharingPlanInput {
   /** Server ids of every patient; the first `fullRecords` have the generated ~300-resource records. */
   readonly patientIds: readonly string[];
   readonly fullRecords: number;
+  /** Full-record patients the measured searches match; only they are measured. */
+  readonly measurable: ReadonlySet<string>;
   readonly providers: number;
   readonly perPatient: number;
   /** Providers 0..signedIn-1 each get `pairsPerProvider` measured shares (as far as full records allow). */
@@ -146,7 +148,7 @@ function randomShare(patientId: string, provider: number, next: () => number, me
 export function sharingPlan(input: SharingPlanInput): Share[] {
   const next = random(input.seed);
   const full = pick(
-    input.patientIds.slice(0, input.fullRecords),
+    input.patientIds.slice(0, input.fullRecords).filter((id) => input.measurable.has(id)),
     input.signedIn * input.pairsPerProvider,
     input.seed + 1
   );

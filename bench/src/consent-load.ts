@@ -42,6 +42,8 @@ export interface LoadContext {
   readonly seed: number;
   /** Server ids of the ingested (full-record) patients. */
   readonly patientIds: readonly string[];
+  /** Those whose records every measured search matches. */
+  readonly measurable: ReadonlySet<string>;
   readonly options: ConsentOptions;
   readonly log: (line: string) => void;
 }
@@ -146,6 +148,7 @@ export async function loadConsentWorkload(ctx: LoadContext): Promise<LoadedWorkl
   const shares = sharingPlan({
     patientIds: [...ctx.patientIds, ...light],
     fullRecords: ctx.patientIds.length,
+    measurable: ctx.measurable,
     providers: o.providers,
     perPatient: o.perPatient,
     signedIn: o.signedIn,

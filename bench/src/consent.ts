@@ -239,6 +239,8 @@ export async function consentSearches(ctx: ConsentContext): Promise<ConsentResul
     databaseUrl: ctx.databaseUrl,
     seed: ctx.data.seed,
     patientIds: ctx.patientIds,
+    // Measured pairs need heart rates since the cut-off, or the code+date search would match nothing.
+    measurable: new Set(ctx.patientIds.filter((_, i) => (ctx.data.patients[i]?.expected.heartRateSince ?? 0) > 0)),
     options: ctx.options,
     log: ctx.log,
   });
