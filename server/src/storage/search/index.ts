@@ -47,8 +47,9 @@ export function compileSearchWhere(ctx: RepoContext, req: SearchRequest): Compil
 }
 
 /**
- * `patient=X` / `subject=Patient/X` on a one-type search: every match is in X's compartment (both
- * are compartment parameters), so the access policy need only consider what X shares.
+ * `patient=X`, or a compartment parameter such as `subject=Patient/X`, on a one-type search: the
+ * access policy need only consider what X shares. A hint only ever narrows what the policy allows,
+ * so a row that matched through some other path would at worst be hidden, never leak.
  */
 function patientHint(req: SearchRequest): ReadHint | undefined {
   if (req.types && req.types.length > 1) {
@@ -56,12 +57,13 @@ function patientHint(req: SearchRequest): ReadHint | undefined {
   }
   const compartmentParams = patientCompartmentParams(req.resourceType);
   for (const f of req.filters ?? []) {
-    if (!compartmentParams.has(f.code) || f.operator !== Operator.EQUALS || f.value.includes(',')) {
+    if (f.operator !== Operator.EQUALS || f.value.includes(',')) {
       continue;
     }
-    const m = /^(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(f.value);
-    if (m?.[1] && (f.code === 'patient' || f.value.startsWith('Patient/'))) {
-      return { patientIds: [m[1]] };
+    const m = /^(Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(f.value);
+    const id = m?.[2];
+    if (id && (f.code === 'patient' || (compartmentParams.has(f.code) && m?.[1]))) {
+      return { patientIds: [id] };
     }
   }
   return undefined;
