@@ -1,4 +1,4 @@
-import type { Bundle, Consent, Observation, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, Consent, Observation, Resource } from '@medplum/fhirtypes';
 import { createServer } from 'node:net';
 import { loadConfig } from '../../config';
 import { createLogger } from '../../logger';
@@ -42,6 +42,7 @@ const EXPECTED: Record<string, string[]> = {
   snapshot: ['alice', 'vitalsOld'],
   expired: [],
   tempEnded: [],
+  temporary: ['alice', 'condition', 'med'], // an active 30-day relationship sharing medical history and medications
   unrelated: ['request'], // their own data-sharing request, nothing else
   orgStaff: ['alice', 'med'],
   allButRestricted: [
@@ -225,6 +226,22 @@ beforeAll(async () => {
   );
   const temp = await provider('tempEnded');
   const ended = await s.create(relationship(alice, temp, 'temporary', { start: '2026-08-01', end: '2026-10-30' }));
+  const current = await provider('temporary');
+  const now = Date.now();
+  const day = 86_400_000;
+  const window = {
+    start: new Date(now - day).toISOString().slice(0, 10),
+    end: new Date(now + 29 * day).toISOString().slice(0, 10),
+  };
+  const thirtyDays = await s.create(relationship(alice, current, 'temporary', window));
+  await s.create(
+    sharingConsent({
+      patient: alice,
+      actor: { reference: `CareTeam/${thirtyDays.id}` },
+      categories: ['medical-history', 'medications'],
+      period: window,
+    })
+  );
   await s.create(sharingConsent({ patient: alice, actor: { reference: `CareTeam/${ended.id}` }, categories: ['all'] }));
   const unrelated = await provider('unrelated');
   // A provider's request for access: the patient's and the requester's alone, whatever else is shared.
@@ -541,3 +558,41 @@ describe('guardian', () => {
     }
   });
 });
+
+describe('SMART scopes and Consent intersect', () => {
+  test("a provider's token for Observations only sees no shared Condition, and no unshared Observation", async () => {
+    const account = await account_(`Practitioner/${ids.allButRestricted}`);
+    const narrow = await s.token({ scopes: ['user/Observation.rs'], accountId: account });
+    const headers = { authorization: `Bearer ${narrow}` };
+    expect((await s.get(ref('vitalsRecent'), headers)).status).toBe(200);
+    expect((await s.get(ref('labRestricted'), headers)).status).toBe(404);
+    expect((await s.get(ref('condition'), headers)).status).toBe(403);
+  });
+
+  test("a provider's patient/ launch is confined to that patient and to what the patient shares", async () => {
+    const account = await account_(`Practitioner/${ids.vitalsProvider}`);
+    const launched = await s.token({ scopes: ['patient/*.rs'], accountId: account, patient: ids.alice });
+    const headers = { authorization: `Bearer ${launched}` };
+    expect((await s.get(ref('vitalsRecent'), headers)).status).toBe(200);
+    expect((await s.get(ref('lab'), headers)).status).toBe(404);
+    const other = await s.token({ scopes: ['patient/*.rs'], accountId: account, patient: ids.bob });
+    expect((await s.get(`Patient/${ids.bob}`, { authorization: `Bearer ${other}` })).status).toBe(404);
+  });
+});
+
+describe('audit', () => {
+  test("a provider's read is audited with the Consent version that allowed it, in the patient's log", async () => {
+    await s.get(ref('vitalsOld'), as('snapshot'));
+    const log = await s.get<Bundle>(`AuditEvent?patient=${ids.alice}&_sort=-date&_count=50`, as('patient'));
+    const event = (log.body.entry ?? [])
+      .map((e) => e.resource as AuditEvent)
+      .find((e) => e.agent?.[0]?.who?.reference === `Practitioner/${ids.snapshot}`);
+    expect(event?.entity?.some((x) => x.what?.reference?.startsWith(ref('vitalsOld')))).toBe(true);
+    expect(event?.agent?.[0]?.policy?.some((p) => /^Consent\/[^/]+\/_history\/1$/.test(p))).toBe(true);
+  });
+});
+
+/** A second account for an existing provider (its own token, same identity). */
+async function account_(practitioner: string): Promise<string> {
+  return account(s, ['provider'], { type: 'Practitioner', id: practitioner.split('/')[1] as string });
+}
