@@ -1,9 +1,7 @@
 import type { AuditEvent, Bundle, Consent, Observation, Resource } from '@medplum/fhirtypes';
 import { createServer } from 'node:net';
-import { loadConfig } from '../../config';
-import { createLogger } from '../../logger';
-import type { RunningHale } from '../../server';
-import { startHale } from '../../server';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { DATA_SHARING_REQUEST, TASK_CODE_SYSTEM } from './vocabulary';
 import { account, observation, relationship, sharingConsent, userToken } from '../../test/consent-fixtures';
 import type { TestServer } from '../../test/test-server';
@@ -454,7 +452,7 @@ describe('writes', () => {
 
 describe('revocation', () => {
   let consent: Consent & { id: string };
-  let replica: RunningHale | undefined;
+  let replica: Replica | undefined;
 
   beforeAll(async () => {
     await provider('revoked');
@@ -470,7 +468,7 @@ describe('revocation', () => {
     await replica?.stop();
   });
 
-  test('the very next request after a revocation no longer returns the data, on this server and on a second one', async () => {
+  test('the very next request after a revocation no longer returns the data, on this server and on a second process', async () => {
     if (REDIS) {
       replica = await startReplica();
     }
@@ -488,21 +486,53 @@ describe('revocation', () => {
   });
 });
 
-/** A second Hale on the same database and Redis, answering for the same base URL (a replica behind a balancer). */
-async function startReplica(): Promise<RunningHale> {
+/**
+ * A second Hale **process** on the same database and Redis, answering for the same base URL (a
+ * replica behind a balancer): its grant cache lives in another process and only Redis links them.
+ */
+async function startReplica(): Promise<Replica> {
   const port = await freePort();
-  const config = loadConfig({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    BASE_URL: s.hale.url,
-    DATABASE_URL: s.databaseUrl,
-    REDIS_URL: REDIS as string,
-    LOG_LEVEL: 'silent',
-    NODE_ENV: 'test',
-    GRAPHQL_WARMUP: 'false',
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../main.ts')], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BASE_URL: s.hale.url,
+      DATABASE_URL: s.databaseUrl,
+      REDIS_URL: REDIS as string,
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'test',
+      GRAPHQL_WARMUP: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const replica = await startHale(config, createLogger(config.logLevel));
-  return { ...replica, fhirBaseUrl: `http://127.0.0.1:${port}/fhir/R4` };
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`replica did not start in 60 s:\n${output}`)), 60_000);
+    const onData = (d: Buffer): void => {
+      output += d.toString();
+      if (output.includes('Hale FHIR server ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`replica exited with ${code}:\n${output}`)));
+  });
+  return {
+    fhirBaseUrl: `http://127.0.0.1:${port}/fhir/R4`,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+interface Replica {
+  fhirBaseUrl: string;
+  stop(): Promise<void>;
 }
 
 function freePort(): Promise<number> {
