@@ -99,7 +99,10 @@ async function main(): Promise<void> {
       await admin.end();
     }
     const hale = await startHale(url, {
-      nodeArgs: f.get('prof') === 'false' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+      nodeArgs: [
+        ...(f.get('prof') === 'false' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]),
+        ...(f.get('node-args')?.split(' ').filter(Boolean) ?? []),
+      ],
       env: { GRAPHQL_WARMUP: 'false' },
     });
     useBearerToken(hale.token);
