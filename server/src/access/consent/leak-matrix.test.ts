@@ -337,6 +337,16 @@ describe.each(ACTORS)('%s', (actor) => {
     expect(names(inc.body)).toEqual(
       expectedOf(actor, 'DocumentReference').length ? [...expectedOf(actor, 'DocumentReference'), 'alice'].sort() : []
     );
+    // :iterate — from the documents to their patient, then from the patient to every Observation.
+    const iterated = await s.get<Bundle>(
+      `DocumentReference?patient=${ids.alice}&_include=DocumentReference:subject&_revinclude:iterate=Observation:subject`,
+      as(actor)
+    );
+    expect(names(iterated.body)).toEqual(
+      expectedOf(actor, 'DocumentReference').length
+        ? [...expectedOf(actor, 'DocumentReference'), 'alice', ...expectedOf(actor, 'Observation')].sort()
+        : []
+    );
   });
 
   test('chains and _has cannot test hidden data', async () => {
