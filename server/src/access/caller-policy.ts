@@ -1,7 +1,9 @@
+import { isUuid } from '../auth/accounts/store';
 import type { AccessTokenClaims } from '../auth/types';
 import type { RepoContext } from '../storage/context';
 import type { AccessCache } from './consent/access-cache';
 import { GrantSet } from './consent/grant-set';
+import type { LoadedGrants } from './consent/grants';
 import { loadGrants } from './consent/grants';
 import { stampAuthor } from './consent/stamp';
 import type { ResourceScope } from './scope-types';
@@ -26,20 +28,7 @@ export async function policyForToken(
   const now = Date.now();
   const needsGrants = scopes.some((s) => s.context !== 'system');
   const loaded = needsGrants
-    ? await cache.get(
-        `${claims.sub}|${claims.fhirUser ?? ''}|${claims.client_id}|${(claims.roles ?? []).join(',')}`,
-        () =>
-          loadGrants(
-            ctx,
-            {
-              accountId: claims.sub !== claims.client_id && isUuid(claims.sub) ? claims.sub : undefined,
-              fhirUser: claims.fhirUser,
-              clientId: claims.client_id,
-              research: claims.roles?.includes('research-partner') ?? false,
-            },
-            now
-          )
-      )
+    ? await callerGrants(claims, ctx, cache, claims.roles?.includes('research-partner') ?? false, now)
     : undefined;
   const grants = loaded ? new GrantSet(loaded.grants, loaded.keys, now, ctx.searchParams) : undefined;
   const patientReach: Reach = claims.patient
@@ -60,6 +49,27 @@ export async function policyForToken(
   );
 }
 
-function isUuid(s: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+/** The account a token acts for, or undefined for a backend service's token (sub = client_id). */
+export function accountIdOf(claims: AccessTokenClaims): string | undefined {
+  return claims.sub !== claims.client_id && isUuid(claims.sub) ? claims.sub : undefined;
+}
+
+/**
+ * The caller's grants, loaded once and cached until an access-relevant write (access-cache.ts).
+ * `research` adds research opt-ins (research partners); the sharing operations ask without them.
+ */
+export function callerGrants(
+  claims: AccessTokenClaims,
+  ctx: PolicyContext,
+  cache: Pick<AccessCache, 'get'>,
+  research: boolean,
+  now: number
+): Promise<LoadedGrants> {
+  return cache.get(`${claims.sub}|${claims.fhirUser ?? ''}|${claims.client_id}|${research}`, () =>
+    loadGrants(
+      ctx,
+      { accountId: accountIdOf(claims), fhirUser: claims.fhirUser, clientId: claims.client_id, research },
+      now
+    )
+  );
 }

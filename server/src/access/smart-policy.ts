@@ -1,9 +1,9 @@
 import type { Filter } from '@medplum/core';
-import { OperationOutcomeError, forbidden } from '@medplum/core';
-import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import type { Sql } from '../db/sql';
 import { and, or, raw, sql } from '../db/sql';
 import { isResourceType } from '../fhir/definitions';
+import { forbiddenBecause } from '../fhir/errors';
 import type { AccessPolicy, Interaction, ReadHint, WriteSubject } from '../storage/access';
 import { systemAccess } from '../storage/access';
 import type { RepoContext } from '../storage/context';
@@ -47,10 +47,6 @@ const PERMISSION: Record<Interaction, 'c' | 'r' | 'u' | 'd' | 's'> = {
   delete: 'd',
   search: 's',
 };
-
-function denied(text: string): OperationOutcome {
-  return { ...forbidden, issue: [{ severity: 'error', code: 'forbidden', details: { text } }] };
-}
 
 /**
  * SMART on FHIR scopes as an AccessPolicy. Reads: the OR of every granting scope's predicate
@@ -121,7 +117,7 @@ export class SmartPolicy implements AccessPolicy {
     }
     const scopes = this.granting(resourceType, PERMISSION[interaction]);
     if (!scopes.some((s) => reachCovers(this.reachOf(s), resourceType))) {
-      throw new OperationOutcomeError(denied(`The access token does not grant ${interaction} on ${resourceType}`));
+      throw forbiddenBecause(`The access token does not grant ${interaction} on ${resourceType}`);
     }
   }
 
@@ -191,7 +187,7 @@ export class SmartPolicy implements AccessPolicy {
       (s) => writeAllowed(this.reachOf(s), resourceType, subject, interaction, this.facts) && paramsMatch(s, subject)
     );
     if (!ok) {
-      throw new OperationOutcomeError(denied(`The access token does not allow this ${interaction} of ${resourceType}`));
+      throw forbiddenBecause(`The access token does not allow this ${interaction} of ${resourceType}`);
     }
   }
 }
@@ -253,7 +249,7 @@ function writeAllowed(
   }
   return interaction === 'delete'
     ? reach.grants.canDelete(subject.compartments)
-    : reach.grants.canWrite(resourceType, subject.compartments, facts(resourceType, subject));
+    : reach.grants.canWrite(resourceType, subject.compartments, () => facts(resourceType, subject));
 }
 
 /** Granular scopes on writes: the version must carry the scope's token values (e.g. its category). */

@@ -1,11 +1,6 @@
-import { OperationOutcomeError, forbidden } from '@medplum/core';
-import type { OperationOutcome } from '@medplum/fhirtypes';
+import { forbiddenBecause } from '../fhir/errors';
 import type { ResourceScope } from '../access/scope-types';
 import type { AccessPolicy, Interaction } from '../storage/access';
-
-function refused(text: string): OperationOutcome {
-  return { ...forbidden, issue: [{ severity: 'error', code: 'forbidden', details: { text } }] };
-}
 
 /** A backend service with a system/ scope that may create AuditEvents (e.g. another system reporting its own). */
 export function mayCreateAuditEvents(scopes: readonly ResourceScope[]): boolean {
@@ -20,10 +15,10 @@ function check(resourceType: string, interaction: Interaction, systemCreator: bo
     return;
   }
   if (interaction === 'update' || interaction === 'delete') {
-    throw new OperationOutcomeError(refused('AuditEvents cannot be changed or deleted'));
+    throw forbiddenBecause('AuditEvents cannot be changed or deleted');
   }
   if (interaction === 'create' && !systemCreator) {
-    throw new OperationOutcomeError(refused('Only backend services may create AuditEvents'));
+    throw forbiddenBecause('Only backend services may create AuditEvents');
   }
 }
 

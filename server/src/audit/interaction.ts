@@ -56,35 +56,18 @@ export function classifyRequest(method: string, path: string, body: unknown): Cl
   return { interaction: instanceLevel(method), resourceType: type, id };
 }
 
+/** Writes by method, the same at type level (conditional writes) and instance level. */
+const WRITES: Readonly<Record<string, RestInteraction>> = { PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
 function typeLevel(method: string, second: string | undefined): RestInteraction {
   if (second === '_search' || method === 'GET') {
     return 'search-type';
   }
-  switch (method) {
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return 'delete';
-    default:
-      return 'operation';
-  }
+  return method === 'POST' ? 'create' : (WRITES[method] ?? 'operation');
 }
 
 function instanceLevel(method: string): RestInteraction {
-  switch (method) {
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return 'delete';
-    default:
-      return 'read';
-  }
+  return WRITES[method] ?? 'read';
 }
 
 /**

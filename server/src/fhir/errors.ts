@@ -1,5 +1,13 @@
-import { OperationOutcomeError, badRequest, conflict, serverError } from '@medplum/core';
+import { OperationOutcomeError, badRequest, conflict, forbidden, serverError } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
+
+/** A 403 OperationOutcomeError that says why (access policies, AuditEvent immutability, operations). */
+export function forbiddenBecause(text: string): OperationOutcomeError {
+  return new OperationOutcomeError({
+    ...forbidden,
+    issue: [{ severity: 'error', code: 'forbidden', details: { text } }],
+  });
+}
 
 /**
  * Maps any error to an OperationOutcome. PostgreSQL data errors caused by input (class 22)

@@ -73,7 +73,7 @@ function selectorExpr(s: CategorySelector, rowType: string | undefined): Expr {
     return and([ofType(['Observation'], rowType), { k: 'obs-category', codings: [s.coding] }]);
   }
   if (s.category === 'all') {
-    return not(ofType([...PATIENT_ONLY_TYPES], rowType));
+    return TRUE; // what no grant shares is excluded once, for every grant (patientOnly)
   }
   const def = CATEGORY_DEFINITIONS[s.category];
   return or([
@@ -130,8 +130,8 @@ export function ruleExpr(root: RuleNode, rowType: string | undefined): Expr {
  * What no Consent shares, only the patient (and a guardian): their access log, their Consents, and
  * the data-sharing requests providers sent them (which would tell one provider about another).
  */
-export function patientOnly(rowType: string | undefined, types: readonly string[]): Expr {
-  return or([ofType([...types], rowType), and([ofType(['Task'], rowType), { k: 'sharing-request' }])]);
+export function patientOnly(rowType: string | undefined): Expr {
+  return or([ofType([...PATIENT_ONLY_TYPES], rowType), and([ofType(['Task'], rowType), { k: 'sharing-request' }])]);
 }
 
 /**

@@ -2,13 +2,12 @@ import type { Sql } from '../../db/sql';
 import { and, or, raw, sql } from '../../db/sql';
 import type { IndexRows } from '../../storage/indexer';
 import type { SearchParamRegistry } from '../../storage/search-params';
-import { CLINICAL_DATE_PARAMS, PATIENT_ONLY_TYPES } from './categories';
+import { CLINICAL_DATE_PARAMS } from './categories';
 import type { Expr, RowFacts } from './expr';
 import { and as andE, evaluate, FALSE, not as notE, patientOnly, pruneRule, ruleExpr, TRUE } from './expr';
 import type { Grant } from './model';
 import { covers } from './model';
 import { renderExpr } from './rules-sql';
-import { DATA_SHARING_REQUEST, TASK_CODE_SYSTEM } from './vocabulary';
 
 const READ = ['access', 'use', 'disclose'];
 const WRITE = ['correct'];
@@ -57,17 +56,17 @@ export class GrantSet {
       return undefined;
     }
     const a = raw(alias);
-    const code = JSON.stringify([{ system: TASK_CODE_SYSTEM, code: DATA_SHARING_REQUEST }]);
+    const isRequest = renderExpr(
+      { k: 'sharing-request' },
+      { alias, history, rowType: 'Task', searchParams: this.searchParams }
+    );
     return and([
       sql`${a}.type = 'Task'`,
       this.onlyPatient ? sql`${a}.compartments @> ARRAY[${this.onlyPatient}]::text[]` : sql`TRUE`,
+      isRequest,
       history
-        ? sql`COALESCE((${a}.content::jsonb #> '{code,coding}') @> ${code}::jsonb, FALSE)
-            AND ${a}.content::jsonb #>> '{requester,reference}' = ANY(${keys}::text[])`
-        : sql`EXISTS (SELECT 1 FROM idx_token rt WHERE rt.rid = ${a}.rid
-              AND rt.sp = ${this.searchParams.id('Task', 'code') ?? -1}
-              AND rt.system = ${TASK_CODE_SYSTEM} AND rt.code = ${DATA_SHARING_REQUEST})
-            AND EXISTS (SELECT 1 FROM idx_reference rr WHERE rr.rid = ${a}.rid
+        ? sql`${a}.content::jsonb #>> '{requester,reference}' = ANY(${keys}::text[])`
+        : sql`EXISTS (SELECT 1 FROM idx_reference rr WHERE rr.rid = ${a}.rid
               AND rr.sp = ${this.searchParams.id('Task', 'requester') ?? -1}
               AND rr.target_type || '/' || rr.target_id = ANY(${keys}::text[]))`,
     ]);
@@ -91,7 +90,7 @@ export class GrantSet {
       return TRUE; // a guardian acts as the patient
     }
     // Whatever a Consent shares (and break-glass), the patient's log, Consents and requests stay theirs.
-    const shareable = notE(patientOnly(rowType, PATIENT_ONLY_TYPES));
+    const shareable = notE(patientOnly(rowType));
     if (g.full) {
       return shareable;
     }
@@ -132,7 +131,8 @@ export class GrantSet {
    * allow it. `facts` is undefined when only the stored version's compartments are known
    * (updates and deletes check the new version separately).
    */
-  canWrite(resourceType: string, compartments: readonly string[], facts: RowFacts | undefined): boolean {
+  canWrite(resourceType: string, compartments: readonly string[], factsOf: () => RowFacts | undefined): boolean {
+    let facts: RowFacts | undefined | null = null; // computed once, and only if a write grant is in reach
     return this.grants.some((g) => {
       if (!g.write || !compartments.includes(g.patientId)) {
         return false;
@@ -144,6 +144,9 @@ export class GrantSet {
         return false;
       }
       const expr = this.expr(g, resourceType, WRITE);
+      if (facts === null) {
+        facts = factsOf();
+      }
       return facts === undefined ? !(expr.k === 'const' && !expr.value) : evaluate(expr, facts);
     });
   }
@@ -164,6 +167,7 @@ export function factsOfRows(
   lastUpdated: number
 ): RowFacts {
   const categorySp = searchParams.id('Observation', 'category');
+  const taskCodeSp = searchParams.id('Task', 'code');
   const securitySp = searchParams.id(type, '_security');
   const dateCode = CLINICAL_DATE_PARAMS[type];
   const dateSp = dateCode ? searchParams.id(type, dateCode) : undefined;
@@ -172,7 +176,7 @@ export function factsOfRows(
     id,
     versionId,
     observationCategories: type === 'Observation' ? rows.token.filter((t) => t.sp === categorySp) : [],
-    taskCodes: type === 'Task' ? rows.token.filter((t) => t.sp === searchParams.id('Task', 'code')) : [],
+    taskCodes: type === 'Task' ? rows.token.filter((t) => t.sp === taskCodeSp) : [],
     security: rows.token.filter((t) => t.sp === securitySp),
     dates: dateCode
       ? rows.date.filter((d) => d.sp === dateSp).map((d) => ({ low: toMs(d.low), high: toMs(d.high) }))

@@ -71,19 +71,8 @@ async function allPages(path: string, actor: string): Promise<string[]> {
   }
   return seen.sort();
 }
-const ALICE_RESOURCES = [
-  'vitalsRecent',
-  'vitalsOld',
-  'lab',
-  'labRestricted',
-  'report',
-  'condition',
-  'med',
-  'plan',
-  'doc',
-  'binary',
-  'request',
-];
+/** Alice's clinical resources: her whole record but the Patient itself and what only she sees. */
+const ALICE_RESOURCES = (EXPECTED.patient ?? []).filter((n) => !['alice', 'consentVitals', 'audit'].includes(n));
 const typeOf: Record<string, string> = {
   alice: 'Patient',
   vitalsRecent: 'Observation',

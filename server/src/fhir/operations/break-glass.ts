@@ -1,3 +1,4 @@
+import { accountIdOf } from '../../access/caller-policy';
 import { allOk } from '@medplum/core';
 import type { FhirRequest, FhirResponse } from '@medplum/fhir-router';
 import type { AuditEvent, CodeableConcept, OperationDefinition, Parameters } from '@medplum/fhirtypes';
@@ -9,7 +10,8 @@ import { sql } from '../../db/sql';
 import { emergencyAccessMail } from '../../notify/templates';
 import type { HaleRepository } from '../../storage/repository';
 import type { OperationDeps } from './context';
-import { callerOf, forbiddenBecause } from './context';
+import { callerOf } from './context';
+import { forbiddenBecause } from '../errors';
 import { OperationInput, invalid } from './parameters';
 
 export const breakGlassOperation: OperationDefinition = {
@@ -58,7 +60,7 @@ export async function breakGlassHandler(
   if (!(caller.roles ?? []).some((r) => ROLES_ALLOWED.includes(r))) {
     throw forbiddenBecause('Only providers and administrators may declare emergency access');
   }
-  if (caller.sub === caller.client_id || !isUuid(caller.sub)) {
+  if (!accountIdOf(caller)) {
     throw forbiddenBecause('Emergency access is declared by a signed-in person, not by an app');
   }
   const patientId = req.params.id as string;
@@ -146,7 +148,3 @@ function breakGlassEvent(d: Declaration): AuditEvent {
 }
 
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
-
-function isUuid(s: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
-}

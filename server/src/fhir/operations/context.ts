@@ -1,10 +1,9 @@
-import { OperationOutcomeError, forbidden } from '@medplum/core';
-import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { AccessCache } from '../../access/consent/access-cache';
 import type { AuditWriter } from '../../audit/audit-writer';
 import type { AccessTokenClaims } from '../../auth/types';
 import type { Notifier } from '../../notify/notifier';
 import type { HaleRepository } from '../../storage/repository';
+import { forbiddenBecause } from '../errors';
 
 /** What the sharing operations need beyond the caller's repository (wired once in app.ts). */
 export interface OperationDeps {
@@ -14,19 +13,11 @@ export interface OperationDeps {
    * checking that a patient exists before break-glass.
    */
   systemRepository(): HaleRepository;
-  accessCache: Pick<AccessCache, 'bump'>;
+  accessCache: Pick<AccessCache, 'bump' | 'get'>;
   audit: Pick<AuditWriter, 'record'>;
   notifier: Notifier;
   /** The public server URL (links in mail). */
   serverUrl: string;
-}
-
-export function forbiddenBecause(text: string): OperationOutcomeError {
-  const outcome: OperationOutcome = {
-    ...forbidden,
-    issue: [{ severity: 'error', code: 'forbidden', details: { text } }],
-  };
-  return new OperationOutcomeError(outcome);
 }
 
 /** The verified token of the request; every request under the FHIR base has one. */

@@ -8,7 +8,7 @@ import type {
   ParametersParameter,
   Patient,
 } from '@medplum/fhirtypes';
-import { loadGrants } from '../../access/consent/grants';
+import { callerGrants } from '../../access/caller-policy';
 import type { Grant } from '../../access/consent/model';
 import { covers } from '../../access/consent/model';
 import { actionCodes } from '../../access/consent/provisions';
@@ -83,16 +83,8 @@ export async function myPatientsHandler(
     OperationInput.parse(myPatientsOperation, req.body);
   }
   const now = Date.now();
-  const { grants } = await loadGrants(
-    { db: repo.queryable, searchParams: repo.ctx.searchParams, baseUrl: repo.ctx.baseUrl },
-    {
-      accountId: caller.sub !== caller.client_id && isUuid(caller.sub) ? caller.sub : undefined,
-      fhirUser,
-      clientId: caller.client_id,
-      research: false,
-    },
-    now
-  );
+  // The same cached grants the request's access policy was built from (research opt-ins left out).
+  const { grants } = await callerGrants({ ...caller, fhirUser }, repo.ctx, deps.accessCache, false, now);
   const current = grants.filter((g) => g.read && covers(g.valid, now));
   const system = deps.systemRepository();
   const consents = await readAll<Consent>(
@@ -190,8 +182,4 @@ function iso(ms: number): string {
 
 function isString(x: string | undefined): x is string {
   return x !== undefined;
-}
-
-function isUuid(s: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 }
