@@ -71,6 +71,9 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', (q: string) => parseQuery(q));
+  // Resources carry their own ETag (W/"versionId"); hashing every other body (a 300-entry
+  // transaction response is ~0.5 MB) costs CPU and gives clients nothing they can use.
+  app.set('etag', false);
   app.use(requestLog(logger));
   app.use(cors);
   app.use(express.text({ type: () => true, limit: config.bodyLimitBytes, defaultCharset: 'utf-8' }));

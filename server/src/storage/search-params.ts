@@ -2,6 +2,8 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import type { Database } from '../db/database';
 import { sql } from '../db/sql';
 import { getResourceTypes, getSearchParams } from '../fhir/definitions';
+import type { Derivation } from './indexer/derived';
+import { derivationOf } from './indexer/derived';
 
 /** Parameters that are columns of `resource` or Medplum-specific, so they have no index rows. */
 const NOT_INDEXED = new Set(['_id', '_lastUpdated', '_compartment', '_project']);
@@ -13,16 +15,19 @@ export function isIndexedParam(code: string, sp: SearchParameter): boolean {
 /**
  * Integer ids of (resourceType, code) search parameters, from the search_param table.
  * Index rows store the integer, which keeps the idx_* tables and their indexes small.
+ * Derived parameters (indexer/derived.ts) have no rows and so no id here: `derivation` says
+ * how to search them.
  */
 export class SearchParamRegistry {
-  private readonly ids = new Map<string, number>();
+  /** By resource type, then code: a nested lookup hashes two short interned strings instead of building a key per row. */
+  private readonly ids = new Map<string, Map<string, number>>();
 
   static async load(db: Database): Promise<SearchParamRegistry> {
     const types: string[] = [];
     const codes: string[] = [];
     for (const type of getResourceTypes()) {
       for (const [code, sp] of Object.entries(getSearchParams(type))) {
-        if (isIndexedParam(code, sp)) {
+        if (isIndexedParam(code, sp) && !derivationOf(type, code)) {
           types.push(type);
           codes.push(code);
         }
@@ -35,20 +40,32 @@ export class SearchParamRegistry {
     );
     const registry = new SearchParamRegistry();
     for (const r of rows) {
-      registry.ids.set(`${r.resource_type}|${r.code}`, r.sp);
+      if (!derivationOf(r.resource_type, r.code)) {
+        let byCode = registry.ids.get(r.resource_type);
+        if (!byCode) {
+          byCode = new Map();
+          registry.ids.set(r.resource_type, byCode);
+        }
+        byCode.set(r.code, r.sp);
+      }
     }
     return registry;
   }
 
   id(resourceType: string, code: string): number | undefined {
-    return this.ids.get(`${resourceType}|${code}`);
+    return this.ids.get(resourceType)?.get(code);
+  }
+
+  derivation(resourceType: string, code: string): Derivation | undefined {
+    return derivationOf(resourceType, code);
   }
 
   /** The ids of one parameter code across all types that have it (e.g. every type's `_security`). */
   idsOfCode(code: string): number[] {
     const out: number[] = [];
-    for (const [key, id] of this.ids) {
-      if (key.endsWith(`|${code}`)) {
+    for (const byCode of this.ids.values()) {
+      const id = byCode.get(code);
+      if (id !== undefined) {
         out.push(id);
       }
     }

@@ -38,29 +38,23 @@ const bloodPressure: Observation = {
 };
 
 describe('buildIndexRows', () => {
-  test('composite components share the composite sp, grouped by base element', () => {
+  test('a stored composite writes its components under its sp, grouped by base element; derived ones write nothing', () => {
     const { lookupSp } = spIds();
     const rows = buildIndexRows(bloodPressure, lookupSp, options);
-    const combo = lookupSp('Observation', 'combo-code-value-quantity');
-    // Base elements: the Observation (grp 1: a code but no value, so no rows), then each component.
-    expect(rowsOf(rows, 'token', combo)).toEqual([
-      { grp: 2, system: 'http://loinc.org', code: '8480-6', display: null, ofType: null },
-      { grp: 3, system: 'http://loinc.org', code: '8462-4', display: null, ofType: null },
-    ]);
-    expect(rowsOf(rows, 'quantity', combo)).toEqual([
-      { grp: 2, value: '120', system: 'http://unitsofmeasure.org', code: 'mm[Hg]', unit: 'mmHg' },
-      { grp: 3, value: '80', system: 'http://unitsofmeasure.org', code: 'mm[Hg]', unit: 'mmHg' },
-    ]);
     const component = lookupSp('Observation', 'component-code-value-quantity');
-    expect(rowsOf(rows, 'token', component).map((r) => [r.grp, r.code])).toEqual([
-      [1, '8480-6'],
-      [2, '8462-4'],
+    expect(rowsOf(rows, 'token', component)).toEqual([
+      { grp: 1, system: 'http://loinc.org', code: '8480-6', display: null, ofType: null },
+      { grp: 2, system: 'http://loinc.org', code: '8462-4', display: null, ofType: null },
     ]);
-    expect(rowsOf(rows, 'quantity', component).map((r) => [r.grp, r.value])).toEqual([
-      [1, '120'],
-      [2, '80'],
+    expect(rowsOf(rows, 'quantity', component)).toEqual([
+      { grp: 1, value: '120', system: 'http://unitsofmeasure.org', code: 'mm[Hg]', unit: 'mmHg' },
+      { grp: 2, value: '80', system: 'http://unitsofmeasure.org', code: 'mm[Hg]', unit: 'mmHg' },
     ]);
-    expect(rowsOf(rows, 'token', lookupSp('Observation', 'code-value-quantity'))).toEqual([]);
+    // Searched through the rows of code, value-quantity and component-code-value-quantity (derived.ts).
+    for (const code of ['combo-code-value-quantity', 'code-value-quantity', 'combo-code', 'combo-value-quantity']) {
+      const sp = lookupSp('Observation', code);
+      expect([...rowsOf(rows, 'token', sp), ...rowsOf(rows, 'quantity', sp)]).toEqual([]);
+    }
   });
 
   test('a composite group whose values make no rows for some component is left out entirely', () => {
@@ -69,10 +63,12 @@ describe('buildIndexRows', () => {
       resourceType: 'Observation',
       status: 'final',
       code: { coding: [{ system: 'http://loinc.org', code: '2339-0' }] },
-      valueQuantity: { unit: 'mg/dL' },
+      component: [
+        { code: { coding: [{ system: 'http://loinc.org', code: '2339-0' }] }, valueQuantity: { unit: 'mg/dL' } },
+      ],
     };
     const rows = buildIndexRows(observation, lookupSp, options);
-    const sp = lookupSp('Observation', 'code-value-quantity');
+    const sp = lookupSp('Observation', 'component-code-value-quantity');
     expect(rowsOf(rows, 'token', sp)).toEqual([]);
     expect(rowsOf(rows, 'token', lookupSp('Observation', 'code'))).toHaveLength(1);
   });
@@ -126,9 +122,10 @@ describe('indexedSearchParams', () => {
   test('leaves out _id, _lastUpdated, Medplum parameters and special ones', () => {
     const codes = indexedSearchParams('Observation').map((sp) => sp.code);
     expect(codes).toEqual(
-      expect.arrayContaining(['code', 'subject', 'patient', '_tag', '_profile', 'code-value-quantity'])
+      expect.arrayContaining(['code', 'subject', 'patient', '_tag', '_profile', 'component-code-value-quantity'])
     );
     expect(codes).not.toEqual(expect.arrayContaining(['_id']));
+    expect(codes).not.toContain('code-value-quantity');
     for (const code of ['_id', '_lastUpdated', '_compartment', '_project']) {
       expect(codes).not.toContain(code);
     }

@@ -3,6 +3,7 @@ import { getSearchParams } from '../../fhir/definitions';
 import { patientCompartmentParams } from './compartments';
 import type { CompiledComposite } from './composite';
 import { compileComposite } from './composite';
+import { derivedParams } from './derived';
 import type { Extractor } from './expression';
 import { compileSearchParam } from './expression';
 import type { ValueKind } from './values';
@@ -44,9 +45,12 @@ export function indexPlan(resourceType: string): readonly PlannedParam[] {
 
 function buildPlan(resourceType: string): PlannedParam[] {
   const compartmentParams = patientCompartmentParams(resourceType);
+  // Derived parameters are searched through other parameters' rows (derived.ts); none is a reference,
+  // so none decides a compartment.
+  const derived = derivedParams(resourceType);
   const plan: PlannedParam[] = [];
   for (const [code, searchParam] of Object.entries(getSearchParams(resourceType))) {
-    if (NOT_INDEXED.has(code) || !searchParam.expression) {
+    if (NOT_INDEXED.has(code) || !searchParam.expression || derived.has(code)) {
       continue;
     }
     if (searchParam.type === 'composite') {

@@ -2,11 +2,11 @@ import type { Filter } from '@medplum/core';
 import { Operator, parseParameter } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import type { Sql } from '../../db/sql';
-import { and, or, raw, sql } from '../../db/sql';
+import { and, join, or, raw, sql } from '../../db/sql';
 import { getSearchParams } from '../../fhir/definitions';
 import type { RepoContext } from '../context';
 import { accessClause } from '../read';
-import { compositeFilter } from './composite';
+import { compositeFilter, compositePresent } from './composite';
 import { dateMatch, numberMatch, ORDERED_OPERATORS, quantityMatch, withPrefix } from './ordered';
 import { referenceMatch } from './reference';
 import { STRING_OPERATORS, stringAlternatives } from './string';
@@ -46,10 +46,30 @@ export function spId(scope: CompileScope, resourceType: string, code: string): n
   return id;
 }
 
+/** The ids whose rows answer a non-composite parameter: its own, or those of the parts of a derived union. */
+export function spIds(scope: CompileScope, resourceType: string, code: string): number[] {
+  const derivation = scope.ctx.searchParams.derivation(resourceType, code);
+  if (derivation?.kind === 'union') {
+    return derivation.codes.map((part) => spId(scope, resourceType, part));
+  }
+  return [spId(scope, resourceType, code)];
+}
+
+/** `i.sp = …` for one id, `i.sp IN (…)` for a derived union's several. */
+export function spTest(sps: number | readonly number[], column = 'i.sp'): Sql {
+  const list = typeof sps === 'number' ? [sps] : sps;
+  return list.length === 1
+    ? sql`${raw(column)} = ${list[0]}`
+    : sql`${raw(column)} IN (${join(
+        list.map((sp) => sql`${sp}`),
+        ', '
+      )})`;
+}
+
 /** EXISTS over the lookup rows of one parameter of the resource row `alias`. */
-export function existsRow(table: string, alias: string, sp: number, match: Sql | undefined): Sql {
+export function existsRow(table: string, alias: string, sps: number | readonly number[], match: Sql | undefined): Sql {
   const m = match ? sql` AND ${match}` : sql``;
-  return sql`EXISTS (SELECT 1 FROM ${raw(table)} i WHERE i.rid = ${raw(alias)}.rid AND i.sp = ${sp}${m})`;
+  return sql`EXISTS (SELECT 1 FROM ${raw(table)} i WHERE i.rid = ${raw(alias)}.rid AND ${spTest(sps)}${m})`;
 }
 
 /** All filters of a search, AND-ed, over the resource row `alias` of `resourceType`. */
@@ -129,14 +149,19 @@ function compileParam(
   param: SearchParameter,
   f: Filter
 ): Sql {
-  const sp = spId(scope, resourceType, param.code);
   const type = param.type as string;
+  if (type === 'composite' && f.operator !== Operator.MISSING && f.operator !== Operator.PRESENT) {
+    return compositeFilter(scope, resourceType, alias, param, alternatives(f.value));
+  }
+  const sp = type === 'composite' ? [] : spIds(scope, resourceType, param.code);
   if (f.operator === Operator.MISSING || f.operator === Operator.PRESENT) {
     if (f.value !== 'true' && f.value !== 'false') {
       throw invalid(`:missing takes true or false, got ${f.value}`);
     }
-    const tables = type === 'composite' ? ['idx_token'] : [TABLES[type] as string];
-    const present = or(tables.map((t) => existsRow(t, alias, sp, undefined)));
+    const present =
+      type === 'composite'
+        ? compositePresent(scope, resourceType, alias, param)
+        : existsRow(TABLES[type] as string, alias, sp, undefined);
     const missing = (f.operator === Operator.MISSING) === (f.value === 'true');
     return missing ? sql`NOT ${present}` : present;
   }
@@ -193,8 +218,6 @@ function compileParam(
         sp,
         or(values.map((v) => referenceMatch(scope.ctx.baseUrl, unescape(v))))
       );
-    case 'composite':
-      return compositeFilter(scope, resourceType, alias, param, sp, values);
     default:
       throw invalid(`Search parameter ${param.code} of type ${type} is not supported`);
   }

@@ -237,6 +237,42 @@ describe('composite', () => {
     expect(await ids(`Observation?component-code-value-quantity=${LOINC}|8462-4$gt140`)).toEqual([]);
     expect(await ids(`Observation?code-value-quantity=${LOINC}|8867-4$gt90`)).toEqual([obs.hr2?.id]);
   });
+
+  // These have no rows of their own (indexer/derived.ts): the answers must equal the stored ones'.
+  test('combo-code-value-quantity matches the Observation or one component, never across elements', async () => {
+    expect(await ids(`Observation?combo-code-value-quantity=${LOINC}|8480-6$gt140`)).toEqual([obs.bp?.id]);
+    expect(await ids(`Observation?combo-code-value-quantity=${LOINC}|8867-4$gt90`)).toEqual([obs.hr2?.id]);
+    expect(await ids(`Observation?combo-code-value-quantity=${LOINC}|8480-6$85`)).toEqual([]);
+    expect(await ids(`Observation?combo-code-value-quantity=${LOINC}|85354-9$150`)).toEqual([]);
+    expect(await ids(`Observation?code-value-quantity=${LOINC}|85354-9$150`)).toEqual([]);
+    expect(
+      await ids(`Observation?combo-code-value-quantity=${LOINC}|8462-4$85,${LOINC}|8867-4$72&patient=${alice.id}`)
+    ).toEqual([obs.hr1?.id]);
+  });
+
+  test('combo-code and combo-value-quantity cover the Observation and its components', async () => {
+    expect(await ids('Observation?combo-code=8480-6')).toEqual([obs.bp?.id]);
+    expect(await ids('Observation?combo-code=85354-9')).toEqual([obs.bp?.id]);
+    expect(await ids(`Observation?combo-code=${LOINC}|8867-4`)).toEqual([obs.hr1?.id, obs.hr2?.id, obs.hr3?.id].sort());
+    expect(await ids('Observation?combo-code:not=8867-4&patient=' + bob.id)).toEqual([obs.bp?.id]);
+    expect(await ids('Observation?combo-value-quantity=gt140')).toEqual([obs.bp?.id]);
+    expect(await ids('Observation?combo-value-quantity=100')).toEqual([obs.hr2?.id]);
+    const sorted = await s.search('Observation?combo-value-quantity=gt80&_sort=-combo-value-quantity');
+    expect((sorted.entry ?? []).map((e) => e.resource?.id)).toEqual([obs.bp?.id, obs.hr2?.id]);
+  });
+
+  test(':missing on derived composites', async () => {
+    const missing = await ids('Observation?code-value-quantity:missing=true');
+    expect(missing).toContain(obs.bp?.id);
+    expect(missing).not.toContain(obs.hr1?.id);
+    const present = await ids('Observation?combo-code-value-quantity:missing=false');
+    expect(present).toEqual(expect.arrayContaining([obs.bp?.id, obs.hr1?.id, obs.glu?.id]));
+    expect(await ids('Observation?component-code-value-quantity:missing=false')).toEqual([obs.bp?.id]);
+  });
+
+  test('phonetic searches the name rows', async () => {
+    expect(await ids('Patient?phonetic=müller')).toEqual([zoe.id]);
+  });
 });
 
 describe('chains and _has', () => {
