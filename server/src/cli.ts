@@ -1,9 +1,14 @@
+import pino from 'pino';
 import { createAdminAccount, listAccounts } from './auth/accounts';
 import { OAUTH_USAGE, runOAuthCommand } from './auth/oauth/cli-commands';
 import { loadConfig } from './config';
 import { Database } from './db/database';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
+import { isResourceType } from './fhir/definitions';
+import { Reindexer } from './jobs/reindex';
+import { createLogger } from './logger';
+import { openDatabase } from './server';
 
 const USAGE = `Usage: npm run hale -- <command>
 
@@ -12,6 +17,9 @@ Commands:
   admin create --email <e> --password <p>  create an active admin account (the first admin comes from here);
                [--password-stdin]          read the password from stdin instead (keeps it out of shell history)
   user list                                print every account as a JSON line (id, email, roles, status, verified)
+  reindex [--type <ResourceType>]          rebuild the index rows of the types whose indexing changed (the server
+          [--force]                        also does it, in the background); --force: even when unchanged. Prints
+                                           a JSON summary; progress goes to stderr (docs/reindex.md)
 ${OAUTH_USAGE}
 The database is DATABASE_URL, or the embedded one. Migrations run first.
 `;
@@ -60,12 +68,44 @@ async function adminCreate(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Reindexes now, waiting for a replica that is at it, with the server's configuration (its FHIR base URL). */
+async function reindex(argv: string[]): Promise<number> {
+  const type = option(argv, 'type');
+  if (argv.includes('--type') && !type) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, pino.destination(2));
+  const { db, embedded, searchParams } = await openDatabase(config, logger);
+  try {
+    if (type && !isResourceType(type)) {
+      process.stderr.write(`Unknown resource type: ${type}\n`);
+      return 2;
+    }
+    const reindexer = new Reindexer({ db, searchParams, baseUrl: config.fhirBaseUrl, logger });
+    const summary = await reindexer.run({
+      types: type ? [type] : undefined,
+      force: argv.includes('--force'),
+      wait: true,
+    });
+    process.stdout.write(JSON.stringify(summary) + '\n');
+    return 0;
+  } finally {
+    await db.close();
+    await embedded?.stop();
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const [command, sub] = argv;
   if (command === 'migrate') {
     const applied = await withDatabase((db) => migrate(db));
     process.stdout.write(JSON.stringify({ applied }) + '\n');
     return 0;
+  }
+  if (command === 'reindex') {
+    return reindex(argv.slice(1));
   }
   if (command === 'admin' && sub === 'create') {
     return adminCreate(argv.slice(2));

@@ -9,6 +9,7 @@ import type { AuthDeps } from './auth/deps';
 import { RateLimits } from './auth/rate-limit';
 import { StatisticsMaintainer } from './jobs/analyze';
 import { startPruning } from './jobs/prune';
+import { Reindexer, recordFreshIndexState } from './jobs/reindex';
 import type { HaleConfig } from './config';
 import { Database } from './db/database';
 import type { EmbeddedPostgres } from './db/embedded';
@@ -27,6 +28,8 @@ export interface RunningHale {
   authDeps: AuthDeps;
   /** The AuditEvent writer (its stats show how requests shared batches). */
   audit: AuditWriter;
+  /** The background reindex job (jobs/reindex.ts), started with the server. */
+  reindexer: Reindexer;
   stop(): Promise<void>;
 }
 
@@ -58,6 +61,7 @@ export async function openDatabase(
     loadFhirDefinitions();
     registerHaleProfiles();
     const searchParams = await SearchParamRegistry.load(db);
+    await recordFreshIndexState(db);
     await publishHaleConformance(db, searchParams, config.fhirBaseUrl);
     return { db, embedded, searchParams };
   } catch (err) {
@@ -117,6 +121,8 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     logger.info({ ms: Date.now() - started }, 'GraphQL schema built');
   }
   server.on('request', app);
+  const reindexer = new Reindexer({ db, searchParams, baseUrl: effective.fhirBaseUrl, logger });
+  reindexer.start();
   let stopping: Promise<void> | undefined;
   return {
     url: serverUrl,
@@ -124,6 +130,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     db,
     authDeps: authDepsOf(appDeps),
     audit: auditWriter,
+    reindexer,
     stop() {
       stopping ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -138,6 +145,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
         await auditWriter.drain();
         await statistics.stop();
         await stopPruning();
+        await reindexer.stop();
         await redis?.quit().catch(() => undefined);
         await db.close();
         await embedded?.stop();

@@ -2,6 +2,9 @@ import type { Database } from '../db/database';
 import { raw, sql } from '../db/sql';
 import type { Logger } from '../logger';
 
+/** Advisory lock key of this job (hale-profiles.ts publishes under 7220432, reindex.ts uses 7220433). */
+const ANALYZE_LOCK = 7220434;
+
 const TABLES = [
   'resource',
   'resource_history',
@@ -50,16 +53,20 @@ export class StatisticsMaintainer {
   private async analyze(): Promise<void> {
     const started = Date.now();
     try {
-      const [got] = await this.db.query<{ ok: boolean }>(sql`SELECT pg_try_advisory_lock(7220432) AS ok`);
-      if (!got?.ok) {
-        return;
-      }
-      try {
-        for (const table of TABLES) {
-          await this.db.query(sql`ANALYZE ${raw(table)}`);
+      // A transaction-scoped lock: a session lock taken and released through the pool could be
+      // released on another connection and stay held forever. ANALYZE may run in a transaction.
+      const ran = await this.db.transaction(async (tx) => {
+        const [got] = await tx.query<{ ok: boolean }>(sql`SELECT pg_try_advisory_xact_lock(${ANALYZE_LOCK}) AS ok`);
+        if (!got?.ok) {
+          return false;
         }
-      } finally {
-        await this.db.query(sql`SELECT pg_advisory_unlock(7220432)`);
+        for (const table of TABLES) {
+          await tx.query(sql`ANALYZE ${raw(table)}`);
+        }
+        return true;
+      });
+      if (!ran) {
+        return;
       }
       this.logger.info({ ms: Date.now() - started }, 'planner statistics refreshed');
     } catch (err) {

@@ -36,7 +36,7 @@ type IndexTableSpec<T extends IndexTable = IndexTable> = { table: T; columns: In
 
 const spec = <T extends IndexTable>(table: T, columns: IndexColumn<T>[]): IndexTableSpec => ({ table, columns });
 
-const INDEX_TABLES: IndexTableSpec[] = [
+export const INDEX_TABLES: IndexTableSpec[] = [
   spec('token', [
     ['system', 'text', (r) => r.system],
     ['code', 'text', (r) => r.code],
@@ -149,7 +149,7 @@ function replacedOrds(writes: readonly PendingWrite[]): number[] {
 }
 
 /** The unnest() arguments of one idx_* table's rows (ord, sp, grp, then its own columns), or undefined if none. */
-function indexArrays(writes: readonly PendingWrite[], { table, columns }: IndexTableSpec): Sql[] | undefined {
+export function indexArrays(writes: readonly PendingWrite[], { table, columns }: IndexTableSpec): Sql[] | undefined {
   const ords: number[] = [];
   const sps: number[] = [];
   const grps: number[] = [];

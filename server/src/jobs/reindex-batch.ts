@@ -1,0 +1,80 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/database';
+import type { Sql } from '../db/sql';
+import { empty, join, raw, sql } from '../db/sql';
+import { int8Array, textArray } from '../storage/binary-arrays';
+import type { PendingWrite } from '../storage/flush';
+import { INDEX_TABLES, indexArrays } from '../storage/flush';
+import type { IndexRows } from '../storage/indexer';
+import { buildIndexRows } from '../storage/indexer';
+
+export interface LockedResource {
+  rid: string;
+  id: string;
+  deleted: boolean;
+  content: string | null;
+}
+
+/**
+ * The next `size` resources of a type after `afterId` in id order (the (type, id) unique index),
+ * locked as writers lock them (`SELECT … FOR UPDATE`, repository.ts): a write of one of them waits
+ * for this batch's commit and then replaces the rows written here, and this batch reads a version
+ * only once its writer has committed. Deleted ones are returned too: filtering them in SQL would
+ * drop a row deleted while we waited for its lock, and a short batch must mean "no more".
+ */
+export async function lockBatch(
+  tx: Queryable,
+  type: string,
+  afterId: string | null,
+  size: number
+): Promise<LockedResource[]> {
+  const after = afterId === null ? empty : sql`AND id > ${afterId}`;
+  return tx.query<LockedResource>(sql`SELECT rid, id, deleted, content FROM resource
+    WHERE type = ${type} ${after} ORDER BY id LIMIT ${size} FOR UPDATE`);
+}
+
+/**
+ * Rebuilds the index rows and compartments of the locked resources, in one statement: the old rows
+ * of all seven idx_* tables are deleted and the new ones inserted as sibling CTEs (which share one
+ * snapshot, so a DELETE cannot see the rows inserted beside it), with flush.ts's binary arrays.
+ * Returns how many resources were rebuilt.
+ */
+export async function rebuildRows(
+  tx: Queryable,
+  locked: readonly LockedResource[],
+  lookupSp: (resourceType: string, code: string) => number | undefined,
+  baseUrl: string
+): Promise<number> {
+  const live = locked.filter((r): r is LockedResource & { content: string } => !r.deleted && r.content !== null);
+  if (live.length === 0) {
+    return 0;
+  }
+  const rebuilt = live.map((r) => buildIndexRows(JSON.parse(r.content) as Resource, lookupSp, { baseUrl }));
+  const rids = sql`${int8Array(live.map((r) => Number(r.rid)))}::bigint[]`;
+  const parts: Sql[] = [
+    sql`WITH k AS (SELECT * FROM unnest(${rids}, ${textArray(rebuilt.map((r) => r.compartments.join(',')))}::text[])
+      WITH ORDINALITY AS k(rid, comps, ord))`,
+  ];
+  // indexArrays reads nothing but `rows` of a pending write.
+  const writes = rebuilt.map((rows) => ({ rows }) as Pick<PendingWrite, 'rows'> as PendingWrite);
+  for (const tableSpec of INDEX_TABLES) {
+    const table = tableSpec.table;
+    parts.push(sql`, ${raw(`del_${table}`)} AS (DELETE FROM ${raw(`idx_${table}`)} WHERE rid = ANY(${rids}))`);
+    const arrays = indexArrays(writes, tableSpec);
+    if (arrays) {
+      parts.push(insertRows(table, ['sp', 'grp', ...tableSpec.columns.map(([name]) => name)], arrays));
+    }
+  }
+  parts.push(sql`, comp AS (UPDATE resource r SET compartments = c.comps FROM (
+      SELECT rid, CASE WHEN comps = '' THEN '{}'::text[] ELSE string_to_array(comps, ',') END AS comps FROM k) c
+    WHERE r.rid = c.rid AND r.compartments IS DISTINCT FROM c.comps)
+    SELECT 1`);
+  await tx.query(join(parts, ''));
+  return live.length;
+}
+
+function insertRows(table: keyof Omit<IndexRows, 'compartments'>, columns: string[], arrays: Sql[]): Sql {
+  return sql`, ${raw(`ins_${table}`)} AS (INSERT INTO ${raw(`idx_${table}`)} (rid, ${raw(columns.join(', '))})
+    SELECT k.rid, ${raw(columns.map((c) => `x.${c}`).join(', '))}
+    FROM unnest(${join(arrays, ', ')}) AS x(${raw(['ord', ...columns].join(', '))}) JOIN k ON k.ord = x.ord)`;
+}
