@@ -58,6 +58,9 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
       route.handler = asRoute(bundleHandler);
     } else if (route.method === 'PUT' && route.path.length === 2) {
       route.handler = asRoute(updateHandler);
+    } else if (route.data?.interaction === 'history-instance') {
+      // The router's own passes only _count/offset to readHistory, so _cursor, _since and _at were lost.
+      route.handler = asRoute(historyHandler);
     } else if (route.data?.interaction === 'search-type' || route.data?.interaction === 'search-system') {
       route.handler = asRoute(searchHandler);
     }

@@ -67,8 +67,9 @@ export const INDEX_TABLES: IndexTableSpec[] = [
 ];
 
 /**
- * Writes every pending version in ONE statement: the resource rows (upsert), their history
- * rows, the removal of replaced index rows and the new index rows, as data-modifying CTEs.
+ * Writes every pending version in ONE statement: the resource rows (upsert), the versions they
+ * replace moved to history, the removal of replaced index rows and the new index rows, as
+ * data-modifying CTEs.
  * Sibling CTEs share one snapshot, so the DELETEs cannot see the rows inserted beside them.
  * One round trip per chunk of a bundle is what lets transaction ingest approach raw INSERT
  * speed. The arrays travel in binary (binary-arrays.ts): no escaping of the JSON content.
@@ -89,17 +90,25 @@ export async function flushWrites(tx: Queryable, writes: readonly PendingWrite[]
         ${boolArray(writes.map((w) => w.deleted))}::bool[], ${textArray(writes.map((w) => w.method))}::text[],
         ${textArray(writes.map((w) => w.compartments.join(',')))}::text[], ${textArray(writes.map((w) => w.content))}::text[])
         WITH ORDINALITY AS k(type, id, version_id, last_updated, deleted, method, compartments, content, ord)),
-      ins AS (INSERT INTO resource (type, id, version_id, last_updated, deleted, compartments, content)
-        SELECT type, id, version_id, last_updated, deleted,
+      ins AS (INSERT INTO resource (type, id, version_id, last_updated, deleted, method, compartments, content)
+        SELECT type, id, version_id, last_updated, deleted, method,
           CASE WHEN compartments = '' THEN '{}'::text[] ELSE string_to_array(compartments, ',') END, content
         FROM k ORDER BY ord
         ON CONFLICT (type, id) DO UPDATE SET version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
-          deleted = EXCLUDED.deleted, compartments = EXCLUDED.compartments, content = EXCLUDED.content
-        RETURNING rid, type, id, compartments),
-      keys AS (SELECT ins.rid, ins.compartments AS comp, k.* FROM ins JOIN k ON k.type = ins.type AND k.id = ins.id),
-      hist AS (INSERT INTO resource_history (rid, type, id, version_id, last_updated, deleted, method, compartments, content)
-        SELECT rid, type, id, version_id, last_updated, deleted, method, comp, content FROM keys ORDER BY ord)`,
+          deleted = EXCLUDED.deleted, method = EXCLUDED.method, hid = EXCLUDED.hid,
+          compartments = EXCLUDED.compartments, content = EXCLUDED.content
+        RETURNING rid, type, id),
+      keys AS (SELECT ins.rid, k.* FROM ins JOIN k ON k.type = ins.type AND k.id = ins.id)`,
   ];
+  if (anyReplaces) {
+    // The version being replaced moves to history with its hid. This reads the statement's
+    // snapshot, so it sees the row as it was before ins changed it (the caller holds its lock).
+    parts.push(sql`, hist AS (INSERT INTO resource_history
+        (hid, rid, type, id, version_id, last_updated, deleted, method, compartments, content) OVERRIDING SYSTEM VALUE
+        SELECT r.hid, r.rid, r.type, r.id, r.version_id, r.last_updated, r.deleted, r.method, r.compartments, r.content
+        FROM resource r JOIN k ON r.type = k.type AND r.id = k.id
+        WHERE k.ord = ANY(${int8Array(replacedOrds(writes))}::bigint[]))`);
+  }
   // Create-only statements depend in text only on which index tables get rows, so each variant is a
   // named prepared statement: PostgreSQL parses this large CTE once per connection, not per write
   // (~0.6 ms of every audit write). Statements that replace versions stay unnamed: their DELETE

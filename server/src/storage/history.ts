@@ -32,6 +32,15 @@ interface HistoryRow {
 
 const MAX_COUNT = 1000;
 
+/**
+ * Every version: the current ones (resource) and the superseded ones (resource_history), with the
+ * same columns. PostgreSQL pushes the WHERE into both branches and merges them in hid order.
+ */
+export const ALL_VERSIONS: Sql = sql`(
+  SELECT hid, rid, type, id, version_id, last_updated, deleted, method, compartments, content FROM resource
+  UNION ALL
+  SELECT hid, rid, type, id, version_id, last_updated, deleted, method, compartments, content FROM resource_history)`;
+
 function parseInstant(value: string, name: string): string {
   if (
     !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ||
@@ -43,8 +52,9 @@ function parseInstant(value: string, name: string): string {
 }
 
 /**
- * Instance, type and system history, newest first. Paging walks down the history sequence
- * (hid), so pages stay consistent while new versions are written.
+ * Instance, type and system history, newest first. Paging walks down the version sequence
+ * (hid), so pages stay consistent while new versions are written: a version keeps its hid when
+ * a newer one moves it from resource to resource_history.
  */
 export async function readHistoryBundle(db: Queryable, ctx: RepoContext, q: HistoryQuery): Promise<Bundle> {
   const count = Math.min(Math.max(q.count ?? 50, 0), MAX_COUNT);
@@ -54,6 +64,10 @@ export async function readHistoryBundle(db: Queryable, ctx: RepoContext, q: Hist
   }
   if (q.id) {
     where.push(sql`h.id = ${q.id}`);
+    if (q.resourceType) {
+      // resource_history is keyed by rid: find it once rather than scan the type's history by id.
+      where.push(sql`h.rid = (SELECT rid FROM resource WHERE type = ${q.resourceType} AND id = ${q.id})`);
+    }
   }
   if (q.since) {
     where.push(sql`h.last_updated >= ${parseInstant(q.since, '_since')}::timestamptz`);
@@ -70,7 +84,7 @@ export async function readHistoryBundle(db: Queryable, ctx: RepoContext, q: Hist
   const offset = q.cursor ? 0 : Math.max(q.offset ?? 0, 0);
   const rows = await db.query<HistoryRow>(
     sql`SELECT h.hid, h.type, h.id, h.version_id, h.last_updated, h.deleted, h.method, h.content
-        FROM resource_history h WHERE ${and(where)} ORDER BY h.hid DESC LIMIT ${count + 1} OFFSET ${offset}`
+        FROM ${ALL_VERSIONS} h WHERE ${and(where)} ORDER BY h.hid DESC LIMIT ${count + 1} OFFSET ${offset}`
   );
   const page = rows.slice(0, count);
   const bundle: Bundle = {

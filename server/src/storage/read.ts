@@ -55,9 +55,16 @@ export async function readVersionRow<T extends Resource>(
   if (!/^\d{1,9}$/.test(vid)) {
     throw new OperationOutcomeError(notFound);
   }
+  // The current version is in resource, older ones in resource_history (found by the current row's rid).
   const rows = await db.query<{ content: string | null; deleted: boolean }>(
-    sql`SELECT r.content, r.deleted FROM resource_history r
-        WHERE r.type = ${type} AND r.id = ${id} AND r.version_id = ${Number(vid)} AND ${accessClause(access, 'r', type, true)}`
+    sql`SELECT r.content, r.deleted FROM (
+          SELECT rid, type, id, version_id, last_updated, deleted, compartments, content FROM resource
+          WHERE type = ${type} AND id = ${id} AND version_id = ${Number(vid)}
+          UNION ALL
+          SELECT h.rid, h.type, h.id, h.version_id, h.last_updated, h.deleted, h.compartments, h.content
+          FROM resource c JOIN resource_history h ON h.rid = c.rid AND h.version_id = ${Number(vid)}
+          WHERE c.type = ${type} AND c.id = ${id}) r
+        WHERE ${accessClause(access, 'r', type, true)}`
   );
   return fromRow<T>(rows[0]);
 }

@@ -302,20 +302,24 @@ export class HaleRepository extends FhirRepository {
   ): Promise<Bundle<WithId<T>>> {
     assertResourceType(resourceType);
     this.ctx.access.checkInteraction(resourceType, 'read');
-    await this.flush();
-    // Existence (and visibility) first, so an unknown id answers 404 rather than an empty history.
-    const exists = await this.queryable.query(
-      sql`SELECT 1 FROM resource r WHERE r.type = ${resourceType} AND r.id = ${id} AND ${accessClause(this.ctx.access, 'r', resourceType)}`
-    );
-    if (exists.length === 0) {
-      throw new OperationOutcomeError(notFound);
-    }
+    await this.assertVisible(resourceType, id);
     return readHistoryBundle(this.queryable, this.ctx, {
       resourceType,
       id,
       offset: options?.offset,
       count: options?.limit,
     }) as Promise<Bundle<WithId<T>>>;
+  }
+
+  /** Existence (and visibility) of a resource, current or deleted: an unknown id answers 404 rather than an empty history. */
+  async assertVisible(resourceType: string, id: string): Promise<void> {
+    await this.flush();
+    const exists = await this.queryable.query(
+      sql`SELECT 1 FROM resource r WHERE r.type = ${resourceType} AND r.id = ${id} AND ${accessClause(this.ctx.access, 'r', resourceType)}`
+    );
+    if (exists.length === 0) {
+      throw new OperationOutcomeError(notFound);
+    }
   }
 
   async search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {

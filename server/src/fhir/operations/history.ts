@@ -5,16 +5,20 @@ import { assertResourceType } from '../../storage/prepare';
 import type { HaleRepository } from '../../storage/repository';
 import { single } from './everything';
 
-/** GET [type]/_history and GET /_history (the router itself only serves instance history). */
+/** GET [type]/[id]/_history, [type]/_history and /_history, with _count, _since, _at and paging. */
 export async function historyHandler(req: FhirRequest, repo: HaleRepository): Promise<FhirResponse> {
-  const resourceType = req.params.resourceType;
+  const { resourceType, id } = req.params;
   if (resourceType) {
     assertResourceType(resourceType);
     repo.ctx.access.checkInteraction(resourceType, 'read');
   }
+  if (resourceType && id) {
+    await repo.assertVisible(resourceType, id);
+  }
   const count = single(req.query._count);
   const bundle = await readHistoryBundle(repo.queryable, repo.ctx, {
     resourceType,
+    id,
     since: single(req.query._since),
     at: single(req.query._at),
     cursor: single(req.query._cursor),

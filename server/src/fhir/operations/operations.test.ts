@@ -123,6 +123,37 @@ describe('history', () => {
     );
     expect(since.entry?.map((e) => e.resource?.id)).toContain(p.id);
   });
+  test('every version stays readable as newer ones move it from resource to resource_history', async () => {
+    const p = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Versions' }] });
+    await s.put(`Patient/${p.id}`, { ...p, gender: 'female' });
+    await s.put(`Patient/${p.id}`, { ...p, gender: 'male' });
+    expect((await s.del(`Patient/${p.id}`)).status).toBe(200);
+    await s.put(`Patient/${p.id}`, { ...p, gender: 'other' });
+    const genders = await Promise.all(
+      [1, 2, 3, 5].map(async (v) => (await s.get<Patient>(`Patient/${p.id}/_history/${v}`)).body.gender)
+    );
+    expect(genders).toEqual([undefined, 'female', 'male', 'other']);
+    expect((await s.get(`Patient/${p.id}/_history/4`)).status).toBe(410);
+    expect((await s.get(`Patient/${p.id}/_history/6`)).status).toBe(404);
+    // Paged instance history stays consistent while a new version is written between pages.
+    const first = await s.search(`Patient/${p.id}/_history?_count=2`);
+    await s.put(`Patient/${p.id}`, { ...p, gender: 'unknown' });
+    const seen = [...(first.entry ?? [])];
+    let next = first.link?.find((l) => l.relation === 'next')?.url;
+    while (next) {
+      const page = await s.search(next);
+      seen.push(...(page.entry ?? []));
+      next = page.link?.find((l) => l.relation === 'next')?.url;
+    }
+    expect(seen.map((e) => [e.response?.etag, e.request?.method])).toEqual([
+      ['W/"5"', 'PUT'],
+      ['W/"4"', 'DELETE'],
+      ['W/"3"', 'PUT'],
+      ['W/"2"', 'PUT'],
+      ['W/"1"', 'POST'],
+    ]);
+    expect((await s.search(`Patient/${p.id}/_history`)).entry?.[0]?.response?.etag).toBe('W/"6"');
+  });
   test('instance history of an unknown id answers 404', async () => {
     expect((await s.get('Patient/unknown/_history')).status).toBe(404);
   });
