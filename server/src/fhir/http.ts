@@ -1,3 +1,4 @@
+import { responseJson } from './response-json';
 import { OperationOutcomeError, badRequest, getStatus, isOk, isResource, notFound } from '@medplum/core';
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
@@ -121,7 +122,7 @@ export function sendFhirResponse(
   res
     .status(status)
     .type(FHIR_JSON)
-    .send(JSON.stringify(body, null, req.query._pretty === 'true' ? 2 : undefined));
+    .send(responseJson(body, req.query._pretty === 'true'));
 }
 
 export function sendOutcome(res: Response, status: number, outcome: OperationOutcome): void {

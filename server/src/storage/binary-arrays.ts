@@ -20,7 +20,11 @@ function header(buf: Buffer, count: number, hasNull: boolean, oid: number): void
   buf.writeInt32BE(1, 16);
 }
 
-/** text[]; null and undefined elements are NULL. */
+/**
+ * text[]; null and undefined elements are NULL. The buffer is sized for the worst case (3 UTF-8
+ * bytes per UTF-16 unit) rather than measured: measuring is a second pass over every JSON
+ * content string, and the unused tail is cut off by subarray (no copy).
+ */
 export function textArray(values: readonly (string | null | undefined)[]): Buffer {
   let size = HEADER_BYTES + 4 * values.length;
   let hasNull = false;
@@ -28,7 +32,7 @@ export function textArray(values: readonly (string | null | undefined)[]): Buffe
     if (v === null || v === undefined) {
       hasNull = true;
     } else {
-      size += Buffer.byteLength(v, 'utf8');
+      size += 3 * v.length;
     }
   }
   const buf = Buffer.allocUnsafe(size);
@@ -44,7 +48,7 @@ export function textArray(values: readonly (string | null | undefined)[]): Buffe
       pos += 4 + len;
     }
   }
-  return buf;
+  return buf.subarray(0, pos);
 }
 
 /** int4[] of non-null integers. */

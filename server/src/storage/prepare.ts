@@ -1,3 +1,4 @@
+import { rememberJson } from './stored-json';
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { isResourceType } from '../fhir/definitions';
@@ -69,6 +70,8 @@ export function prepareVersion(
     ...r,
     from,
   }));
+  const content = JSON.stringify(resource);
+  rememberJson(resource, content);
   return {
     resource,
     references,
@@ -79,7 +82,7 @@ export function prepareVersion(
       lastUpdated,
       deleted: false,
       method,
-      content: JSON.stringify(resource),
+      content,
       compartments: rows.compartments,
       rows,
       replaces,
