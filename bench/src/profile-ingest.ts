@@ -103,7 +103,7 @@ async function main(): Promise<void> {
         ...(f.get('prof') === 'false' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]),
         ...(f.get('node-args')?.split(' ').filter(Boolean) ?? []),
       ],
-      env: { GRAPHQL_WARMUP: 'false' },
+      env: { GRAPHQL_WARMUP: process.env.GRAPHQL_WARMUP ?? 'false' },
     });
     useBearerToken(hale.token);
     let logOffset = 0;
