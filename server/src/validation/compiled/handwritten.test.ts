@@ -1,8 +1,10 @@
 import type { Constraint } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
 import { UCUM, evalFhirPathTyped, getAllDataTypes, toTypedValue } from '@medplum/core';
 import { loadFhirDefinitions } from '../../fhir/definitions';
 import { mutants } from '../testing/mutations';
 import { syntheaContainers, syntheaResources } from '../testing/synthea';
+import { generatePatientBundle } from '../../../../seed/src';
 import { handwrittenCheck, handwrittenIds } from './handwritten';
 import type { JsonObject } from './json';
 
@@ -41,11 +43,17 @@ describe('hand-written invariants give the same result as the FHIRPath engine', 
   loadFhirDefinitions();
   const synthea = syntheaResources();
   const containers = syntheaContainers();
+  // Synthea writes no Appointment and no Observation.referenceRange; the seed generator does.
+  const seeded = [0, 1, 2, 3].flatMap((patientIndex) =>
+    (generatePatientBundle({ seed: 3, patientIndex }).entry ?? []).map((e) => e.resource as Resource)
+  );
   const resources: unknown[] = [
     ...synthea,
     ...containers,
+    ...seeded,
     ...[...mutants(synthea, 1500, 7)].map((m) => m.resource),
     ...[...mutants(containers, 200, 8)].map((m) => m.resource),
+    ...[...mutants(seeded, 1500, 9)].map((m) => m.resource),
   ];
   const targets = findTargets();
   const inputs = collectInputs([...targets.values()], resources);

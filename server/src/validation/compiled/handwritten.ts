@@ -6,9 +6,9 @@ import { children, choiceValues, empty, equalsLiteral, exists, keys } from './na
 
 /**
  * Plain-JS equivalents of the invariants that are evaluated on nearly every resource: ext-1 on each extension,
- * dom-2/4/5 on each DomainResource, the Narrative checks, and the invariants of the most frequent resource types
- * in clinical feeds (Observation, Condition, AllergyIntolerance). Through @medplum/core's FHIRPath engine each
- * costs 5–40 µs per evaluation; these cost well under 1 µs. Each one reproduces the engine's result, including
+ * dom-2/4/5 on each DomainResource, the Narrative checks, and the invariants of the most frequent elements in
+ * clinical feeds (Observation and its reference ranges, Condition, AllergyIntolerance, Appointment, Timing).
+ * Through @medplum/core's FHIRPath engine each costs 5–40 µs per evaluation; these cost well under 1 µs. Each one reproduces the engine's result, including
  * its quirks (noted below); handwritten.test.ts compares them with the engine on real and mutated resources.
  *
  * They are keyed by key and expression, so a profile that reuses a key with another expression gets the engine.
@@ -28,6 +28,26 @@ const VERIFICATION_STATUS = keys('verificationStatus');
 const CONDITION_CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
 const CONDITION_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
 const ALLERGY_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification';
+const LOW = keys('low');
+const HIGH = keys('high');
+const TEXT = keys('text');
+const TYPE = keys('type');
+const ACTOR = keys('actor');
+const START = keys('start');
+const END = keys('end');
+const STATUS = keys('status');
+const CANCELATION_REASON = keys('cancelationReason');
+
+/** `a.empty() or b.exists()`, the shape of most Timing.repeat invariants. */
+const emptyOrExists =
+  (a: PropertyKeys, b: PropertyKeys): InvariantCheck =>
+  (value) =>
+    empty(children([value], a)) || exists(children([value], b));
+
+/** `status in (...)` (or `status = x or status = y`): true only for one status value in the list. */
+function statusIn(value: unknown, codes: readonly string[]): boolean {
+  return codes.some((code) => equalsLiteral(children([value], STATUS), code));
+}
 
 /** The JSON properties of a choice element (`value[x]` → valueBoolean, ...), in the element's type order. */
 function choiceKeys(type: string, element: string): PropertyKeys[] {
@@ -57,7 +77,34 @@ function factories(): Record<string, () => InvariantCheck> {
   const allergyVerification = `system = '${ALLERGY_VERIFICATION}' and code = 'entered-in-error'`;
   const inactive = `system='${CONDITION_CLINICAL}' and (code='resolved' or code='remission' or code='inactive')`;
   const enteredInError = ['entered-in-error'];
+  const timing = (key: string, a: string, b: string): [string, () => InvariantCheck] => [
+    `${key}|${a}.empty() or ${b}.exists()`,
+    () => emptyOrExists(keys(a), keys(b)),
+  ];
   return {
+    ...Object.fromEntries([
+      timing('tim-1', 'duration', 'durationUnit'),
+      timing('tim-2', 'period', 'periodUnit'),
+      timing('tim-6', 'periodMax', 'period'),
+      timing('tim-7', 'durationMax', 'duration'),
+      timing('tim-8', 'countMax', 'count'),
+    ]),
+    'tim-10|timeOfDay.empty() or when.empty()': () => (repeat) =>
+      empty(children([repeat], keys('timeOfDay'))) || empty(children([repeat], keys('when'))),
+    'obs-3|low.exists() or high.exists() or text.exists()': () => (range) =>
+      exists(children([range], LOW)) || exists(children([range], HIGH)) || exists(children([range], TEXT)),
+    'app-1|type.exists() or actor.exists()': () => (participant) =>
+      exists(children([participant], TYPE)) || exists(children([participant], ACTOR)),
+    'app-2|start.exists() = end.exists()': () => (appointment) =>
+      exists(children([appointment], START)) === exists(children([appointment], END)),
+    // An empty status makes the `in` empty, and `false or {}` is empty: not met.
+    "app-3|(start.exists() and end.exists()) or (status in ('proposed' | 'cancelled' | 'waitlist'))":
+      () => (appointment) =>
+        (exists(children([appointment], START)) && exists(children([appointment], END))) ||
+        statusIn(appointment, ['proposed', 'cancelled', 'waitlist']),
+    "app-4|Appointment.cancelationReason.exists() implies (Appointment.status='noshow' or Appointment.status='cancelled')":
+      () => (appointment) =>
+        !exists(children([appointment], CANCELATION_REASON)) || statusIn(appointment, ['noshow', 'cancelled']),
     'ext-1|extension.exists() != value.exists()': () => (extension) =>
       exists(children([extension], EXTENSION)) !== exists(choiceValues(extension, extensionValue)),
     'dom-2|contained.contained.empty()': () => (resource) =>
