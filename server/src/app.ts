@@ -134,13 +134,23 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
         mayCreateAuditEvents(scopes)
       );
       const repo = newRepository(deps, parsePrefer(req.header('prefer')).handling === 'strict', access, claims);
+      // A transaction Bundle writes its AuditEvents in its own transaction, just before the commit,
+      // so they commit with the data. If the commit then fails the answer is an error, audited below.
+      let auditedInTransaction = false;
+      const policy = access;
+      repo.ctx.beforeCommit = async (tx, answer) => {
+        await audit.recordIn(tx, { req, claims, access: policy, status: 200, body: answer });
+        auditedInTransaction = true;
+      };
       // Audit hook (post-answer, pre-send): the answer goes out only once its AuditEvents have
       // committed; if they cannot be, AuditUnavailableError answers 500 instead. A write has then
       // already committed (the client sees a 500 and must not assume it failed); a read's data is
       // never released unaudited.
       await handleFhir(req, res, router, repo, config.fhirBaseUrl, async (status, body) => {
         audited = true;
-        await audit.record({ req, claims, access, status, body });
+        if (!(auditedInTransaction && status < 400)) {
+          await audit.record({ req, claims, access, status, body });
+        }
       });
     } catch (err) {
       if (!audited) {

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../db/database';
+import type { Database, Queryable } from '../db/database';
 import { systemAccess } from '../storage/access';
 import type { RepoContext } from '../storage/context';
 import type { PendingWrite } from '../storage/flush';
@@ -75,6 +75,18 @@ export class AuditWriter {
       this.queue.push({ events, resolve, reject });
       this.kick();
     });
+  }
+
+  /**
+   * Writes a request's events in the caller's transaction (a transaction Bundle's pre-commit hook):
+   * they commit or roll back with it, and need no commit of their own.
+   */
+  async writeIn(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
+    const lastUpdated = new Date().toISOString();
+    const writes = events.map((e) => prepareVersion(this.ctx, e, randomUUID(), 1, lastUpdated, 'POST', false).write);
+    await flushWrites(tx, writes);
+    this.stats.events += writes.length;
+    this.deps.afterWrite?.(writes.length);
   }
 
   /** Waits for every queued event to be written; later records are refused (shutdown). */

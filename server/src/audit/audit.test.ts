@@ -157,6 +157,39 @@ describe('every FHIR request is audited once, before it is answered', () => {
   });
 });
 
+describe('transaction Bundles', () => {
+  const bundle = (observations: Observation[]): Bundle => ({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: observations.map((resource) => ({ resource, request: { method: 'POST', url: 'Observation' } })),
+  });
+
+  test('commit their AuditEvent with the data, in the same transaction (no batch of its own)', async () => {
+    const before = { ...s.hale.audit.stats };
+    const { res, events } = await audited('POST', '', bundle([obs(ana.id, 61), obs(ana.id, 62)]));
+    expect(res.status).toBe(200);
+    const created = ((res.body as Bundle).entry ?? []).map((e) =>
+      e.response?.location?.replace(/^.*?Observation/, 'Observation')
+    );
+    const event = events.find((e) => refs(e).includes(`Patient/${ana.id}`));
+    expect(event?.outcome).toBe('0');
+    expect(refs(event)).toEqual(expect.arrayContaining(created as string[]));
+    expect(s.hale.audit.stats.batches).toBe(before.batches);
+    expect(s.hale.audit.stats.events - before.events).toBe(events.length);
+  });
+
+  test('a transaction that fails is audited as a failure, and its data and audit rows roll back', async () => {
+    const bad = { ...obs(ana.id, 63), status: 'not-a-status' } as unknown as Observation;
+    const { res, events } = await audited('POST', '', bundle([obs(ana.id, 64), bad]));
+    expect(res.status).toBe(400);
+    expect(single(events).outcome).not.toBe('0');
+    const kept = await s.hale.db.query(
+      sql`SELECT 1 FROM resource WHERE type = 'Observation' AND content LIKE '%"value":64,%'`
+    );
+    expect(kept).toHaveLength(0);
+  });
+});
+
 describe('group commit', () => {
   test('20 concurrent requests write 20 AuditEvents in fewer batches', async () => {
     const before = { ...s.hale.audit.stats };

@@ -1,5 +1,5 @@
 import { OperationOutcomeError } from '@medplum/core';
-import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Request } from 'express';
 import type { AccessTokenClaims } from '../auth/types';
 import type { Queryable } from '../db/database';
@@ -66,35 +66,47 @@ export class RequestAuditor {
   }
 
   async record(answered: AnsweredRequest): Promise<void> {
-    const { req, claims, access, status, body } = answered;
-    const { baseUrl } = this.deps;
+    const { req } = answered;
     try {
-      const request = classifyRequest(req.method, req.path, req.body);
-      const involved = emptyInvolved();
-      const form = req.body instanceof URLSearchParams ? Object.fromEntries(req.body) : {};
-      addRequest(involved, request, { ...form, ...(req.query as Record<string, unknown>) }, req.body, baseUrl);
-      addResponse(involved, body, baseUrl);
-      if (status >= 400 || request.interaction === 'delete') {
-        await this.addTarget(involved, request);
-      }
-      const events = buildAuditEvents({
-        request,
-        status,
-        recorded: new Date().toISOString(),
-        caller: { fhirUser: claims.fhirUser, subject: claims.sub, clientId: claims.client_id },
-        involved,
-        url: searchUrl(req),
-        requestId: req.id,
-        address: req.ip,
-        outcomeText: body?.resourceType === 'OperationOutcome' ? outcomeText(body) : undefined,
-        basisFor: access?.basisFor ? (ids) => access.basisFor?.(ids) ?? [] : undefined,
-        site: baseUrl,
-      });
-      await this.deps.writer.recordAll(events);
+      await this.deps.writer.recordAll(await this.eventsOf(answered));
     } catch (err) {
       this.deps.logger.error({ err, reqId: req.id, method: req.method, path: req.path }, 'audit trail unavailable');
       throw new AuditUnavailableError(err);
     }
+  }
+
+  /**
+   * Writes the events in the request's own transaction, before it commits (a transaction Bundle):
+   * the data and its audit trail then commit together. A failure fails the transaction.
+   */
+  async recordIn(tx: Queryable, answered: AnsweredRequest): Promise<void> {
+    await this.deps.writer.writeIn(tx, await this.eventsOf(answered));
+  }
+
+  private async eventsOf(answered: AnsweredRequest): Promise<AuditEvent[]> {
+    const { req, claims, access, status, body } = answered;
+    const { baseUrl } = this.deps;
+    const request = classifyRequest(req.method, req.path, req.body);
+    const involved = emptyInvolved();
+    const form = req.body instanceof URLSearchParams ? Object.fromEntries(req.body) : {};
+    addRequest(involved, request, { ...form, ...(req.query as Record<string, unknown>) }, req.body, baseUrl);
+    addResponse(involved, body, baseUrl);
+    if (status >= 400 || request.interaction === 'delete') {
+      await this.addTarget(involved, request);
+    }
+    return buildAuditEvents({
+      request,
+      status,
+      recorded: new Date().toISOString(),
+      caller: { fhirUser: claims.fhirUser, subject: claims.sub, clientId: claims.client_id },
+      involved,
+      url: searchUrl(req),
+      requestId: req.id,
+      address: req.ip,
+      outcomeText: body?.resourceType === 'OperationOutcome' ? outcomeText(body) : undefined,
+      basisFor: access?.basisFor ? (ids) => access.basisFor?.(ids) ?? [] : undefined,
+      site: baseUrl,
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Resource } from '@medplum/fhirtypes';
 import type { AccessTokenClaims } from '../auth/types';
 import type { Database, Queryable } from '../db/database';
 import type { AccessPolicy } from './access';
@@ -20,4 +21,9 @@ export interface RepoContext {
   afterWrite?: (versions: number) => void;
   /** The verified token of the request (absent for internal repositories): operations that act for the caller read it. */
   caller?: AccessTokenClaims;
+  /**
+   * Pre-commit hook of a transaction Bundle, given its answer: the request's AuditEvents are written
+   * in the same transaction, so they commit with the data (one commit instead of two).
+   */
+  beforeCommit?: (tx: Queryable, answer: Resource) => Promise<void>;
 }

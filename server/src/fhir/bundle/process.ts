@@ -64,7 +64,9 @@ async function transaction(repo: HaleRepository, router: FhirRouter, raw: Bundle
     } catch (err) {
       throw nameEntry(err, entries);
     }
-    return { resourceType: 'Bundle', type: 'transaction-response', entry: results };
+    const answer: Bundle = { resourceType: 'Bundle', type: 'transaction-response', entry: results };
+    await repo.ctx.beforeCommit?.(tx.queryable, answer);
+    return answer;
   });
 }
 
