@@ -1,4 +1,4 @@
-import type { Bundle, BundleEntry, OperationOutcome, Patient } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcome, Organization, Patient } from '@medplum/fhirtypes';
 import { readdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -128,6 +128,40 @@ describe('transaction', () => {
     expect(matchIds(await s.search('Organization?identifier=urn:npi|999'))).toHaveLength(1);
   });
 
+  test('several identifier ifNoneExist are matched together, as their searches would match them', async () => {
+    const org = (value: string, name: string) => ({
+      resourceType: 'Organization',
+      name,
+      identifier: [{ system: 'urn:npi-batch', value }],
+    });
+    const kept = await s.create<Organization>(org('kept', 'Kept'));
+    const gone = await s.create<Organization>(org('gone', 'Gone'));
+    expect((await s.del(`Organization/${gone.id}`)).status).toBe(200);
+    const res = await s.post<Bundle>(
+      '',
+      tx([
+        post(urn('a'), org('kept', 'Kept again'), 'identifier=urn:npi-batch|kept'),
+        post(urn('b'), org('new', 'New'), 'identifier=urn:npi-batch|new'),
+        post(urn('c'), org('gone', 'Gone again'), 'identifier=urn:npi-batch|gone'),
+        post(urn('d'), { resourceType: 'Patient', managingOrganization: { reference: urn('a') } }),
+      ])
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.entry?.map((e) => e.response?.status)).toEqual(['200', '201', '201', '201']);
+    expect(res.body.entry?.[0]?.resource?.id).toBe(kept.id);
+    expect((res.body.entry?.[3]?.resource as Patient).managingOrganization?.reference).toBe(`Organization/${kept.id}`);
+    await s.create<Organization>(org('kept', 'Kept twice'));
+    const ambiguous = await s.post<OperationOutcome>(
+      '',
+      tx([
+        post(urn('e'), org('new', 'New'), 'identifier=urn:npi-batch|new'),
+        post(urn('f'), org('kept', 'Kept'), 'identifier=urn:npi-batch|kept'),
+      ])
+    );
+    expect(ambiguous.status).toBe(412);
+    expect(JSON.stringify(ambiguous.body)).toContain('Bundle.entry[1]');
+  });
+
   test('processes DELETE, POST, PUT, GET in that order', async () => {
     const victim = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'OrderVictim' }] });
     const res = await s.post<Bundle>(
@@ -231,15 +265,19 @@ describe('large transactions', () => {
       name: 'Race Clinic',
       identifier: [{ system: 'urn:npi', value: 'race-1' }],
     };
-    const bundles = Array.from({ length: 6 }, () =>
+    const other = { ...org, name: 'Race Lab', identifier: [{ system: 'urn:npi', value: 'race-2' }] };
+    const bundles = Array.from({ length: 6 }, (_, i) =>
       tx([
         post(`urn:uuid:${randomUUID()}`, org, 'identifier=urn:npi|race-1'),
+        // Half the bundles name a second one too: their criteria are looked up together.
+        ...(i % 2 === 0 ? [post(`urn:uuid:${randomUUID()}`, other, 'identifier=urn:npi|race-2')] : []),
         post(`urn:uuid:${randomUUID()}`, { resourceType: 'Patient', name: [{ family: 'Racer' }] }),
       ])
     );
     const results = await Promise.all(bundles.map((b) => s.post('', b)));
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect((await s.search('Organization?identifier=urn:npi|race-1&_summary=count')).total).toBe(1);
+    expect((await s.search('Organization?identifier=urn:npi|race-2&_summary=count')).total).toBe(1);
   });
 
   test('a resource may be the target of only one entry', async () => {

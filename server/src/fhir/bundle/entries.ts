@@ -20,6 +20,8 @@ export interface ParsedEntry {
   existing?: Resource;
   /** A conditional delete that matched nothing: nothing to do. */
   noop?: boolean;
+  /** The matches of its ifNoneExist, when looked up with the bundle's others (identifier-matches.ts). */
+  prefetched?: Resource[];
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']);

@@ -93,7 +93,7 @@ async function singleMatch(
   query: string,
   interaction: string
 ): Promise<Resource | undefined> {
-  let matches = await matchAtMostTwo(repo, type, query);
+  let matches = e.prefetched ?? (await matchAtMostTwo(repo, type, query));
   if (matches.length === 0) {
     await lockCriteria(repo, type, query);
     matches = await matchAtMostTwo(repo, type, query);

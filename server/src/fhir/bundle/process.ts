@@ -6,6 +6,7 @@ import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
 import { ORDER, entryError, parseEntry } from './entries';
 import { executeEntry } from './execute';
+import { prefetchIdentifierMatches } from './identifier-matches';
 import { assertUniqueTargets, resolveIdentity } from './identity';
 import type { Rewrite } from './rewrite';
 import { identityMap, resolveConditionalReferences, rewriteReferences, undoRewrites } from './rewrite';
@@ -48,6 +49,7 @@ async function transaction(repo: HaleRepository, router: FhirRouter, raw: Bundle
     const results: BundleEntry[] = new Array(entries.length);
     const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9));
     try {
+      await prefetchIdentifierMatches(tx, entries);
       for (const e of ordered) {
         await resolveIdentity(tx, e);
       }
