@@ -29,6 +29,8 @@ export interface Probe {
 }
 
 export interface IngestPhase {
+  /** Bundles sent right after start, before the timed phases: JIT compilation, first table growth. */
+  readonly warmup: boolean;
   readonly concurrency: number;
   readonly bundles: number;
   readonly resources: number;
@@ -130,7 +132,8 @@ async function runPhase(
   patients: readonly PatientData[],
   concurrency: number,
   progress: Progress,
-  observers: { meter: CpuMeter; waits: WaitSampler }
+  observers: { meter: CpuMeter; waits: WaitSampler },
+  warmup = false
 ): Promise<IngestPhase> {
   const latencies: number[] = [];
   let next = 0;
@@ -151,6 +154,7 @@ async function runPhase(
   const cpu = await observers.meter.stop();
   const resources = patients.reduce((n, p) => n + p.entries, 0);
   return {
+    warmup,
     concurrency,
     bundles: patients.length,
     resources,
@@ -170,6 +174,8 @@ export async function ingest(
   options: {
     serialShare: number;
     concurrency: number;
+    /** Bundles sent one at a time before the timed phases (reported, not judged). */
+    warmupBundles: number;
     meter: CpuMeter;
     waits: WaitSampler;
     log: (line: string) => void;
@@ -185,14 +191,20 @@ export async function ingest(
   if (data.directoryJson) {
     await loadDirectory(fhirBase, data.directoryJson);
   }
-  const serialCount = Math.max(1, Math.round(patients.length * options.serialShare));
   const before = progress.done;
   const sampler = new RssSampler(serverPid, () => progress.done).begin();
-  let phases: IngestPhase[];
+  const phases: IngestPhase[] = [];
+  let concurrentFrom = before;
   try {
-    const serial = await runPhase(fhirBase, patients.slice(0, serialCount), 1, progress, options);
-    const concurrent = await runPhase(fhirBase, patients.slice(serialCount), options.concurrency, progress, options);
-    phases = [serial, concurrent];
+    const warm = Math.min(options.warmupBundles, patients.length - 2);
+    if (warm > 0) {
+      phases.push(await runPhase(fhirBase, patients.slice(0, warm), 1, progress, options, true));
+      patients = patients.slice(warm);
+    }
+    const serialCount = Math.max(1, Math.round(patients.length * options.serialShare));
+    phases.push(await runPhase(fhirBase, patients.slice(0, serialCount), 1, progress, options));
+    concurrentFrom = progress.done;
+    phases.push(await runPhase(fhirBase, patients.slice(serialCount), options.concurrency, progress, options));
   } finally {
     sampler.end();
   }
@@ -201,6 +213,6 @@ export async function ingest(
     patientIds: progress.patientIds,
     created: progress.created,
     matchedExisting: progress.matchedExisting,
-    memory: memoryProfile(sampler.samples, before, before + serialCount, progress.done),
+    memory: memoryProfile(sampler.samples, before, concurrentFrom, progress.done),
   };
 }

@@ -63,7 +63,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     cleanup.add(() => dropDatabase(options.pgUrl, name));
   }
   const url = databaseUrl(options.pgUrl, name);
-  const hale = await startHale(url);
+  const hale = await startHale(url, { env: { GRAPHQL_WARMUP: String(options.graphqlWarm) } });
   useBearerToken(hale.token);
   cleanup.add(() => hale.stop());
   log(`Hale ${hale.fhirBase} (pid ${hale.pid}) on database ${name}`);
@@ -85,7 +85,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
   const waits = new WaitSampler(adminUrl, name);
   const ingested = await ingest(hale.fhirBase, hale.pid, data, probe, { ...options, meter, waits, log });
   for (const p of ingested.phases) {
-    log(`  concurrency ${p.concurrency}: ${Math.round(p.resourcesPerSecond)} resources/s`);
+    log(`  ${p.warmup ? 'warm-up' : `concurrency ${p.concurrency}`}: ${Math.round(p.resourcesPerSecond)} resources/s`);
   }
   const stored = await storedResources(url);
   // Hale does not ANALYZE, and autovacuum may be off or not have run yet: search once as ingested, once with statistics.

@@ -8,6 +8,11 @@ export interface BenchOptions {
   readonly seed: number;
   /** Share of the patients ingested one bundle at a time; the rest go `concurrency` at a time. */
   readonly serialShare: number;
+  /**
+   * Bundles ingested right after Hale starts, one at a time, before the timed phases: V8 compiles
+   * the hot paths over the first ~30 bundles (they take 60–110 ms, later ones ~45). Reported apart.
+   */
+  readonly warmupBundles: number;
   readonly concurrency: number;
   /** Random resources read by id. */
   readonly reads: number;
@@ -24,9 +29,11 @@ export interface BenchOptions {
   readonly writeDocs: boolean;
   /** Leave Hale's database in place afterwards, to look at plans with psql. */
   readonly keepDb: boolean;
+  /** Start Hale with GRAPHQL_WARMUP=true: the GraphQL schema resident, as after a first $graphql request. */
+  readonly graphqlWarm: boolean;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--patients=N] [--seed=N] [--concurrency=N] [--docs|--no-docs] [--keep-db]
+const USAGE = `Usage: npm run bench -- [--quick] [--patients=N] [--seed=N] [--concurrency=N] [--docs|--no-docs] [--keep-db] [--graphql-warm]
 Environment: BENCH_PATIENTS, BENCH_SEED, BENCH_CONCURRENCY, BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432)`;
 
 export class UsageError extends Error {
@@ -77,7 +84,7 @@ function npmConfigFlags(env: NodeJS.ProcessEnv, names: readonly string[]): strin
 }
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
-  const known = ['quick', 'patients', 'seed', 'concurrency', 'docs', 'no-docs', 'keep-db', 'help'];
+  const known = ['quick', 'patients', 'seed', 'concurrency', 'docs', 'no-docs', 'keep-db', 'graphql-warm', 'help'];
   const flags = parseFlags([
     ...npmConfigFlags(env, ['quick', 'patients', 'seed', 'concurrency', 'docs', 'keep-db']),
     ...argv,
@@ -97,6 +104,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     patients,
     seed: integer('seed', flags.get('seed') ?? env.BENCH_SEED, 1, 0),
     serialShare: 0.25,
+    warmupBundles: quick ? 1 : 20,
     concurrency: integer('concurrency', flags.get('concurrency') ?? env.BENCH_CONCURRENCY, 4, 1),
     reads: quick ? 300 : 3000,
     searchPatients: Math.min(patients, quick ? 10 : 200),
@@ -114,5 +122,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     pgUrl: (env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
     writeDocs: flags.has('docs') || (!quick && !flags.has('no-docs')),
     keepDb: flags.has('keep-db'),
+    graphqlWarm: flags.has('graphql-warm'),
   };
 }

@@ -119,6 +119,7 @@ async function main(): Promise<void> {
       const result = await ingest(hale.fhirBase, hale.pid, data, probe, {
         serialShare,
         concurrency,
+        warmupBundles: Number(f.get('warmup') ?? 0),
         meter: new CpuMeter(adminUrl, name, hale.pid),
         waits: new WaitSampler(adminUrl, name),
         log: () => undefined,

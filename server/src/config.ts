@@ -110,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     maxJsonDepth: e.MAX_JSON_DEPTH,
     env: e.NODE_ENV,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    graphqlWarmup: e.GRAPHQL_WARMUP ? e.GRAPHQL_WARMUP === 'true' : e.NODE_ENV !== 'test',
+    graphqlWarmup: e.GRAPHQL_WARMUP === 'true',
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     twilio:

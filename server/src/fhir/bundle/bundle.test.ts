@@ -129,7 +129,7 @@ describe('transaction', () => {
   });
 
   test('several identifier ifNoneExist are matched together, as their searches would match them', async () => {
-    const org = (value: string, name: string) => ({
+    const org = (value: string, name: string): Organization => ({
       resourceType: 'Organization',
       name,
       identifier: [{ system: 'urn:npi-batch', value }],
