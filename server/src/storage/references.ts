@@ -20,25 +20,47 @@ export interface LocalReference {
  */
 export function collectReferences(resource: Record<string, unknown>, baseUrl: string): LocalReference[] {
   const out: LocalReference[] = [];
-  walk(resource, resource.resourceType as string, out, baseUrl);
+  walk(resource, [resource.resourceType as string], out, baseUrl);
   return out;
 }
 
-function walk(node: unknown, path: string, out: LocalReference[], baseUrl: string): void {
+/**
+ * `path` is the location as segments, pushed and popped on one array: the text is built only for
+ * the references found (building it for every element allocated more than the rest of the walk).
+ */
+function walk(node: unknown, path: (string | number)[], out: LocalReference[], baseUrl: string): void {
   if (Array.isArray(node)) {
-    node.forEach((v, i) => walk(v, `${path}[${i}]`, out, baseUrl));
+    for (let i = 0; i < node.length; i++) {
+      path.push(i);
+      walk(node[i], path, out, baseUrl);
+      path.pop();
+    }
     return;
   }
   if (node === null || typeof node !== 'object') {
     return;
   }
-  for (const [key, value] of Object.entries(node)) {
+  const object = node as Record<string, unknown>;
+  for (const key in object) {
+    const value = object[key];
     if (key === 'reference' && typeof value === 'string') {
-      checkReference(value, `${path}.reference`, out, baseUrl);
-    } else if (key !== 'contained' && typeof value === 'object') {
-      walk(value, `${path}.${key}`, out, baseUrl);
+      checkReference(value, `${pathText(path)}.reference`, out, baseUrl);
+    } else if (key !== 'contained' && typeof value === 'object' && value !== null) {
+      path.push(key);
+      walk(value, path, out, baseUrl);
+      path.pop();
     }
   }
+}
+
+/** `Observation.component[0].valueQuantity` from its segments. */
+function pathText(path: readonly (string | number)[]): string {
+  let text = String(path[0]);
+  for (let i = 1; i < path.length; i++) {
+    const segment = path[i] as string | number;
+    text += typeof segment === 'number' ? `[${segment}]` : `.${segment}`;
+  }
+  return text;
 }
 
 function checkReference(value: string, path: string, out: LocalReference[], baseUrl: string): void {
