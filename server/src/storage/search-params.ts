@@ -4,6 +4,7 @@ import { sql } from '../db/sql';
 import { getResourceTypes, getSearchParams } from '../fhir/definitions';
 import type { Derivation } from './indexer/derived';
 import { derivationOf } from './indexer/derived';
+import { referenceRowsOf } from './indexer/reference-rows';
 
 /** Parameters that are columns of `resource` or Medplum-specific, so they have no index rows. */
 const NOT_INDEXED = new Set(['_id', '_lastUpdated', '_compartment', '_project']);
@@ -54,6 +55,16 @@ export class SearchParamRegistry {
 
   id(resourceType: string, code: string): number | undefined {
     return this.ids.get(resourceType)?.get(code);
+  }
+
+  /**
+   * Where a reference parameter's idx_reference rows are: its own sp, or (a parameter narrowed by
+   * target type, such as Observation `patient`) another parameter's sp and the target_type to keep.
+   */
+  referenceRows(resourceType: string, code: string): { sp: number; targetType?: string } | undefined {
+    const rows = referenceRowsOf(resourceType, code);
+    const sp = this.id(resourceType, rows.code);
+    return sp === undefined ? undefined : { sp, targetType: rows.targetType };
   }
 
   derivation(resourceType: string, code: string): Derivation | undefined {

@@ -67,7 +67,7 @@ export class GrantSet {
       history
         ? sql`${a}.content::jsonb #>> '{requester,reference}' = ANY(${keys}::text[])`
         : sql`EXISTS (SELECT 1 FROM idx_reference rr WHERE rr.rid = ${a}.rid
-              AND rr.sp = ${this.searchParams.id('Task', 'requester') ?? -1}
+              AND rr.sp = ${this.searchParams.referenceRows('Task', 'requester')?.sp ?? -1}
               AND rr.target_type || '/' || rr.target_id = ANY(${keys}::text[]))`,
     ]);
   }

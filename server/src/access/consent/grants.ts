@@ -253,9 +253,12 @@ async function rowsReferencing<T>(
   if (typed.length === 0) {
     return [];
   }
+  // Through referenceRows: a parameter narrowed by type (CareTeam `patient`) reads another's rows.
+  const refs = deps.searchParams.referenceRows(type, code);
+  const narrowed = refs?.targetType ? sql`AND x.target_type = ${refs.targetType}` : sql``;
   const rows = await deps.db.query<{ content: string }>(
     sql`SELECT r.content FROM resource r WHERE r.type = ${type} AND NOT r.deleted AND r.rid IN (
-      SELECT x.rid FROM idx_reference x WHERE x.sp = ${deps.searchParams.id(type, code) ?? -1}
+      SELECT x.rid FROM idx_reference x WHERE x.sp = ${refs?.sp ?? -1} ${narrowed}
         AND x.target_id = ANY(${typed.map((t) => t.split('/')[1] ?? '')}::text[])
         AND x.target_type || '/' || x.target_id = ANY(${typed}::text[]))`
   );

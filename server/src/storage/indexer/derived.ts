@@ -21,8 +21,9 @@ import { isValueKind } from './values';
  *
  * Branches are compared as compiled navigation steps, after dropping branches that can never give
  * a row of the kind (SampledData under a quantity parameter), so a derivation holds only when the
- * rows would be the very same. Reference parameters are never derived: includes, chains, _has and
- * the Consent rules address them by their own id.
+ * rows would be the very same. Reference parameters are not derived here: one narrowed by target
+ * type reads another's reference rows instead (reference-rows.ts), keeping its own id for its
+ * identifier tokens.
  */
 
 /** How a derived parameter is searched. */

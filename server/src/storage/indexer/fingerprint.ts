@@ -6,7 +6,7 @@ import { indexPlan } from './plan';
  * a new column, a fix in an extractor): stored fingerprints then differ and the reindex job
  * (jobs/reindex.ts) rebuilds every type's rows.
  */
-export const INDEX_FORMAT_VERSION = 1;
+export const INDEX_FORMAT_VERSION = 2;
 
 const fingerprints = new Map<string, string>();
 
@@ -34,6 +34,8 @@ function describePlan(resourceType: string): unknown[] {
       expression: param.searchParam.expression ?? null,
       // The flag decides resource.compartments, which the reindex job rebuilds too.
       compartment: param.kind === 'composite' ? false : param.compartment,
+      // A narrowed reference parameter writes no reference rows of its own.
+      narrowed: param.kind === 'composite' ? false : param.narrowed,
       components:
         param.kind === 'composite'
           ? (param.searchParam.component ?? []).map((c) => ({ definition: c.definition, expression: c.expression }))

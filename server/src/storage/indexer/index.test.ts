@@ -82,9 +82,11 @@ describe('buildIndexRows', () => {
     expect(rowsOf(rows, 'token', lookupSp('Observation', '_tag'))).toEqual([
       { grp: 0, system: 'http://t', code: 'x', display: null, ofType: null },
     ]);
-    expect(rowsOf(rows, 'reference', lookupSp('Observation', 'patient'))).toEqual([
+    // `patient` is `subject` narrowed to Patients: its searches read subject's rows (reference-rows.ts).
+    expect(rowsOf(rows, 'reference', lookupSp('Observation', 'subject'))).toEqual([
       { grp: 0, targetType: 'Patient', targetId: 'p1', url: null },
     ]);
+    expect(rowsOf(rows, 'reference', lookupSp('Observation', 'patient'))).toEqual([]);
     const tables = [rows.token, rows.string, rows.date, rows.number, rows.quantity, rows.reference, rows.uri];
     const codes = new Set(tables.flatMap((table) => table.map((row) => nameOf(row.sp))));
     expect(codes.has('Observation._id')).toBe(false);

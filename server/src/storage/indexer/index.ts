@@ -4,6 +4,7 @@ import { appendCompositeRows } from './composite';
 import { indexPlan } from './plan';
 import type { IndexRows } from './rows';
 import { emptyIndexRows } from './rows';
+import { appendReferenceIdentifiers } from './reference';
 import { appendRows } from './values';
 
 export type { IndexRows } from './rows';
@@ -53,7 +54,11 @@ export function buildIndexRows(
       continue;
     }
     if (sp !== undefined) {
-      appendRows(param.kind, values, sp, 0, rows, baseUrl);
+      if (param.narrowed) {
+        appendReferenceIdentifiers(values, sp, 0, rows);
+      } else {
+        appendRows(param.kind, values, sp, 0, rows, baseUrl);
+      }
     }
     if (param.compartment) {
       addPatientIds(values, baseUrl, compartments);

@@ -4,6 +4,7 @@ import { patientCompartmentParams } from './compartments';
 import type { CompiledComposite } from './composite';
 import { compileComposite } from './composite';
 import { derivedParams } from './derived';
+import { narrowedReferences } from './reference-rows';
 import type { Extractor } from './expression';
 import { compileSearchParam } from './expression';
 import type { ValueKind } from './values';
@@ -28,6 +29,8 @@ export type PlannedParam =
       readonly extract: Extractor;
       /** Its references put the resource in a Patient's compartment. */
       readonly compartment: boolean;
+      /** A reference parameter whose reference rows are another's (reference-rows.ts): only its identifier tokens are written. */
+      readonly narrowed: boolean;
     })
   | (PlannedBase & { readonly kind: 'composite'; readonly composite: CompiledComposite });
 
@@ -61,7 +64,8 @@ function buildPlan(resourceType: string): PlannedParam[] {
     } else if (isValueKind(searchParam.type)) {
       const { extract, slowBranches } = compileSearchParam(resourceType, searchParam);
       const compartment = compartmentParams.has(code);
-      plan.push({ code, searchParam, kind: searchParam.type, extract, compartment, slowBranches });
+      const narrowed = searchParam.type === 'reference' && narrowedReferences(resourceType).has(code);
+      plan.push({ code, searchParam, kind: searchParam.type, extract, compartment, narrowed, slowBranches });
     }
     // 'special' parameters (Location near) have no table.
   }

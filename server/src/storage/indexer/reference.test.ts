@@ -10,11 +10,12 @@ describe('reference rows', () => {
     ['Patient/123/_history/4', { targetType: 'Patient', targetId: '123', url: null }],
     [`${BASE}/Practitioner/abc`, { targetType: 'Practitioner', targetId: 'abc', url: null }],
     [`${BASE}/Practitioner/abc/_history/1`, { targetType: 'Practitioner', targetId: 'abc', url: null }],
+    // A URL elsewhere keeps the type `resolve() is` sees, for parameters narrowed by type.
     [
       'http://other.example/fhir/Patient/9',
-      { targetType: null, targetId: null, url: 'http://other.example/fhir/Patient/9' },
+      { targetType: 'Patient', targetId: null, url: 'http://other.example/fhir/Patient/9' },
     ],
-    [`${BASE}x/Patient/9`, { targetType: null, targetId: null, url: `${BASE}x/Patient/9` }],
+    [`${BASE}x/Patient/9`, { targetType: 'Patient', targetId: null, url: `${BASE}x/Patient/9` }],
     ['urn:uuid:0f6d-11', { targetType: null, targetId: null, url: 'urn:uuid:0f6d-11' }],
   ])('%s', (reference, expected) => {
     const rows = emptyIndexRows();

@@ -96,9 +96,33 @@ function appendReference(ref: Reference, sp: number, grp: number, rows: IndexRow
   if (typeof ref.reference === 'string') {
     const parsed = parseReference(ref.reference, baseUrl);
     if (parsed) {
-      rows.reference.push({ sp, grp, targetType: parsed.targetType, targetId: parsed.targetId, url: parsed.url });
+      // A URL row keeps the type `resolve() is` would see (the URL's `.../Type/id`, else
+      // Reference.type), so a parameter narrowed by type can read these rows (reference-rows.ts).
+      const targetType = parsed.targetType ?? referenceTargetType(ref) ?? null;
+      rows.reference.push({ sp, grp, targetType, targetId: parsed.targetId, url: parsed.url });
     }
   }
+  appendIdentifierToken(ref, sp, grp, rows);
+}
+
+/**
+ * Only the `:identifier` token rows of references, for a parameter whose reference rows are
+ * another parameter's (reference-rows.ts).
+ */
+export function appendReferenceIdentifiers(
+  values: readonly TypedValue[],
+  sp: number,
+  grp: number,
+  rows: IndexRows
+): void {
+  for (const { type, value } of values) {
+    if (type === 'Reference') {
+      appendIdentifierToken(value as Reference, sp, grp, rows);
+    }
+  }
+}
+
+function appendIdentifierToken(ref: Reference, sp: number, grp: number, rows: IndexRows): void {
   const identifier: Identifier | undefined = ref.identifier;
   if (identifier?.value) {
     rows.token.push({

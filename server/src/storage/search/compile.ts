@@ -55,6 +55,25 @@ export function spIds(scope: CompileScope, resourceType: string, code: string): 
   return [spId(scope, resourceType, code)];
 }
 
+/** Where a reference parameter's idx_reference rows are (registry.referenceRows), or a 400 if nowhere. */
+export function referenceRows(
+  scope: CompileScope,
+  resourceType: string,
+  code: string
+): { sp: number; targetType?: string } {
+  const rows = scope.ctx.searchParams.referenceRows(resourceType, code);
+  if (!rows) {
+    throw invalid(`Search parameter ${code} is not indexed for ${resourceType}`);
+  }
+  return rows;
+}
+
+/** `x.sp = …`, and for a parameter narrowed by target type `AND x.target_type = …`, over idx_reference alias x. */
+export function referenceRowTest(alias: string, rows: { sp: number; targetType?: string }): Sql {
+  const sp = sql`${raw(alias)}.sp = ${rows.sp}`;
+  return rows.targetType ? sql`${sp} AND ${raw(alias)}.target_type = ${rows.targetType}` : sp;
+}
+
 /** `i.sp = …` for one id, `i.sp IN (…)` for a derived union's several. */
 export function spTest(sps: number | readonly number[], column = 'i.sp'): Sql {
   const list = typeof sps === 'number' ? [sps] : sps;
@@ -161,7 +180,9 @@ function compileParam(
     const present =
       type === 'composite'
         ? compositePresent(scope, resourceType, alias, param)
-        : existsRow(TABLES[type] as string, alias, sp, undefined);
+        : type === 'reference'
+          ? referenceExists(scope, resourceType, alias, param.code, undefined)
+          : existsRow(TABLES[type] as string, alias, sp, undefined);
     const missing = (f.operator === Operator.MISSING) === (f.value === 'true');
     return missing ? sql`NOT ${present}` : present;
   }
@@ -212,15 +233,29 @@ function compileParam(
       if (f.operator !== Operator.EQUALS) {
         throw unsupported(f, param);
       }
-      return existsRow(
-        'idx_reference',
+      return referenceExists(
+        scope,
+        resourceType,
         alias,
-        sp,
+        param.code,
         or(values.map((v) => referenceMatch(scope.ctx.baseUrl, unescape(v))))
       );
     default:
       throw invalid(`Search parameter ${param.code} of type ${type} is not supported`);
   }
+}
+
+/** EXISTS over the idx_reference rows of a reference parameter (its own, or the narrowed-from parameter's). */
+function referenceExists(
+  scope: CompileScope,
+  resourceType: string,
+  alias: string,
+  code: string,
+  match: Sql | undefined
+): Sql {
+  const rows = referenceRows(scope, resourceType, code);
+  const m = match ? sql` AND ${match}` : sql``;
+  return sql`EXISTS (SELECT 1 FROM idx_reference i WHERE i.rid = ${raw(alias)}.rid AND ${referenceRowTest('i', rows)}${m})`;
 }
 
 function orderedAlternatives(
@@ -279,7 +314,7 @@ function compileChain(scope: CompileScope, resourceType: string, alias: string, 
   if (targets.length === 0) {
     throw invalid(`No target of ${resourceType}.${code} has a search parameter ${nextCode}`);
   }
-  const sp = spId(scope, resourceType, code);
+  const rows = referenceRows(scope, resourceType, code);
   return or(
     targets.map((target) => {
       const t = nextAlias(scope, 't');
@@ -288,7 +323,7 @@ function compileChain(scope: CompileScope, resourceType: string, alias: string, 
           ? compileChain(scope, target, t, rest, value)
           : compileFilter(scope, target, t, chainedFinal(target, rest[0] as string, value));
       return sql`EXISTS (SELECT 1 FROM idx_reference x JOIN resource ${raw(t)} ON ${raw(t)}.type = x.target_type AND ${raw(t)}.id = x.target_id
-        WHERE x.rid = ${raw(alias)}.rid AND x.sp = ${sp} AND ${raw(t)}.type = ${target} AND NOT ${raw(t)}.deleted
+        WHERE x.rid = ${raw(alias)}.rid AND ${referenceRowTest('x', rows)} AND ${raw(t)}.type = ${target} AND NOT ${raw(t)}.deleted
         AND ${accessClause(scope.ctx.access, t, target)} AND ${inner ?? sql`TRUE`})`;
     })
   );
@@ -312,14 +347,14 @@ function compileHas(scope: CompileScope, resourceType: string, alias: string, pa
   if (refParam?.type !== 'reference') {
     throw invalid(`_has: ${refCode} is not a reference parameter of ${hasType}`);
   }
-  const sp = spId(scope, hasType, refCode);
+  const rows = referenceRows(scope, hasType, refCode);
   const h = nextAlias(scope, 'h');
   const inner =
     rest[0] === '_has'
       ? compileHas(scope, hasType, h, rest.slice(1), value)
       : compileFilter(scope, hasType, h, chainedFinal(hasType, rest.join(':'), value));
   return sql`EXISTS (SELECT 1 FROM idx_reference x JOIN resource ${raw(h)} ON ${raw(h)}.rid = x.rid
-    WHERE x.sp = ${sp} AND x.target_type = ${resourceType} AND x.target_id = ${raw(alias)}.id
+    WHERE ${referenceRowTest('x', rows)} AND x.target_type = ${resourceType} AND x.target_id = ${raw(alias)}.id
     AND ${raw(h)}.type = ${hasType} AND NOT ${raw(h)}.deleted AND ${accessClause(scope.ctx.access, h, hasType)}
     AND ${inner ?? sql`TRUE`})`;
 }

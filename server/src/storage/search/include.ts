@@ -3,7 +3,7 @@ import type { Queryable } from '../../db/database';
 import { sql } from '../../db/sql';
 import { accessClause } from '../read';
 import type { CompileScope } from './compile';
-import { spId } from './compile';
+import { referenceRowTest, referenceRows } from './compile';
 
 export interface ResultRow {
   rid: string;
@@ -64,11 +64,11 @@ async function forward(
   if (rids.length === 0) {
     return [];
   }
-  const sp = spId(scope, target.resourceType, target.searchParam);
+  const refs = referenceRows(scope, target.resourceType, target.searchParam);
   const typeFilter = target.targetType ? sql`AND t.type = ${target.targetType}` : sql``;
   return db.query<ResultRow>(sql`SELECT DISTINCT t.rid, t.type, t.id, t.content
     FROM idx_reference x JOIN resource t ON t.type = x.target_type AND t.id = x.target_id
-    WHERE x.rid = ANY(${rids}::bigint[]) AND x.sp = ${sp} AND NOT t.deleted ${typeFilter}
+    WHERE x.rid = ANY(${rids}::bigint[]) AND ${referenceRowTest('x', refs)} AND NOT t.deleted ${typeFilter}
     AND ${accessClause(scope.ctx.access, 't', target.targetType)} LIMIT ${MAX_INCLUDED}`);
 }
 
@@ -82,11 +82,11 @@ async function reverse(
   if (candidates.length === 0) {
     return [];
   }
-  const sp = spId(scope, target.resourceType, target.searchParam);
+  const refs = referenceRows(scope, target.resourceType, target.searchParam);
   return db.query<ResultRow>(sql`SELECT DISTINCT s.rid, s.type, s.id, s.content
     FROM idx_reference x JOIN resource s ON s.rid = x.rid
     JOIN unnest(${candidates.map((c) => c.type)}::text[], ${candidates.map((c) => c.id)}::text[]) AS q(type, id)
       ON x.target_type = q.type AND x.target_id = q.id
-    WHERE x.sp = ${sp} AND s.type = ${target.resourceType} AND NOT s.deleted
+    WHERE ${referenceRowTest('x', refs)} AND s.type = ${target.resourceType} AND NOT s.deleted
     AND ${accessClause(scope.ctx.access, 's', target.resourceType)} LIMIT ${MAX_INCLUDED}`);
 }

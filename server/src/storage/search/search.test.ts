@@ -413,3 +413,39 @@ describe('search by POST and handling', () => {
     expect((await ids('Patient?family:exact=Smith\\, Jr')).length).toBe(1);
   });
 });
+
+describe('patient, which reads the subject rows of Patients (reference-rows.ts)', () => {
+  test('matches Patient subjects only, by id, external URL or identifier, and :missing', async () => {
+    const group = await s.create({ resourceType: 'Group', type: 'person', actual: true });
+    const ofGroup = await s.create<Observation>({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'group obs' },
+      subject: { reference: `Group/${group.id}` },
+    });
+    const external = await s.create<Observation>({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'external obs' },
+      subject: { reference: 'http://other.example/fhir/Patient/ext-9' },
+    });
+    const byIdentifier = await s.create<Observation>({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'identified obs' },
+      subject: { type: 'Patient', identifier: { system: 'urn:mrn', value: 'NARROW-1' } },
+    });
+    expect(await ids(`Observation?subject=Group/${group.id}`)).toEqual([ofGroup.id]);
+    expect(await ids(`Observation?patient=${group.id}`)).toEqual([]);
+    expect(await ids('Observation?patient=http://other.example/fhir/Patient/ext-9')).toEqual([external.id]);
+    expect(await ids('Observation?subject:Patient=http://other.example/fhir/Patient/ext-9')).toEqual([external.id]);
+    expect(await ids('Observation?patient:identifier=urn:mrn|NARROW-1')).toEqual([byIdentifier.id]);
+    const missing = await ids('Observation?patient:missing=true');
+    expect(missing).toEqual(expect.arrayContaining([ofGroup.id, byIdentifier.id]));
+    expect(missing).not.toContain(external.id);
+    expect(missing).not.toContain(obs.hr1?.id);
+    const withPatients = await s.search(`Observation?_id=${ofGroup.id},${obs.hr3?.id}&_include=Observation:patient`);
+    const included = (withPatients.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource?.id);
+    expect(included).toEqual([bob.id]);
+  });
+});

@@ -3,7 +3,7 @@ import type { Sql } from '../../db/sql';
 import { and, or, raw, sql } from '../../db/sql';
 import { getSearchParams } from '../../fhir/definitions';
 import type { CompileScope } from './compile';
-import { spIds, spTest } from './compile';
+import { referenceRowTest, referenceRows, spIds, spTest } from './compile';
 import { invalid } from './values';
 
 export interface SortKey {
@@ -48,14 +48,17 @@ export function sortKeys(scope: CompileScope, resourceType: string, rules: reado
     if (!param || !col) {
       throw invalid(`Cannot sort ${resourceType} by ${rule.code}`);
     }
-    const sps = spIds(scope, resourceType, rule.code);
+    const rowTest =
+      param.type === 'reference'
+        ? referenceRowTest('i', referenceRows(scope, resourceType, rule.code))
+        : spTest(spIds(scope, resourceType, rule.code));
     // Descending date sorts use the end of the period, ascending the start (what users expect of "latest").
     const column = param.type === 'date' && descending ? 'high' : col.column;
     const agg = descending ? 'max' : 'min';
     const [ascSentinel, descSentinel] = SENTINEL[col.pgType];
     keys.push({
       expr: sql`COALESCE((SELECT ${raw(`${agg}(i.${column})`)} FROM ${raw(`idx_${param.type}`)} i
-        WHERE i.rid = r.rid AND ${spTest(sps)}), ${descending ? descSentinel : ascSentinel}::${raw(col.pgType)})`,
+        WHERE i.rid = r.rid AND ${rowTest}), ${descending ? descSentinel : ascSentinel}::${raw(col.pgType)})`,
       descending,
       pgType: col.pgType,
     });
