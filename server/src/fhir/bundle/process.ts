@@ -47,6 +47,8 @@ async function transaction(repo: HaleRepository, router: FhirRouter, raw: Bundle
     undoRewrites(rewrites);
     const entries = raw.map((entry, i) => parseEntry(router, repo.ctx.baseUrl, entry, i));
     const results: BundleEntry[] = new Array(entries.length);
+    const answer: Bundle = { resourceType: 'Bundle', type: 'transaction-response', entry: results };
+    let audited: Promise<void> | undefined;
     const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9));
     try {
       await prefetchIdentifierMatches(tx, entries);
@@ -62,12 +64,16 @@ async function transaction(repo: HaleRepository, router: FhirRouter, raw: Bundle
       for (const e of ordered) {
         results[e.index] = await runEntry(tx, router, e);
       }
+      // The answer is known once every entry has run, while PostgreSQL is still inserting the last
+      // chunks: the AuditEvents are built now and queued behind them on the connection. If the
+      // flush fails, the transaction rolls back with them.
+      audited = repo.ctx.beforeCommit?.(tx.queryable, answer);
+      audited?.catch(() => undefined);
       await tx.flush();
     } catch (err) {
       throw nameEntry(err, entries);
     }
-    const answer: Bundle = { resourceType: 'Bundle', type: 'transaction-response', entry: results };
-    await repo.ctx.beforeCommit?.(tx.queryable, answer);
+    await audited;
     return answer;
   });
 }
