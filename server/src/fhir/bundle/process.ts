@@ -2,6 +2,8 @@ import { OperationOutcomeError, allOk, badRequest, getStatus } from '@medplum/co
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { originOf } from '../../storage/error-origin';
+import { rememberJson } from '../../storage/stored-json';
+import { responseJson } from '../response-json';
 import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
 import { ORDER, entryError, parseEntry } from './entries';
@@ -64,12 +66,15 @@ async function transaction(repo: HaleRepository, router: FhirRouter, raw: Bundle
       for (const e of ordered) {
         results[e.index] = await runEntry(tx, router, e);
       }
-      // The answer is known once every entry has run, while PostgreSQL is still inserting the last
-      // chunks: the AuditEvents are built now and queued behind them on the connection. If the
-      // flush fails, the transaction rolls back with them.
+      // The last chunk goes first; then, while PostgreSQL inserts, the AuditEvents are built and
+      // queued behind it on the connection, and the answer's JSON is built for the response. If
+      // the flush fails, the transaction rolls back with the events.
+      const flushed = tx.flush();
+      flushed.catch(() => undefined);
       audited = repo.ctx.beforeCommit?.(tx.queryable, answer);
       audited?.catch(() => undefined);
-      await tx.flush();
+      rememberJson(answer, responseJson(answer, false));
+      await flushed;
     } catch (err) {
       throw nameEntry(err, entries);
     }
