@@ -1,3 +1,4 @@
+import { OperationOutcomeError, conflict } from '@medplum/core';
 import type { Queryable } from '../db/database';
 import type { Sql } from '../db/sql';
 import { join, raw, sql } from '../db/sql';
@@ -97,6 +98,7 @@ export async function flushWrites(tx: Queryable, writes: readonly PendingWrite[]
         ON CONFLICT (type, id) DO UPDATE SET version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
           deleted = EXCLUDED.deleted, method = EXCLUDED.method, hid = EXCLUDED.hid,
           compartments = EXCLUDED.compartments, content = EXCLUDED.content
+          WHERE resource.version_id = EXCLUDED.version_id - 1
         RETURNING rid, type, id),
       keys AS (SELECT ins.rid, k.* FROM ins JOIN k ON k.type = ins.type AND k.id = ins.id)`,
   ];
@@ -144,7 +146,24 @@ export async function flushWrites(tx: Queryable, writes: readonly PendingWrite[]
   for (const r of rows) {
     rids.set(`${r.type}/${r.id}`, r.rid);
   }
+  if (rows.length !== writes.length) {
+    // A row that is not the version before ours appeared since we looked: another writer created
+    // the resource concurrently (an update-as-create race). Nothing of ours is kept for it; the
+    // transaction is retried and then sees that version.
+    throw new VersionConflictError(
+      writes.filter((w) => !rids.has(`${w.type}/${w.id}`)).map((w) => `${w.type}/${w.id}`)
+    );
+  }
   return rids;
+}
+
+/** Carries PostgreSQL's serialization_failure code, so Database.transaction retries it; 409 if retries run out. */
+export class VersionConflictError extends OperationOutcomeError {
+  readonly code = '40001';
+
+  constructor(keys: readonly string[]) {
+    super(conflict(`${keys.join(', ')} was written concurrently; retry`));
+  }
 }
 
 function replacedOrds(writes: readonly PendingWrite[]): number[] {

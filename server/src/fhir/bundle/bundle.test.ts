@@ -280,6 +280,27 @@ describe('large transactions', () => {
     expect((await s.search('Organization?identifier=urn:npi|race-2&_summary=count')).total).toBe(1);
   });
 
+  test('concurrent transactions that update-as-create one new id all commit, one version each', async () => {
+    const id = `tx-race-${Date.now()}`;
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        s.post<Bundle>(
+          '',
+          tx([
+            {
+              resource: { resourceType: 'Patient', id, name: [{ family: `TxRacer${i}` }] },
+              request: { method: 'PUT', url: `Patient/${id}` },
+            },
+          ])
+        )
+      )
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const statuses = results.map((r) => r.body.entry?.[0]?.response?.status).sort();
+    expect(statuses).toEqual(['200', '200', '200', '201']);
+    expect((await s.get(`Patient/${id}/_history`)).body.entry).toHaveLength(4);
+  });
+
   test('a resource may be the target of only one entry', async () => {
     const res = await s.post<OperationOutcome>(
       '',

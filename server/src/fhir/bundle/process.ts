@@ -2,6 +2,7 @@ import { OperationOutcomeError, allOk, badRequest, getStatus } from '@medplum/co
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { originOf } from '../../storage/error-origin';
+import { VersionConflictError } from '../../storage/flush';
 import { rememberJson } from '../../storage/stored-json';
 import { responseJson } from '../response-json';
 import type { HaleRepository } from '../../storage/repository';
@@ -93,7 +94,8 @@ async function runEntry(repo: HaleRepository, router: FhirRouter, e: ParsedEntry
 
 /** Failures found later (at flush) carry the resource they concern; find its entry. */
 function nameEntry(err: unknown, entries: readonly ParsedEntry[]): unknown {
-  if (!(err instanceof OperationOutcomeError) || 'index' in err) {
+  // A version conflict is left as it is: the transaction is retried on it (flush.ts).
+  if (!(err instanceof OperationOutcomeError) || 'index' in err || err instanceof VersionConflictError) {
     return err;
   }
   const origin = originOf(err);

@@ -103,6 +103,20 @@ describe('update', () => {
     expect(history.body.entry).toHaveLength(2);
   });
 
+  test('8 parallel update-as-creates of one new id: one creates, the others update in turn', async () => {
+    const id = `race-${Date.now()}`;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        s.put(`Patient/${id}`, { resourceType: 'Patient', id, name: [{ family: `Racer${i}` }] })
+      )
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
+    const versions = results.map((r) => (r.body as Patient).meta?.versionId).sort();
+    expect(versions).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+    const history = await s.get(`Patient/${id}/_history`);
+    expect(history.body.entry).toHaveLength(8);
+  });
+
   test('a body id different from the URL id answers 400', async () => {
     const created = await s.create(patient);
     const res = await s.put(`Patient/${created.id}`, { ...created, id: 'other' });
