@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../storage/ids';
 import type { Database, Queryable } from '../db/database';
 import { systemAccess } from '../storage/access';
 import type { RepoContext } from '../storage/context';
@@ -83,7 +83,7 @@ export class AuditWriter {
    */
   async writeIn(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
     const lastUpdated = new Date().toISOString();
-    const writes = events.map((e) => prepareVersion(this.ctx, e, randomUUID(), 1, lastUpdated, 'POST', false).write);
+    const writes = events.map((e) => prepareVersion(this.ctx, e, newResourceId(), 1, lastUpdated, 'POST', false).write);
     await flushWrites(tx, writes);
     this.stats.events += writes.length;
     this.deps.afterWrite?.(writes.length);
@@ -135,7 +135,9 @@ export class AuditWriter {
       try {
         // An event that cannot even be prepared fails its own request only.
         writes.push(
-          ...waiting.events.map((e) => prepareVersion(this.ctx, e, randomUUID(), 1, lastUpdated, 'POST', false).write)
+          ...waiting.events.map(
+            (e) => prepareVersion(this.ctx, e, newResourceId(), 1, lastUpdated, 'POST', false).write
+          )
         );
         ready.push(waiting);
       } catch (err) {

@@ -9,7 +9,6 @@ import type {
 } from '@medplum/fhir-router';
 import { FhirRepository } from '@medplum/fhir-router';
 import type { Bundle, Parameters, Reference, Resource } from '@medplum/fhirtypes';
-import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database';
 import { sql } from '../db/sql';
 import type { RepoContext } from './context';
@@ -23,6 +22,7 @@ import { accessClause, readCurrent, readManyByReference, readVersionRow } from '
 import { assertReferencesExist } from './references';
 import { searchBundle, searchByReferenceImpl } from './search';
 import { WriteBuffer } from './write-buffer';
+import { newResourceId } from './ids';
 
 interface CurrentRow {
   rid: string;
@@ -54,7 +54,7 @@ export class HaleRepository extends FhirRepository {
   }
 
   generateId(): string {
-    return randomUUID();
+    return newResourceId();
   }
 
   async withTransaction<T>(callback: (txRepo: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
