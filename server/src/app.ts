@@ -137,9 +137,8 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
       // A transaction Bundle writes its AuditEvents in its own transaction, just before the commit,
       // so they commit with the data. If the commit then fails the answer is an error, audited below.
       let auditedInTransaction = false;
-      const policy = access;
       repo.ctx.beforeCommit = async (tx, answer) => {
-        await audit.recordIn(tx, { req, claims, access: policy, status: 200, body: answer });
+        await audit.recordIn(tx, { req, claims, access, status: 200, body: answer });
         auditedInTransaction = true;
       };
       // Audit hook (post-answer, pre-send): the answer goes out only once its AuditEvents have

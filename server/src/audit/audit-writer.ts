@@ -82,11 +82,15 @@ export class AuditWriter {
    * they commit or roll back with it, and need no commit of their own.
    */
   async writeIn(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
-    const lastUpdated = new Date().toISOString();
-    const writes = events.map((e) => prepareVersion(this.ctx, e, newResourceId(), 1, lastUpdated, 'POST', false).write);
+    const writes = this.prepare(events, new Date().toISOString());
     await flushWrites(tx, writes);
     this.stats.events += writes.length;
     this.deps.afterWrite?.(writes.length);
+  }
+
+  /** The events as new resources (server ids, version 1), ready for flushWrites. */
+  private prepare(events: readonly AuditEvent[], lastUpdated: string): PendingWrite[] {
+    return events.map((e) => prepareVersion(this.ctx, e, newResourceId(), 1, lastUpdated, 'POST', false).write);
   }
 
   /** Waits for every queued event to be written; later records are refused (shutdown). */
@@ -134,11 +138,7 @@ export class AuditWriter {
     for (const waiting of batch) {
       try {
         // An event that cannot even be prepared fails its own request only.
-        writes.push(
-          ...waiting.events.map(
-            (e) => prepareVersion(this.ctx, e, newResourceId(), 1, lastUpdated, 'POST', false).write
-          )
-        );
+        writes.push(...this.prepare(waiting.events, lastUpdated));
         ready.push(waiting);
       } catch (err) {
         waiting.reject(err);

@@ -36,7 +36,7 @@ const MAX_COUNT = 1000;
  * Every version: the current ones (resource) and the superseded ones (resource_history), with the
  * same columns. PostgreSQL pushes the WHERE into both branches and merges them in hid order.
  */
-export const ALL_VERSIONS: Sql = sql`(
+const ALL_VERSIONS: Sql = sql`(
   SELECT hid, rid, type, id, version_id, last_updated, deleted, method, compartments, content FROM resource
   UNION ALL
   SELECT hid, rid, type, id, version_id, last_updated, deleted, method, compartments, content FROM resource_history)`;

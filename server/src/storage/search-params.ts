@@ -4,10 +4,8 @@ import { sql } from '../db/sql';
 import { getResourceTypes, getSearchParams } from '../fhir/definitions';
 import type { Derivation } from './indexer/derived';
 import { derivationOf } from './indexer/derived';
+import { NOT_INDEXED } from './indexer/not-indexed';
 import { referenceRowsOf } from './indexer/reference-rows';
-
-/** Parameters that are columns of `resource` or Medplum-specific, so they have no index rows. */
-const NOT_INDEXED = new Set(['_id', '_lastUpdated', '_compartment', '_project']);
 
 export function isIndexedParam(code: string, sp: SearchParameter): boolean {
   return !NOT_INDEXED.has(code) && sp.type !== 'special' && Boolean(sp.expression);

@@ -1,6 +1,7 @@
 import type { Sql } from '../../db/sql';
 import { and, or, raw, sql } from '../../db/sql';
 import type { IndexRows } from '../../storage/indexer';
+import { referenceRowTest } from '../../storage/search/reference';
 import type { SearchParamRegistry } from '../../storage/search-params';
 import { CLINICAL_DATE_PARAMS } from './categories';
 import type { Expr, RowFacts } from './expr';
@@ -67,7 +68,7 @@ export class GrantSet {
       history
         ? sql`${a}.content::jsonb #>> '{requester,reference}' = ANY(${keys}::text[])`
         : sql`EXISTS (SELECT 1 FROM idx_reference rr WHERE rr.rid = ${a}.rid
-              AND rr.sp = ${this.searchParams.referenceRows('Task', 'requester')?.sp ?? -1}
+              AND ${referenceRowTest('rr', this.searchParams.referenceRows('Task', 'requester') ?? { sp: -1 })}
               AND rr.target_type || '/' || rr.target_id = ANY(${keys}::text[]))`,
     ]);
   }

@@ -1,6 +1,7 @@
 import type { CareTeam, Consent, PractitionerRole } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/database';
 import { sql } from '../../db/sql';
+import { referenceRowTest } from '../../storage/search/reference';
 import type { SearchParamRegistry } from '../../storage/search-params';
 import type { Grant, Window } from './model';
 import { covers } from './model';
@@ -254,11 +255,10 @@ async function rowsReferencing<T>(
     return [];
   }
   // Through referenceRows: a parameter narrowed by type (CareTeam `patient`) reads another's rows.
-  const refs = deps.searchParams.referenceRows(type, code);
-  const narrowed = refs?.targetType ? sql`AND x.target_type = ${refs.targetType}` : sql``;
+  const refs = deps.searchParams.referenceRows(type, code) ?? { sp: -1 };
   const rows = await deps.db.query<{ content: string }>(
     sql`SELECT r.content FROM resource r WHERE r.type = ${type} AND NOT r.deleted AND r.rid IN (
-      SELECT x.rid FROM idx_reference x WHERE x.sp = ${refs?.sp ?? -1} ${narrowed}
+      SELECT x.rid FROM idx_reference x WHERE ${referenceRowTest('x', refs)}
         AND x.target_id = ANY(${typed.map((t) => t.split('/')[1] ?? '')}::text[])
         AND x.target_type || '/' || x.target_id = ANY(${typed}::text[]))`
   );

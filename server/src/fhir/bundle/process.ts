@@ -3,8 +3,6 @@ import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { originOf } from '../../storage/error-origin';
 import { VersionConflictError } from '../../storage/flush';
-import { rememberJson } from '../../storage/stored-json';
-import { responseJson } from '../response-json';
 import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
 import { ORDER, entryError, parseEntry } from './entries';
@@ -68,13 +66,11 @@ async function transaction(repo: HaleRepository, router: FhirRouter, raw: Bundle
         results[e.index] = await runEntry(tx, router, e);
       }
       // The last chunk goes first; then, while PostgreSQL inserts, the AuditEvents are built and
-      // queued behind it on the connection, and the answer's JSON is built for the response. If
-      // the flush fails, the transaction rolls back with the events.
+      // queued behind it on the connection. If the flush fails, the transaction rolls back with them.
       const flushed = tx.flush();
       flushed.catch(() => undefined);
       audited = repo.ctx.beforeCommit?.(tx.queryable, answer);
       audited?.catch(() => undefined);
-      rememberJson(answer, responseJson(answer, false));
       await flushed;
     } catch (err) {
       throw nameEntry(err, entries);

@@ -2,6 +2,7 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import { getSearchParamByUrl, getSearchParams } from '../../fhir/definitions';
 import type { Step } from './branches';
 import { branchesFor } from './branches';
+import { NOT_INDEXED } from './not-indexed';
 import { QUANTITY_TYPES } from './numeric';
 import type { ValueKind } from './values';
 import { isValueKind } from './values';
@@ -59,8 +60,6 @@ interface Candidate {
   /** Keys of the branches that can give rows; undefined when a branch is outside the compiled subset. */
   keys: ReadonlySet<string> | undefined;
 }
-
-const NOT_INDEXED: ReadonlySet<string> = new Set(['_id', '_lastUpdated', '_compartment', '_project']);
 
 function derive(resourceType: string): Map<string, Derivation> {
   const derived = new Map<string, Derivation>();

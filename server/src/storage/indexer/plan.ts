@@ -4,17 +4,12 @@ import { patientCompartmentParams } from './compartments';
 import type { CompiledComposite } from './composite';
 import { compileComposite } from './composite';
 import { derivedParams } from './derived';
+import { NOT_INDEXED } from './not-indexed';
 import { narrowedReferences } from './reference-rows';
 import type { Extractor } from './expression';
 import { compileSearchParam } from './expression';
 import type { ValueKind } from './values';
 import { isValueKind } from './values';
-
-/**
- * Parameters with no rows: `_id` and `_lastUpdated` are columns of the resource table, and
- * `_compartment` / `_project` are Medplum's own (access control is done with resource.compartments).
- */
-const NOT_INDEXED: ReadonlySet<string> = new Set(['_id', '_lastUpdated', '_compartment', '_project']);
 
 interface PlannedBase {
   readonly code: string;

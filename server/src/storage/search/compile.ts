@@ -8,7 +8,7 @@ import type { RepoContext } from '../context';
 import { accessClause } from '../read';
 import { compositeFilter, compositePresent } from './composite';
 import { dateMatch, numberMatch, ORDERED_OPERATORS, quantityMatch, withPrefix } from './ordered';
-import { referenceMatch } from './reference';
+import { referenceMatch, referenceRowTest } from './reference';
 import { STRING_OPERATORS, stringAlternatives } from './string';
 import { TOKEN_OPERATORS, tokenAlternatives } from './token';
 import { URI_OPERATORS, uriAlternatives } from './uri';
@@ -68,12 +68,6 @@ export function referenceRows(
   return rows;
 }
 
-/** `x.sp = …`, and for a parameter narrowed by target type `AND x.target_type = …`, over idx_reference alias x. */
-export function referenceRowTest(alias: string, rows: { sp: number; targetType?: string }): Sql {
-  const sp = sql`${raw(alias)}.sp = ${rows.sp}`;
-  return rows.targetType ? sql`${sp} AND ${raw(alias)}.target_type = ${rows.targetType}` : sp;
-}
-
 /** `i.sp = …` for one id, `i.sp IN (…)` for a derived union's several. */
 export function spTest(sps: number | readonly number[], column = 'i.sp'): Sql {
   const list = typeof sps === 'number' ? [sps] : sps;
@@ -87,8 +81,13 @@ export function spTest(sps: number | readonly number[], column = 'i.sp'): Sql {
 
 /** EXISTS over the lookup rows of one parameter of the resource row `alias`. */
 export function existsRow(table: string, alias: string, sps: number | readonly number[], match: Sql | undefined): Sql {
+  return existsWhere(table, alias, spTest(sps), match);
+}
+
+/** EXISTS over the rows `i` of a lookup table for the resource row `alias` that pass `rows` (and `match`). */
+function existsWhere(table: string, alias: string, rows: Sql, match: Sql | undefined): Sql {
   const m = match ? sql` AND ${match}` : sql``;
-  return sql`EXISTS (SELECT 1 FROM ${raw(table)} i WHERE i.rid = ${raw(alias)}.rid AND ${spTest(sps)}${m})`;
+  return sql`EXISTS (SELECT 1 FROM ${raw(table)} i WHERE i.rid = ${raw(alias)}.rid AND ${rows}${m})`;
 }
 
 /** All filters of a search, AND-ed, over the resource row `alias` of `resourceType`. */
@@ -253,9 +252,7 @@ function referenceExists(
   code: string,
   match: Sql | undefined
 ): Sql {
-  const rows = referenceRows(scope, resourceType, code);
-  const m = match ? sql` AND ${match}` : sql``;
-  return sql`EXISTS (SELECT 1 FROM idx_reference i WHERE i.rid = ${raw(alias)}.rid AND ${referenceRowTest('i', rows)}${m})`;
+  return existsWhere('idx_reference', alias, referenceRowTest('i', referenceRows(scope, resourceType, code)), match);
 }
 
 function orderedAlternatives(

@@ -3,7 +3,8 @@ import type { Queryable } from '../../db/database';
 import { sql } from '../../db/sql';
 import { accessClause } from '../read';
 import type { CompileScope } from './compile';
-import { referenceRowTest, referenceRows } from './compile';
+import { referenceRows } from './compile';
+import { referenceRowTest } from './reference';
 
 export interface ResultRow {
   rid: string;

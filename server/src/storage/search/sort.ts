@@ -3,7 +3,8 @@ import type { Sql } from '../../db/sql';
 import { and, or, raw, sql } from '../../db/sql';
 import { getSearchParams } from '../../fhir/definitions';
 import type { CompileScope } from './compile';
-import { referenceRowTest, referenceRows, spIds, spTest } from './compile';
+import { referenceRows, spIds, spTest } from './compile';
+import { referenceRowTest } from './reference';
 import { invalid } from './values';
 
 export interface SortKey {
