@@ -76,10 +76,18 @@ export const INDEX_TABLES: IndexTableSpec[] = [
  * speed. The arrays travel in binary (binary-arrays.ts): no escaping of the JSON content.
  */
 export async function flushWrites(tx: Queryable, writes: readonly PendingWrite[]): Promise<Map<string, string>> {
-  const rids = new Map<string, string>();
-  if (writes.length === 0) {
-    return rids;
-  }
+  return writes.length === 0 ? new Map() : runFlush(tx, flushStatement(tx, writes));
+}
+
+/** The flush statement of some writes, built but not run (write-buffer.ts builds one while the last runs). */
+export interface FlushStatement {
+  readonly writes: readonly PendingWrite[];
+  readonly sql: Sql;
+  /** Prepared-statement name, for create-only statements. */
+  readonly name: string | undefined;
+}
+
+export function flushStatement(tx: Queryable, writes: readonly PendingWrite[]): FlushStatement {
   for (const w of writes) {
     tx.touch?.(w.type);
   }
@@ -139,10 +147,16 @@ export async function flushWrites(tx: Queryable, writes: readonly PendingWrite[]
       FROM unnest(${join(arrays, ', ')}) AS x(${raw(names.join(', '))}) JOIN keys ON keys.ord = x.ord)`);
   }
   parts.push(sql` SELECT rid, type, id FROM keys`);
-  const rows = await tx.query<{ rid: string; type: string; id: string }>(
-    join(parts, ''),
-    anyReplaces ? undefined : variant
-  );
+  return { writes, sql: join(parts, ''), name: anyReplaces ? undefined : variant };
+}
+
+/** Runs a flush statement; the rid of each written resource by `Type/id`. */
+export async function runFlush(
+  tx: Queryable,
+  { writes, sql: statement, name }: FlushStatement
+): Promise<Map<string, string>> {
+  const rids = new Map<string, string>();
+  const rows = await tx.query<{ rid: string; type: string; id: string }>(statement, name);
   for (const r of rows) {
     rids.set(`${r.type}/${r.id}`, r.rid);
   }

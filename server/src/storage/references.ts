@@ -95,8 +95,10 @@ export async function assertReferencesExist(
   if (missing.length === 0) {
     return;
   }
-  const types = missing.map((r) => r.type);
-  const ids = missing.map((r) => r.id);
+  // A bundle's resources name the same few Practitioners and Organizations hundreds of times.
+  const unique = new Map(missing.map((r) => [`${r.type}/${r.id}`, r]));
+  const types = [...unique.values()].map((r) => r.type);
+  const ids = [...unique.values()].map((r) => r.id);
   const found = await tx.query<{ type: string; id: string }>(
     sql`SELECT r.type, r.id FROM resource r JOIN unnest(${types}::text[], ${ids}::text[]) AS q(type, id)
         ON r.type = q.type AND r.id = q.id WHERE NOT r.deleted`

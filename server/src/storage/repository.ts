@@ -77,6 +77,13 @@ export class HaleRepository extends FhirRepository {
     );
   }
 
+  /** Inside a transaction: resources it found to exist and will not delete (see WriteBuffer.noteFound). */
+  noteFound(keys: Iterable<string>): void {
+    if (this.ctx.tx) {
+      (this.buffer ??= new WriteBuffer(this.ctx.tx, this.ctx.afterWrite)).noteFound(keys);
+    }
+  }
+
   /** Writes the buffered creates (and checks their references) now. */
   async flush(): Promise<void> {
     await this.buffer?.flush();

@@ -183,6 +183,20 @@ describe('transaction', () => {
     expect(search.entry).toHaveLength(2);
     expect((await s.get(`Patient/${victim.id}`)).status).toBe(410);
   });
+
+  test('a reference to a resource the same bundle deletes fails, however it was resolved', async () => {
+    const doomed = await s.create<Patient>({
+      resourceType: 'Patient',
+      identifier: [{ system: 'urn:ehr', value: 'DOOMED-1' }],
+    });
+    const remove = { request: { method: 'DELETE' as const, url: `Patient/${doomed.id}` } };
+    for (const subject of ['Patient?identifier=urn:ehr|DOOMED-1', `Patient/${doomed.id}`]) {
+      const res = await s.post<OperationOutcome>('', tx([remove, post(urn(`obs-${subject}`), obsFor(subject))]));
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain('does not resolve');
+      expect((await s.get(`Patient/${doomed.id}`)).status).toBe(200);
+    }
+  });
 });
 
 describe('large transactions', () => {

@@ -57,6 +57,9 @@ async function transaction(repo: HaleRepository, router: FhirRouter, raw: Bundle
         await resolveIdentity(tx, e);
       }
       assertUniqueTargets(entries);
+      // An ifNoneExist match is reused, not written; no other entry may target it (above), so
+      // nothing in this bundle deletes it and references to it need no lookup at flush.
+      tx.noteFound(entries.flatMap((e) => (e.existing && e.target ? [`${e.target.type}/${e.target.id}`] : [])));
       const map = identityMap(entries);
       await resolveConditionalReferences(tx, entries, map);
       for (const e of entries) {

@@ -1,4 +1,4 @@
-import type { Observation, Patient } from '@medplum/fhirtypes';
+import type { AuditEvent, AuditEventEntity, Observation, Patient } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../fhir/definitions';
 import { buildIndexRows, indexedSearchParams } from './index';
 import type { IndexRows } from './rows';
@@ -117,6 +117,40 @@ describe('buildIndexRows', () => {
       { grp: 0, low: '1970-03-01T00:00:00.000Z', high: '1970-03-31T23:59:59.999Z' },
     ]);
     expect(rows.compartments).toEqual(['p9', 'p8']);
+  });
+
+  test('a value repeated within one parameter makes one row; distinct values and other parameters keep theirs', () => {
+    const object = (reference: string): AuditEventEntity => ({
+      what: { reference },
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2' },
+      role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '4' },
+    });
+    const event: AuditEvent = {
+      resourceType: 'AuditEvent',
+      id: 'a1',
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+      recorded: '2026-11-21T06:00:00Z',
+      agent: [{ requestor: true, who: { reference: 'Practitioner/pr1' } }],
+      source: { observer: { display: 'Hale' } },
+      entity: [object('Observation/o1'), object('Observation/o2'), object('Observation/o1'), object('Encounter/e1')],
+    };
+    const { lookupSp } = spIds();
+    const rows = buildIndexRows(event, lookupSp, options);
+    expect(rowsOf(rows, 'token', lookupSp('AuditEvent', 'entity-type'))).toEqual([
+      {
+        grp: 0,
+        system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
+        code: '2',
+        display: null,
+        ofType: null,
+      },
+    ]);
+    expect(rowsOf(rows, 'token', lookupSp('AuditEvent', 'entity-role')).map((r) => r.code)).toEqual(['4']);
+    expect(rowsOf(rows, 'reference', lookupSp('AuditEvent', 'entity')).map((r) => r.targetId)).toEqual([
+      'o1',
+      'o2',
+      'e1',
+    ]);
   });
 });
 
