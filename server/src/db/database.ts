@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Sql } from './sql';
-import { raw } from './sql';
+import { raw, sql } from './sql';
+import { RidPool } from './rid-pool';
 
 // Hale reads timestamps and bigints as text: ISO strings and ids go straight into FHIR JSON.
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
@@ -11,6 +12,8 @@ export interface Queryable {
   query<R = Record<string, unknown>>(q: Sql, name?: string): Promise<R[]>;
   /** Inside a transaction: notes that rows of this resource type were written (see Database.onCommit). */
   touch?(resourceType: string): void;
+  /** `count` resource rids reserved for new rows, if that many are in hand (db/rid-pool.ts). */
+  takeRids?(count: number): number[] | undefined;
 }
 
 /** Runs after a transaction that wrote resources has committed; the request waits for it. */
@@ -24,10 +27,14 @@ class ClientQueryable implements Queryable {
   readonly touched = new Set<string>();
   constructor(
     private readonly client: pg.PoolClient,
-    private readonly named: boolean
+    private readonly named: boolean,
+    private readonly rids: RidPool
   ) {}
   touch(resourceType: string): void {
     this.touched.add(resourceType);
+  }
+  takeRids(count: number): number[] | undefined {
+    return this.rids.take(count);
   }
   async query<R>(q: Sql, name?: string): Promise<R[]> {
     const { text, values } = q.toQuery();
@@ -43,6 +50,13 @@ export class Database implements Queryable {
 
   /** Off for PGlite (see detectServer). */
   private namedStatements = true;
+
+  private readonly rids = new RidPool(async (count) => {
+    const rows = await this.query<{ rid: string }>(
+      sql`SELECT nextval(pg_get_serial_sequence('resource', 'rid')) AS rid FROM generate_series(1, ${count})`
+    );
+    return rows.map((r) => Number(r.rid));
+  });
 
   constructor(connectionString: string, max: number) {
     this.pool = new pg.Pool({ connectionString, max, application_name: 'hale' });
@@ -72,7 +86,7 @@ export class Database implements Queryable {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, isolation: Isolation = 'read committed'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
-      const tx = new ClientQueryable(client, this.namedStatements);
+      const tx = new ClientQueryable(client, this.namedStatements, this.rids);
       let result: T;
       try {
         await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
@@ -104,6 +118,10 @@ export class Database implements Queryable {
   async detectServer(): Promise<void> {
     const [row] = await this.query<{ version: string }>(raw('SELECT version()'));
     this.namedStatements = !(row?.version ?? '').includes('PGlite');
+  }
+
+  takeRids(count: number): number[] | undefined {
+    return this.rids.take(count);
   }
 
   async close(): Promise<void> {

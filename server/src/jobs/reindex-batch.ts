@@ -3,8 +3,7 @@ import type { Queryable } from '../db/database';
 import type { Sql } from '../db/sql';
 import { empty, join, raw, sql } from '../db/sql';
 import { int8Array, textArray } from '../storage/binary-arrays';
-import type { PendingWrite } from '../storage/flush';
-import { INDEX_TABLES, indexArrays } from '../storage/flush';
+import { INDEX_TABLES, indexArrays } from '../storage/index-arrays';
 import type { IndexRows } from '../storage/indexer';
 import { buildIndexRows } from '../storage/indexer';
 
@@ -55,8 +54,7 @@ export async function rebuildRows(
     sql`WITH k AS (SELECT * FROM unnest(${rids}, ${textArray(rebuilt.map((r) => r.compartments.join(',')))}::text[])
       WITH ORDINALITY AS k(rid, comps, ord))`,
   ];
-  // indexArrays reads nothing but `rows` of a pending write.
-  const writes = rebuilt.map((rows) => ({ rows }) as Pick<PendingWrite, 'rows'> as PendingWrite);
+  const writes = rebuilt.map((rows) => ({ rows }));
   for (const tableSpec of INDEX_TABLES) {
     const table = tableSpec.table;
     parts.push(sql`, ${raw(`del_${table}`)} AS (DELETE FROM ${raw(`idx_${table}`)} WHERE rid = ANY(${rids}))`);

@@ -1,9 +1,11 @@
-import { OperationOutcomeError, conflict } from '@medplum/core';
 import type { Queryable } from '../db/database';
 import type { Sql } from '../db/sql';
 import { join, raw, sql } from '../db/sql';
 import { boolArray, int4Array, int8Array, textArray } from './binary-arrays';
+import { concurrentCreate, createStatement } from './flush-creates';
+import { INDEX_TABLES, indexArrays } from './index-arrays';
 import type { IndexRows } from './indexer/rows';
+import { VersionConflictError } from './version-conflict';
 
 /** One resource version waiting to be written. */
 export interface PendingWrite {
@@ -21,77 +23,47 @@ export interface PendingWrite {
   replaces: boolean;
 }
 
-type IndexTable = keyof Omit<IndexRows, 'compartments'>;
-type Row<T extends IndexTable> = IndexRows[T][number];
 /**
- * A column of an idx_* table: its name, its PostgreSQL type and how to read it from an index row
- * (a getter per column keeps each property read monomorphic, which matters at ~4,000 rows a bundle).
- */
-type IndexColumn<T extends IndexTable> = [
-  name: string,
-  pgType: 'text' | 'timestamptz' | 'numeric',
-  get: (row: Row<T>) => string | null,
-];
-
-type IndexTableSpec<T extends IndexTable = IndexTable> = { table: T; columns: IndexColumn<T>[] };
-
-const spec = <T extends IndexTable>(table: T, columns: IndexColumn<T>[]): IndexTableSpec => ({ table, columns });
-
-export const INDEX_TABLES: IndexTableSpec[] = [
-  spec('token', [
-    ['system', 'text', (r) => r.system],
-    ['code', 'text', (r) => r.code],
-    ['display', 'text', (r) => r.display],
-    ['of_type', 'text', (r) => r.ofType],
-  ]),
-  spec('string', [
-    ['norm', 'text', (r) => r.norm],
-    ['exact', 'text', (r) => r.exact],
-  ]),
-  spec('date', [
-    ['low', 'timestamptz', (r) => r.low],
-    ['high', 'timestamptz', (r) => r.high],
-  ]),
-  spec('number', [['value', 'numeric', (r) => r.value]]),
-  spec('quantity', [
-    ['value', 'numeric', (r) => r.value],
-    ['system', 'text', (r) => r.system],
-    ['code', 'text', (r) => r.code],
-    ['unit', 'text', (r) => r.unit],
-  ]),
-  spec('reference', [
-    ['target_type', 'text', (r) => r.targetType],
-    ['target_id', 'text', (r) => r.targetId],
-    ['url', 'text', (r) => r.url],
-  ]),
-  spec('uri', [['value', 'text', (r) => r.value]]),
-];
-
-/**
- * Writes every pending version in ONE statement: the resource rows (upsert), the versions they
- * replace moved to history, the removal of replaced index rows and the new index rows, as
- * data-modifying CTEs.
- * Sibling CTEs share one snapshot, so the DELETEs cannot see the rows inserted beside them.
- * One round trip per chunk of a bundle is what lets transaction ingest approach raw INSERT
+ * Writes every pending version in ONE statement: the resource rows, the versions they replace
+ * moved to history, the removal of replaced index rows and the new index rows, as data-modifying
+ * CTEs. One round trip per chunk of a bundle is what lets transaction ingest approach raw INSERT
  * speed. The arrays travel in binary (binary-arrays.ts): no escaping of the JSON content.
  */
-export async function flushWrites(tx: Queryable, writes: readonly PendingWrite[]): Promise<Map<string, string>> {
-  return writes.length === 0 ? new Map() : runFlush(tx, flushStatement(tx, writes));
+export async function flushWrites(tx: Queryable, writes: readonly PendingWrite[]): Promise<void> {
+  if (writes.length > 0) {
+    await runFlush(tx, flushStatement(tx, writes));
+  }
 }
 
 /** The flush statement of some writes, built but not run (write-buffer.ts builds one while the last runs). */
 export interface FlushStatement {
   readonly writes: readonly PendingWrite[];
   readonly sql: Sql;
-  /** Prepared-statement name, for create-only statements. */
+  /** Prepared-statement name, for statements that replace no version. */
   readonly name: string | undefined;
+  /** A plain INSERT of new resources with reserved rids (flush-creates.ts), rather than the upsert. */
+  readonly creates: boolean;
 }
 
+/**
+ * New resources whose rids the connection has in hand go in as plain INSERTs (flush-creates.ts);
+ * anything else takes the upsert below.
+ */
 export function flushStatement(tx: Queryable, writes: readonly PendingWrite[]): FlushStatement {
   for (const w of writes) {
     tx.touch?.(w.type);
   }
   const anyReplaces = writes.some((w) => w.replaces);
+  const rids = anyReplaces ? undefined : tx.takeRids?.(writes.length);
+  return rids ? createStatement(writes, rids) : upsertStatement(writes, anyReplaces);
+}
+
+/**
+ * The upsert: an existing row is replaced only by the version after it, so a concurrent creation
+ * of the same id shows as a missing row (runFlush). Sibling CTEs share one snapshot, so the
+ * DELETEs cannot see the rows inserted beside them.
+ */
+function upsertStatement(writes: readonly PendingWrite[], anyReplaces: boolean): FlushStatement {
   const parts = [
     sql`WITH k AS (SELECT * FROM unnest(${textArray(writes.map((w) => w.type))}::text[],
         ${textArray(writes.map((w) => w.id))}::text[], ${int4Array(writes.map((w) => w.versionId))}::int[],
@@ -146,37 +118,32 @@ export function flushStatement(tx: Queryable, writes: readonly PendingWrite[]): 
       )}
       FROM unnest(${join(arrays, ', ')}) AS x(${raw(names.join(', '))}) JOIN keys ON keys.ord = x.ord)`);
   }
-  parts.push(sql` SELECT rid, type, id FROM keys`);
-  return { writes, sql: join(parts, ''), name: anyReplaces ? undefined : variant };
+  parts.push(sql` SELECT type, id FROM keys`);
+  return { writes, sql: join(parts, ''), name: anyReplaces ? undefined : variant, creates: false };
 }
 
-/** Runs a flush statement; the rid of each written resource by `Type/id`. */
+/** Runs a flush statement. */
 export async function runFlush(
   tx: Queryable,
-  { writes, sql: statement, name }: FlushStatement
-): Promise<Map<string, string>> {
-  const rids = new Map<string, string>();
-  const rows = await tx.query<{ rid: string; type: string; id: string }>(statement, name);
-  for (const r of rows) {
-    rids.set(`${r.type}/${r.id}`, r.rid);
+  { writes, sql: statement, name, creates }: FlushStatement
+): Promise<void> {
+  if (creates) {
+    try {
+      await tx.query(statement, name);
+    } catch (err) {
+      throw concurrentCreate(err) ?? err;
+    }
+    return;
   }
+  const rows = await tx.query<{ type: string; id: string }>(statement, name);
   if (rows.length !== writes.length) {
+    const rids = new Set(rows.map((r) => `${r.type}/${r.id}`));
     // A row that is not the version before ours appeared since we looked: another writer created
     // the resource concurrently (an update-as-create race). Nothing of ours is kept for it; the
     // transaction is retried and then sees that version.
     throw new VersionConflictError(
       writes.filter((w) => !rids.has(`${w.type}/${w.id}`)).map((w) => `${w.type}/${w.id}`)
     );
-  }
-  return rids;
-}
-
-/** Carries PostgreSQL's serialization_failure code, so Database.transaction retries it; 409 if retries run out. */
-export class VersionConflictError extends OperationOutcomeError {
-  readonly code = '40001';
-
-  constructor(keys: readonly string[]) {
-    super(conflict(`${keys.join(', ')} was written concurrently; retry`));
   }
 }
 
@@ -188,41 +155,4 @@ function replacedOrds(writes: readonly PendingWrite[]): number[] {
     }
   });
   return ords;
-}
-
-/** The unnest() arguments of one idx_* table's rows (ord, sp, grp, then its own columns), or undefined if none. */
-export function indexArrays(writes: readonly PendingWrite[], { table, columns }: IndexTableSpec): Sql[] | undefined {
-  const ords: number[] = [];
-  const sps: number[] = [];
-  const grps: number[] = [];
-  const values: (string | null)[][] = columns.map(() => []);
-  for (let i = 0; i < writes.length; i++) {
-    const rows: readonly Row<IndexTable>[] = (writes[i] as PendingWrite).rows?.[table] ?? [];
-    for (const row of rows) {
-      ords.push(i + 1);
-      sps.push(row.sp);
-      grps.push(row.grp);
-    }
-  }
-  if (ords.length === 0) {
-    return undefined;
-  }
-  columns.forEach(([, , get], c) => {
-    const out = values[c] as (string | null)[];
-    for (const w of writes) {
-      for (const row of w.rows?.[table] ?? []) {
-        out.push(get(row) ?? null);
-      }
-    }
-  });
-  return [
-    sql`${int8Array(ords)}::bigint[]`,
-    sql`${int4Array(sps)}::int[]`,
-    sql`${int4Array(grps)}::int[]`,
-    ...columns.map(([, pgType], c) =>
-      pgType === 'text'
-        ? sql`${textArray(values[c] as (string | null)[])}::text[]`
-        : sql`${textArray(values[c] as (string | null)[])}::text[]::${raw(`${pgType}[]`)}`
-    ),
-  ];
 }

@@ -2,7 +2,7 @@ import { OperationOutcomeError, allOk, badRequest, getStatus } from '@medplum/co
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { originOf } from '../../storage/error-origin';
-import { VersionConflictError } from '../../storage/flush';
+import { VersionConflictError } from '../../storage/version-conflict';
 import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
 import { ORDER, entryError, parseEntry } from './entries';
