@@ -238,7 +238,7 @@ describe('large transactions', () => {
     expect((await s.search('Organization?identifier=urn:npi|big-1&_summary=count')).total).toBe(1);
   });
 
-  // Creates are written in chunks (12, 24, 48, then 100) while later entries are still being prepared (storage/write-buffer.ts).
+  // Creates are written in chunks (12, 24, 48, then 50) while later entries are still being prepared (storage/write-buffer.ts).
   test('an entry of the first chunk may refer to one of the last', async () => {
     const entries = Array.from({ length: 250 }, (_, i) => post(urn(`chunk-obs-${i}`), obsFor(urn('chunk-pat'))));
     entries.push(post(urn('chunk-pat'), { resourceType: 'Patient', name: [{ family: 'Chunked' }] }));
