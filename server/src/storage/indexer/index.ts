@@ -79,9 +79,40 @@ export function buildIndexRows(
  * of a bundle repeats the same entity type and role ~50 times each, ~100 of its ~150 rows.
  */
 function dropRepeats(table: object[], from: number): void {
-  if (table.length - from < 2) {
+  const count = table.length - from;
+  if (count < 2) {
     return;
   }
+  if (count > 64) {
+    dropRepeatsByKey(table, from);
+    return;
+  }
+  // Few rows, few distinct ones: comparing with those kept beats building a key per row.
+  let kept = from + 1;
+  for (let i = from + 1; i < table.length; i++) {
+    const row = table[i] as Record<string, unknown>;
+    let repeat = false;
+    for (let j = from; j < kept && !repeat; j++) {
+      repeat = sameRow(table[j] as Record<string, unknown>, row);
+    }
+    if (!repeat) {
+      table[kept++] = row;
+    }
+  }
+  table.length = kept;
+}
+
+/** Rows of one table share their shape, so equal values under the same keys means the same row. */
+function sameRow(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  for (const key in a) {
+    if (a[key] !== b[key]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function dropRepeatsByKey(table: object[], from: number): void {
   const seen = new Set<string>();
   let kept = from;
   for (let i = from; i < table.length; i++) {
