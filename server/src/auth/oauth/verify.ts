@@ -92,10 +92,13 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
     }
     verified.set(cacheKey, { claims, kid });
   }
+  // Every request runs this one statement: prepared once per connection, not parsed and planned
+  // each time (~0.3 ms of PostgreSQL per request).
   const [row] = await deps.db.query<{ active: boolean }>(
     sql`SELECT (t.revoked_at IS NULL AND g.revoked_at IS NULL) AS active
           FROM oauth_access_token t JOIN oauth_grant g ON g.id = t.grant_id
-         WHERE t.jti = ${claims.jti}`
+         WHERE t.jti = ${claims.jti}`,
+    'hale_token_active'
   );
   if (!row?.active) {
     throw new OperationOutcomeError(unauthorized);
