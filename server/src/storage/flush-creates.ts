@@ -1,8 +1,8 @@
 import type { Sql } from '../db/sql';
 import { join, raw, sql } from '../db/sql';
-import { boolArray, int4Array, int8Array, textArray } from './binary-arrays';
+import { int8Array } from './binary-arrays';
 import type { FlushStatement, PendingWrite } from './flush';
-import { INDEX_TABLES, indexArrays } from './index-arrays';
+import { INDEX_TABLES, indexArrays, resourceArrays } from './index-arrays';
 import { VersionConflictError } from './version-conflict';
 
 /**
@@ -13,8 +13,8 @@ import { VersionConflictError } from './version-conflict';
  * on PostgreSQL 15 with the statements prepared.
  *
  * A row that already has the (type, id) of one of ours is a unique violation: that resource was
- * created concurrently (an update-as-create with a client id); runCreates turns it into a
- * serialization failure, so the transaction is retried and then sees that version.
+ * created concurrently (an update-as-create with a client id); concurrentCreate turns it into
+ * a serialization failure, so the transaction is retried and then sees that version.
  */
 export function createStatement(writes: readonly PendingWrite[], rids: readonly number[]): FlushStatement {
   const parts: Sql[] = [
@@ -22,11 +22,7 @@ export function createStatement(writes: readonly PendingWrite[], rids: readonly 
       OVERRIDING SYSTEM VALUE
       SELECT rid, type, id, version_id, last_updated, deleted, method,
         CASE WHEN compartments = '' THEN '{}'::text[] ELSE string_to_array(compartments, ',') END, content
-      FROM unnest(${int8Array(rids)}::bigint[], ${textArray(writes.map((w) => w.type))}::text[],
-        ${textArray(writes.map((w) => w.id))}::text[], ${int4Array(writes.map((w) => w.versionId))}::int[],
-        ${textArray(writes.map((w) => w.lastUpdated))}::text[]::timestamptz[],
-        ${boolArray(writes.map((w) => w.deleted))}::bool[], ${textArray(writes.map((w) => w.method))}::text[],
-        ${textArray(writes.map((w) => w.compartments.join(',')))}::text[], ${textArray(writes.map((w) => w.content))}::text[])
+      FROM unnest(${int8Array(rids)}::bigint[], ${resourceArrays(writes)})
         AS k(rid, type, id, version_id, last_updated, deleted, method, compartments, content))`,
   ];
   // Named per set of index tables with rows, like the general statement's variants.

@@ -1,9 +1,9 @@
 import type { Queryable } from '../db/database';
 import type { Sql } from '../db/sql';
 import { join, raw, sql } from '../db/sql';
-import { boolArray, int4Array, int8Array, textArray } from './binary-arrays';
+import { int8Array } from './binary-arrays';
 import { concurrentCreate, createStatement } from './flush-creates';
-import { INDEX_TABLES, indexArrays } from './index-arrays';
+import { INDEX_TABLES, indexArrays, resourceArrays } from './index-arrays';
 import type { IndexRows } from './indexer/rows';
 import { VersionConflictError } from './version-conflict';
 
@@ -65,11 +65,7 @@ export function flushStatement(tx: Queryable, writes: readonly PendingWrite[]): 
  */
 function upsertStatement(writes: readonly PendingWrite[], anyReplaces: boolean): FlushStatement {
   const parts = [
-    sql`WITH k AS (SELECT * FROM unnest(${textArray(writes.map((w) => w.type))}::text[],
-        ${textArray(writes.map((w) => w.id))}::text[], ${int4Array(writes.map((w) => w.versionId))}::int[],
-        ${textArray(writes.map((w) => w.lastUpdated))}::text[]::timestamptz[],
-        ${boolArray(writes.map((w) => w.deleted))}::bool[], ${textArray(writes.map((w) => w.method))}::text[],
-        ${textArray(writes.map((w) => w.compartments.join(',')))}::text[], ${textArray(writes.map((w) => w.content))}::text[])
+    sql`WITH k AS (SELECT * FROM unnest(${resourceArrays(writes)})
         WITH ORDINALITY AS k(type, id, version_id, last_updated, deleted, method, compartments, content, ord)),
       ins AS (INSERT INTO resource (type, id, version_id, last_updated, deleted, method, compartments, content)
         SELECT type, id, version_id, last_updated, deleted, method,

@@ -1,12 +1,12 @@
 import type { Sql } from '../db/sql';
-import { raw, sql } from '../db/sql';
-import { int4Array, int8Array, textArray } from './binary-arrays';
+import { join, raw, sql } from '../db/sql';
+import { boolArray, int4Array, int8Array, textArray } from './binary-arrays';
 import type { PendingWrite } from './flush';
 import type { IndexRows } from './indexer/rows';
 
 /*
- * The idx_* tables' columns and their rows as unnest() arguments, shared by the flush statements
- * (flush.ts, flush-creates.ts) and the reindex job.
+ * The unnest() arguments of the flush statements (flush.ts, flush-creates.ts): the resource rows',
+ * and the idx_* tables' columns and rows, which the reindex job uses too.
  */
 
 type IndexTable = keyof Omit<IndexRows, 'compartments'>;
@@ -70,8 +70,9 @@ export function indexArrays(
   const values: (string | null)[][] = columns.map(() => []);
   for (let i = 0; i < writes.length; i++) {
     const rows: readonly Row<IndexTable>[] = (writes[i] as PendingWrite).rows?.[table] ?? [];
+    const key = rows.length > 0 ? keyOf(i) : 0;
     for (const row of rows) {
-      ords.push(keyOf(i));
+      ords.push(key);
       sps.push(row.sp);
       grps.push(row.grp);
     }
@@ -97,4 +98,24 @@ export function indexArrays(
         : sql`${textArray(values[c] as (string | null)[])}::text[]::${raw(`${pgType}[]`)}`
     ),
   ];
+}
+
+/**
+ * The unnest() arguments of the resource rows, in the order type, id, version_id, last_updated,
+ * deleted, method, compartments (comma-joined; the statements split them), content.
+ */
+export function resourceArrays(writes: readonly PendingWrite[]): Sql {
+  return join(
+    [
+      sql`${textArray(writes.map((w) => w.type))}::text[]`,
+      sql`${textArray(writes.map((w) => w.id))}::text[]`,
+      sql`${int4Array(writes.map((w) => w.versionId))}::int[]`,
+      sql`${textArray(writes.map((w) => w.lastUpdated))}::text[]::timestamptz[]`,
+      sql`${boolArray(writes.map((w) => w.deleted))}::bool[]`,
+      sql`${textArray(writes.map((w) => w.method))}::text[]`,
+      sql`${textArray(writes.map((w) => w.compartments.join(',')))}::text[]`,
+      sql`${textArray(writes.map((w) => w.content))}::text[]`,
+    ],
+    ', '
+  );
 }

@@ -100,9 +100,7 @@ export class WriteBuffer {
   }
 
   private chunkSize(): number {
-    return this.chunksSent >= 4
-      ? WriteBuffer.CHUNK
-      : Math.min(WriteBuffer.CHUNK, WriteBuffer.FIRST_CHUNK << this.chunksSent);
+    return Math.min(WriteBuffer.CHUNK, WriteBuffer.FIRST_CHUNK * 2 ** this.chunksSent);
   }
 
   private send(): void {
