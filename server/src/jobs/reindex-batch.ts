@@ -3,7 +3,7 @@ import type { Queryable } from '../db/database';
 import type { Sql } from '../db/sql';
 import { empty, join, raw, sql } from '../db/sql';
 import { int8Array, textArray } from '../storage/binary-arrays';
-import { INDEX_TABLES, indexArrays } from '../storage/index-arrays';
+import { INDEX_TABLES, indexArrays, unnestColumns } from '../storage/index-arrays';
 import type { IndexRows } from '../storage/indexer';
 import { buildIndexRows } from '../storage/indexer';
 
@@ -74,5 +74,5 @@ export async function rebuildRows(
 function insertRows(table: keyof Omit<IndexRows, 'compartments'>, columns: string[], arrays: Sql[]): Sql {
   return sql`, ${raw(`ins_${table}`)} AS (INSERT INTO ${raw(`idx_${table}`)} (rid, ${raw(columns.join(', '))})
     SELECT k.rid, ${raw(columns.map((c) => `x.${c}`).join(', '))}
-    FROM unnest(${join(arrays, ', ')}) AS x(${raw(['ord', ...columns].join(', '))}) JOIN k ON k.ord = x.ord)`;
+    FROM (${unnestColumns(arrays, ['ord', ...columns])}) AS x JOIN k ON k.ord = x.ord)`;
 }

@@ -2,7 +2,7 @@ import type { Sql } from '../db/sql';
 import { join, raw, sql } from '../db/sql';
 import { int8Array } from './binary-arrays';
 import type { FlushStatement, PendingWrite } from './flush';
-import { INDEX_TABLES, indexArrays, resourceArrays } from './index-arrays';
+import { INDEX_TABLES, RESOURCE_COLUMNS, indexArrays, resourceArrays, unnestColumns } from './index-arrays';
 import { VersionConflictError } from './version-conflict';
 
 /**
@@ -22,8 +22,7 @@ export function createStatement(writes: readonly PendingWrite[], rids: readonly 
       OVERRIDING SYSTEM VALUE
       SELECT rid, type, id, version_id, last_updated, deleted, method,
         CASE WHEN compartments = '' THEN '{}'::text[] ELSE string_to_array(compartments, ',') END, content
-      FROM unnest(${int8Array(rids)}::bigint[], ${resourceArrays(writes)})
-        AS k(rid, type, id, version_id, last_updated, deleted, method, compartments, content))`,
+      FROM (${unnestColumns([sql`${int8Array(rids)}::bigint[]`, ...resourceArrays(writes)], ['rid', ...RESOURCE_COLUMNS])}) AS k)`,
   ];
   // Named per set of index tables with rows, like the general statement's variants.
   let variant = 'hale_create_';
@@ -34,9 +33,9 @@ export function createStatement(writes: readonly PendingWrite[], rids: readonly 
       continue;
     }
     variant += table.slice(0, 2);
-    const names = ['rid', 'sp', 'grp', ...columns.map(([name]) => name)].join(', ');
+    const names = ['rid', 'sp', 'grp', ...columns.map(([name]) => name)];
     parts.push(
-      sql`, ${raw(`ins_${table}`)} AS (INSERT INTO ${raw(`idx_${table}`)} (${raw(names)}) SELECT * FROM unnest(${join(arrays, ', ')}))`
+      sql`, ${raw(`ins_${table}`)} AS (INSERT INTO ${raw(`idx_${table}`)} (${raw(names.join(', '))}) ${unnestColumns(arrays, names)})`
     );
   }
   parts.push(sql` SELECT 1`);

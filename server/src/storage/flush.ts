@@ -3,7 +3,7 @@ import type { Sql } from '../db/sql';
 import { join, raw, sql } from '../db/sql';
 import { int8Array } from './binary-arrays';
 import { concurrentCreate, createStatement } from './flush-creates';
-import { INDEX_TABLES, indexArrays, resourceArrays } from './index-arrays';
+import { INDEX_TABLES, indexArrays, resourceArrays, unnestColumns } from './index-arrays';
 import type { IndexRows } from './indexer/rows';
 import { VersionConflictError } from './version-conflict';
 
@@ -65,7 +65,7 @@ export function flushStatement(tx: Queryable, writes: readonly PendingWrite[]): 
  */
 function upsertStatement(writes: readonly PendingWrite[], anyReplaces: boolean): FlushStatement {
   const parts = [
-    sql`WITH k AS (SELECT * FROM unnest(${resourceArrays(writes)})
+    sql`WITH k AS (SELECT * FROM unnest(${join(resourceArrays(writes), ', ')})
         WITH ORDINALITY AS k(type, id, version_id, last_updated, deleted, method, compartments, content, ord)),
       ins AS (INSERT INTO resource (type, id, version_id, last_updated, deleted, method, compartments, content)
         SELECT type, id, version_id, last_updated, deleted, method,
@@ -112,7 +112,7 @@ function upsertStatement(writes: readonly PendingWrite[], anyReplaces: boolean):
           .map((n) => `x.${n}`)
           .join(', ')
       )}
-      FROM unnest(${join(arrays, ', ')}) AS x(${raw(names.join(', '))}) JOIN keys ON keys.ord = x.ord)`);
+      FROM (${unnestColumns(arrays, names)}) AS x JOIN keys ON keys.ord = x.ord)`);
   }
   parts.push(sql` SELECT type, id FROM keys`);
   return { writes, sql: join(parts, ''), name: anyReplaces ? undefined : variant, creates: false };

@@ -104,18 +104,40 @@ export function indexArrays(
  * The unnest() arguments of the resource rows, in the order type, id, version_id, last_updated,
  * deleted, method, compartments (comma-joined; the statements split them), content.
  */
-export function resourceArrays(writes: readonly PendingWrite[]): Sql {
-  return join(
-    [
-      sql`${textArray(writes.map((w) => w.type))}::text[]`,
-      sql`${textArray(writes.map((w) => w.id))}::text[]`,
-      sql`${int4Array(writes.map((w) => w.versionId))}::int[]`,
-      sql`${textArray(writes.map((w) => w.lastUpdated))}::text[]::timestamptz[]`,
-      sql`${boolArray(writes.map((w) => w.deleted))}::bool[]`,
-      sql`${textArray(writes.map((w) => w.method))}::text[]`,
-      sql`${textArray(writes.map((w) => w.compartments.join(',')))}::text[]`,
-      sql`${textArray(writes.map((w) => w.content))}::text[]`,
-    ],
+export function resourceArrays(writes: readonly PendingWrite[]): Sql[] {
+  return [
+    sql`${textArray(writes.map((w) => w.type))}::text[]`,
+    sql`${textArray(writes.map((w) => w.id))}::text[]`,
+    sql`${int4Array(writes.map((w) => w.versionId))}::int[]`,
+    sql`${textArray(writes.map((w) => w.lastUpdated))}::text[]::timestamptz[]`,
+    sql`${boolArray(writes.map((w) => w.deleted))}::bool[]`,
+    sql`${textArray(writes.map((w) => w.method))}::text[]`,
+    sql`${textArray(writes.map((w) => w.compartments.join(',')))}::text[]`,
+    sql`${textArray(writes.map((w) => w.content))}::text[]`,
+  ];
+}
+
+/** The columns of resourceArrays, in order. */
+export const RESOURCE_COLUMNS = [
+  'type',
+  'id',
+  'version_id',
+  'last_updated',
+  'deleted',
+  'method',
+  'compartments',
+  'content',
+];
+
+/**
+ * `SELECT unnest(a) AS n1, unnest(b) AS n2, …`: rows zipped from equal-length arrays. Set-returning
+ * functions in the select list stream their rows (ProjectSet), whereas `FROM unnest(a, b, …)` first
+ * copies every row into a tuplestore (Function Scan): ~15% of a create statement's execution time.
+ * Inserting 200,000 seven-column rows on PostgreSQL 15: 150 ms that way, 54 ms this way.
+ */
+export function unnestColumns(arrays: readonly Sql[], names: readonly string[]): Sql {
+  return sql`SELECT ${join(
+    arrays.map((a, i) => sql`unnest(${a}) AS ${raw(names[i] as string)}`),
     ', '
-  );
+  )}`;
 }
