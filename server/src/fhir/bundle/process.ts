@@ -9,6 +9,9 @@ import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
 import { ORDER, entryError, parseEntry } from './entries';
 import { executeEntry } from './execute';
+import { parsePrefer } from '../http';
+import type { ReturnPreference } from './prefer';
+import { returnPreference, shapeEntry } from './prefer';
 import { prefetchIdentifierMatches } from './identifier-matches';
 import { assertUniqueTargets, resolveIdentity } from './identity';
 import type { Rewrite } from './rewrite';
@@ -37,12 +40,20 @@ export async function bundleHandler(req: FhirRequest, repo: HaleRepository, rout
     throw new OperationOutcomeError(badRequest('Bundle.entry is missing', 'Bundle.entry'));
   }
   const entries = bundle.entry;
+  const prefer = returnPreference(parsePrefer(headerOf(req, 'prefer')).return);
   const result =
-    bundle.type === 'transaction' ? await transaction(repo, router, entries) : await batch(repo, router, entries);
+    bundle.type === 'transaction'
+      ? await transaction(repo, router, entries, prefer)
+      : await batch(repo, router, entries, prefer);
   return [allOk, result];
 }
 
-async function transaction(repo: HaleRepository, router: FhirRouter, raw: BundleEntry[]): Promise<Bundle> {
+async function transaction(
+  repo: HaleRepository,
+  router: FhirRouter,
+  raw: BundleEntry[],
+  prefer: ReturnPreference
+): Promise<Bundle> {
   // A deadlock or serialization failure re-runs the callback. References are rewritten in place
   // (nothing else changes the entries), so a retry first puts back what the last attempt replaced.
   const rewrites: Rewrite[] = [];
@@ -68,7 +79,7 @@ async function transaction(repo: HaleRepository, router: FhirRouter, raw: Bundle
       // the chunks before it instead of delaying the first one.
       for (const e of ordered) {
         rewriteReferences(e.entry.resource, map, rewrites);
-        results[e.index] = await runEntry(tx, router, e);
+        results[e.index] = shapeEntry(await runEntry(tx, router, e), e, prefer);
       }
       // The last chunk goes first; then, while PostgreSQL inserts, the AuditEvents are built and
       // queued behind it on the connection. If the flush fails, the transaction rolls back with them.
@@ -96,6 +107,11 @@ async function runEntry(repo: HaleRepository, router: FhirRouter, e: ParsedEntry
   }
 }
 
+function headerOf(req: FhirRequest, name: string): string | undefined {
+  const value = req.headers?.[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
 /** Failures found later (at flush) carry the resource they concern; find its entry. */
 function nameEntry(err: unknown, entries: readonly ParsedEntry[]): unknown {
   // A version conflict is left as it is: the transaction is retried on it (flush.ts).
@@ -107,7 +123,12 @@ function nameEntry(err: unknown, entries: readonly ParsedEntry[]): unknown {
   return e ? entryError(e.index, err.outcome) : err;
 }
 
-async function batch(repo: HaleRepository, router: FhirRouter, raw: BundleEntry[]): Promise<Bundle> {
+async function batch(
+  repo: HaleRepository,
+  router: FhirRouter,
+  raw: BundleEntry[],
+  prefer: ReturnPreference
+): Promise<Bundle> {
   const results: BundleEntry[] = [];
   for (let i = 0; i < raw.length; i++) {
     try {
@@ -120,7 +141,7 @@ async function batch(repo: HaleRepository, router: FhirRouter, raw: BundleEntry[
           rewriteReferences(e.entry.resource, map);
           const out = await executeEntry(tx, router, e);
           await tx.flush();
-          return out;
+          return shapeEntry(out, e, prefer);
         })
       );
     } catch (err) {
