@@ -17,9 +17,25 @@ export async function lockCriteria(repo: HaleRepository, type: string, query: st
   await repo.queryable.query(sql`SELECT pg_advisory_xact_lock(${key.toString()}::bigint)`);
 }
 
-export async function matchAtMostTwo(repo: HaleRepository, type: string, query: string): Promise<Resource[]> {
+/**
+ * Up to two matches of conditional criteria. `own` (`Type/id`) are resources this transaction has
+ * written already (early-writes.ts): they are left out, so the answer is the one the criteria get
+ * before the transaction, as when nothing is written before identities are resolved. The search
+ * asks for as many more as could be left out, so that two other matches are still seen.
+ */
+export async function matchAtMostTwo(
+  repo: HaleRepository,
+  type: string,
+  query: string,
+  own?: ReadonlySet<string>
+): Promise<Resource[]> {
   const request = parseHaleSearch(type, Object.fromEntries(groupParams(new URLSearchParams(query))));
-  return repo.searchResources({ ...request, count: 2, sortRules: undefined, total: 'none' });
+  let ownOfType = 0;
+  for (const key of own ?? []) {
+    ownOfType += key.startsWith(`${type}/`) ? 1 : 0;
+  }
+  const matches = await repo.searchResources({ ...request, count: 2 + ownOfType, sortRules: undefined, total: 'none' });
+  return ownOfType === 0 ? matches : matches.filter((m) => !own?.has(`${type}/${m.id}`)).slice(0, 2);
 }
 
 function groupParams(params: URLSearchParams): [string, string[]][] {
@@ -35,14 +51,14 @@ function groupParams(params: URLSearchParams): [string, string[]][] {
  * (reused instead of created), the single match of a conditional update/patch/delete.
  * Runs inside the transaction, so the decisions and the writes commit together.
  */
-export async function resolveIdentity(repo: HaleRepository, e: ParsedEntry): Promise<void> {
+export async function resolveIdentity(repo: HaleRepository, e: ParsedEntry, own?: ReadonlySet<string>): Promise<void> {
   const type = e.resourceType;
   if (!type) {
     return;
   }
   if (e.interaction === 'create') {
     const ifNoneExist = e.entry.request?.ifNoneExist;
-    const match = ifNoneExist ? await singleMatch(repo, e, type, ifNoneExist, 'create') : undefined;
+    const match = ifNoneExist ? await singleMatch(repo, e, type, ifNoneExist, 'create', own) : undefined;
     if (match) {
       e.existing = match;
       e.target = { type, id: match.id as string };
@@ -91,12 +107,13 @@ async function singleMatch(
   e: ParsedEntry,
   type: string,
   query: string,
-  interaction: string
+  interaction: string,
+  own?: ReadonlySet<string>
 ): Promise<Resource | undefined> {
-  let matches = e.prefetched ?? (await matchAtMostTwo(repo, type, query));
+  let matches = e.prefetched ?? (await matchAtMostTwo(repo, type, query, own));
   if (matches.length === 0) {
     await lockCriteria(repo, type, query);
-    matches = await matchAtMostTwo(repo, type, query);
+    matches = await matchAtMostTwo(repo, type, query, own);
   }
   if (matches.length > 1) {
     throw entryError(e.index, interaction === 'delete' ? preconditionFailed : multipleMatches);

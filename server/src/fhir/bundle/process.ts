@@ -12,6 +12,8 @@ import { executeEntry } from './execute';
 import { parsePrefer } from '../http';
 import type { ReturnPreference } from './prefer';
 import { returnPreference, shapeEntry } from './prefer';
+import type { RunEntry } from './early-writes';
+import { noteMatches, writeEarly, writesEarly } from './early-writes';
 import { prefetchIdentifierMatches } from './identifier-matches';
 import { assertUniqueTargets, resolveIdentity } from './identity';
 import type { Rewrite } from './rewrite';
@@ -64,22 +66,27 @@ async function transaction(
     const answer: Bundle = { resourceType: 'Bundle', type: 'transaction-response', entry: results };
     let audited: Promise<void> | undefined;
     const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9));
+    // Each entry is rewritten just before it runs, so that the work overlaps PostgreSQL writing
+    // the chunks before it instead of delaying the first one.
+    const run: RunEntry = async (e, map) => {
+      rewriteReferences(e.entry.resource, map, rewrites);
+      results[e.index] = shapeEntry(await runEntry(tx, router, e), e, prefer);
+    };
     try {
-      await prefetchIdentifierMatches(tx, entries);
-      for (const e of ordered) {
-        await resolveIdentity(tx, e);
-      }
-      assertUniqueTargets(entries);
-      // An ifNoneExist match is reused, not written; no other entry may target it (above), so
-      // nothing in this bundle deletes it and references to it need no lookup at flush.
-      tx.noteFound(entries.flatMap((e) => (e.existing && e.target ? [`${e.target.type}/${e.target.id}`] : [])));
-      const map = identityMap(entries);
-      await resolveConditionalReferences(tx, entries, map);
-      // Each entry is rewritten just before it runs, so that the work overlaps PostgreSQL writing
-      // the chunks before it instead of delaying the first one.
-      for (const e of ordered) {
-        rewriteReferences(e.entry.resource, map, rewrites);
-        results[e.index] = shapeEntry(await runEntry(tx, router, e), e, prefer);
+      if (writesEarly(entries)) {
+        await writeEarly(tx, ordered, run);
+      } else {
+        await prefetchIdentifierMatches(tx, entries);
+        for (const e of ordered) {
+          await resolveIdentity(tx, e);
+        }
+        assertUniqueTargets(entries);
+        noteMatches(tx, entries);
+        const map = identityMap(entries);
+        await resolveConditionalReferences(tx, entries, map);
+        for (const e of ordered) {
+          await run(e, map);
+        }
       }
       // The last chunk goes first; then, while PostgreSQL inserts, the AuditEvents are built and
       // queued behind it on the connection. If the flush fails, the transaction rolls back with them.

@@ -25,7 +25,8 @@ export function identityMap(entries: readonly ParsedEntry[]): Map<string, string
 export async function resolveConditionalReferences(
   repo: HaleRepository,
   entries: readonly ParsedEntry[],
-  map: Map<string, string>
+  map: Map<string, string>,
+  own?: ReadonlySet<string>
 ): Promise<void> {
   for (const e of entries) {
     for (const ref of conditionalReferences(e.entry.resource)) {
@@ -33,7 +34,7 @@ export async function resolveConditionalReferences(
         continue;
       }
       const [, type, query] = CONDITIONAL_REF.exec(ref) as RegExpExecArray;
-      const matches = await matchAtMostTwo(repo, type as string, query as string);
+      const matches = await matchAtMostTwo(repo, type as string, query as string, own);
       if (matches.length === 0) {
         throw entryError(e.index, badRequest(`Conditional reference ${ref} matched no resource`));
       }
@@ -105,6 +106,36 @@ export function undoRewrites(undo: Rewrite[]): void {
     container[key] = was;
   }
   undo.length = 0;
+}
+
+/**
+ * Whether a resource names an identity not known yet: a string that is one of `pending` (fullUrls
+ * of entries whose identity needs the database) or a conditional reference (`Type?query`).
+ */
+export function namesUnresolved(node: unknown, pending: ReadonlySet<string>): boolean {
+  if (Array.isArray(node)) {
+    for (const v of node) {
+      if (typeof v === 'string' ? pending.has(v) : v && typeof v === 'object' && namesUnresolved(v, pending)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  if (!node || typeof node !== 'object') {
+    return false;
+  }
+  const obj = node as Record<string, unknown>;
+  for (const k in obj) {
+    const v = obj[k];
+    if (typeof v === 'string') {
+      if (pending.has(v) || (k === 'reference' && v.includes('?') && CONDITIONAL_REF.test(v))) {
+        return true;
+      }
+    } else if (v && typeof v === 'object' && namesUnresolved(v, pending)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** The `reference` values of a resource that are conditional (`Type?query`). */
