@@ -66,7 +66,7 @@ export class HaleRepository extends FhirRepository {
         const txRepo = new HaleRepository({ ...this.ctx, tx }) as this;
         try {
           const result = await callback(txRepo);
-          await txRepo.flush();
+          await txRepo.finishWrites();
           return result;
         } catch (err) {
           await txRepo.buffer?.settle(); // the rollback must not overtake a chunk still being written
@@ -84,18 +84,31 @@ export class HaleRepository extends FhirRepository {
     }
   }
 
-  /** Writes the buffered creates (and checks their references) now. */
+  /** Writes the buffered creates now (before a read, a search or an update in the same transaction). */
   async flush(): Promise<void> {
     await this.buffer?.flush();
   }
 
+  /** Writes the buffered creates and checks the references of all the transaction wrote: before its commit. */
+  async finishWrites(): Promise<void> {
+    await this.buffer?.finish();
+  }
+
+  /**
+   * Inside a caller's transaction (a bundle) the references are checked at its end (finishWrites),
+   * when every entry is written; a write that is its own transaction checks them at once.
+   */
   private async writeVersions(tx: Queryable, versions: readonly PreparedVersion[]): Promise<void> {
-    const written = new Set(versions.map((v) => `${v.write.type}/${v.write.id}`));
-    await assertReferencesExist(
-      tx,
-      versions.flatMap((v) => v.references),
-      written
-    );
+    if (this.ctx.tx) {
+      (this.buffer ??= new WriteBuffer(this.ctx.tx, this.ctx.afterWrite)).noteWritten(versions);
+    } else {
+      const written = new Set(versions.map((v) => `${v.write.type}/${v.write.id}`));
+      await assertReferencesExist(
+        tx,
+        versions.flatMap((v) => v.references),
+        written
+      );
+    }
     await flushWrites(
       tx,
       versions.map((v) => v.write)

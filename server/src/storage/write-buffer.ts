@@ -9,8 +9,12 @@ import { assertReferencesExist } from './references';
  * two used to take turns, each idle half the time). Chunks go one after the other on the
  * transaction's connection (never two queries at once on one client); `flush` waits for all.
  *
- * References are checked once, at `flush`, after the inserts: a reference to an entry of a later
- * chunk is then found like any other, and a dangling one fails the transaction as before.
+ * References of everything the transaction writes (these creates, and updates written beside the
+ * buffer: noteWritten) are checked once, at `finish`, just before the commit: a reference to an
+ * entry written later in the transaction (a later chunk, a PUT processed after the POSTs, a
+ * conditional create resolved after the others were written) is then found like any other, and a
+ * dangling one fails the transaction. A `flush` before a read or search inside the transaction
+ * only writes; checking there would fail references to entries not written yet.
  */
 /** Creates prepared between two looks at the connection while a chunk is being written (~1 ms of CPU). */
 const YIELD_EVERY = 8;
@@ -76,21 +80,33 @@ export class WriteBuffer {
     }
   }
 
-  /** Everything added is in the database (in this transaction) and its references resolve; or it throws. */
+  /** Everything added is in the database (in this transaction); or it throws. References are left to finish. */
   async flush(): Promise<void> {
     if (this.pending.length > 0) {
       this.send();
     }
     const sent = this.sent;
-    if (!sent) {
-      return;
+    this.sent = undefined;
+    await sent;
+  }
+
+  /** Versions this transaction wrote without the buffer (updates): their references are checked at finish too. */
+  noteWritten(versions: readonly PreparedVersion[]): void {
+    for (const v of versions) {
+      this.written.add(`${v.write.type}/${v.write.id}`);
+      for (const r of v.references) {
+        this.references.push(r);
+      }
     }
+  }
+
+  /** flush, then every reference of what the transaction wrote resolves (to it, or to a stored resource); or it throws. */
+  async finish(): Promise<void> {
+    await this.flush();
     const references = this.references.filter((r) => !this.found.has(`${r.type}/${r.id}`));
     const written = this.written;
-    this.sent = undefined;
     this.references = [];
     this.written = new Set();
-    await sent;
     await assertReferencesExist(this.tx, references, written);
   }
 

@@ -90,7 +90,7 @@ async function transaction(
       }
       // The last chunk goes first; then, while PostgreSQL inserts, the AuditEvents are built and
       // queued behind it on the connection. If the flush fails, the transaction rolls back with them.
-      const flushed = tx.flush();
+      const flushed = tx.finishWrites();
       flushed.catch(() => undefined);
       audited = repo.ctx.beforeCommit?.(tx.queryable, answer);
       audited?.catch(() => undefined);
@@ -147,7 +147,7 @@ async function batch(
           await resolveConditionalReferences(tx, [e], map);
           rewriteReferences(e.entry.resource, map);
           const out = await executeEntry(tx, router, e);
-          await tx.flush();
+          await tx.finishWrites();
           return shapeEntry(out, e, prefer);
         })
       );
