@@ -137,9 +137,10 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
       // A transaction Bundle writes its AuditEvents in its own transaction, just before the commit,
       // so they commit with the data. If the commit then fails the answer is an error, audited below.
       let auditedInTransaction = false;
-      repo.ctx.beforeCommit = async (tx, answer) => {
-        await audit.recordIn(tx, { req, claims, access, status: 200, body: answer });
+      repo.ctx.beforeCommit = async (answer) => {
+        const writes = await audit.writesIn({ req, claims, access, status: 200, body: answer });
         auditedInTransaction = true;
+        return writes;
       };
       // Audit hook (post-answer, pre-send): the answer goes out only once its AuditEvents have
       // committed; if they cannot be, AuditUnavailableError answers 500 instead. A write has then

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { newResourceId } from '../storage/ids';
-import type { Database, Queryable } from '../db/database';
+import type { Database } from '../db/database';
 import { systemAccess } from '../storage/access';
 import type { RepoContext } from '../storage/context';
 import type { PendingWrite } from '../storage/flush';
@@ -78,14 +78,13 @@ export class AuditWriter {
   }
 
   /**
-   * Writes a request's events in the caller's transaction (a transaction Bundle's pre-commit hook):
-   * they commit or roll back with it, and need no commit of their own.
+   * A request's events as writes for the caller's transaction (a transaction Bundle's pre-commit
+   * hook): they go into its last statement and commit or roll back with it.
    */
-  async writeIn(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
+  prepareIn(events: readonly AuditEvent[]): PendingWrite[] {
     const writes = this.prepare(events, new Date().toISOString());
-    await flushWrites(tx, writes);
     this.stats.events += writes.length;
-    this.deps.afterWrite?.(writes.length);
+    return writes;
   }
 
   /** The events as new resources (server ids, version 1), ready for flushWrites. */

@@ -6,6 +6,7 @@ import type { Queryable } from '../db/database';
 import { sql } from '../db/sql';
 import type { Logger } from '../logger';
 import type { AccessPolicy } from '../storage/access';
+import type { PendingWrite } from '../storage/flush';
 import type { AuditWriter } from './audit-writer';
 import { buildAuditEvents } from './build-event';
 import type { ClassifiedRequest } from './interaction';
@@ -76,11 +77,11 @@ export class RequestAuditor {
   }
 
   /**
-   * Writes the events in the request's own transaction, before it commits (a transaction Bundle):
-   * the data and its audit trail then commit together. A failure fails the transaction.
+   * The events as writes for the request's own transaction, before it commits (a transaction
+   * Bundle): the data and its audit trail then commit together. A failure fails the transaction.
    */
-  async recordIn(tx: Queryable, answered: AnsweredRequest): Promise<void> {
-    await this.deps.writer.writeIn(tx, await this.eventsOf(answered));
+  async writesIn(answered: AnsweredRequest): Promise<PendingWrite[]> {
+    return this.deps.writer.prepareIn(await this.eventsOf(answered));
   }
 
   private async eventsOf(answered: AnsweredRequest): Promise<AuditEvent[]> {

@@ -2,6 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { AccessTokenClaims } from '../auth/types';
 import type { Database, Queryable } from '../db/database';
 import type { AccessPolicy } from './access';
+import type { PendingWrite } from './flush';
 import type { SearchParamRegistry } from './search-params';
 
 /** Everything a repository needs; one is built per request (the access policy is the caller's). */
@@ -22,8 +23,9 @@ export interface RepoContext {
   /** The verified token of the request (absent for internal repositories): operations that act for the caller read it. */
   caller?: AccessTokenClaims;
   /**
-   * Pre-commit hook of a transaction Bundle, given its answer: the request's AuditEvents are written
-   * in the same transaction, so they commit with the data (one commit instead of two).
+   * Pre-commit hook of a transaction Bundle, given its answer: the writes it returns (the request's
+   * AuditEvents) go into the transaction's last statement, so they commit with the data (one
+   * commit instead of two, and no statement of their own).
    */
-  beforeCommit?: (tx: Queryable, answer: Resource) => Promise<void>;
+  beforeCommit?: (answer: Resource) => Promise<readonly PendingWrite[]>;
 }

@@ -84,6 +84,14 @@ export class HaleRepository extends FhirRepository {
     }
   }
 
+  /** Inside a transaction: writes made elsewhere (AuditEvents) that go out with the last buffered creates. */
+  bufferWrites(writes: readonly PendingWrite[]): void {
+    if (!this.ctx.tx) {
+      throw new Error('bufferWrites needs a transaction');
+    }
+    (this.buffer ??= new WriteBuffer(this.ctx.tx, this.ctx.afterWrite)).addWrites(writes);
+  }
+
   /** Writes the buffered creates now (before a read, a search or an update in the same transaction). */
   async flush(): Promise<void> {
     await this.buffer?.flush();

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database';
 import { flushStatement, runFlush } from './flush';
+import type { PendingWrite } from './flush';
 import type { PreparedVersion } from './prepare';
 import { assertReferencesExist } from './references';
 
@@ -37,7 +38,7 @@ export class WriteBuffer {
 
   private chunksSent = 0;
 
-  private pending: PreparedVersion[] = [];
+  private pending: Pick<PreparedVersion, 'write' | 'references'>[] = [];
   /** The chunks sent so far, chained: resolves when the last one is written, rejects with the first failure. */
   private sent: Promise<void> | undefined;
   private references: PreparedVersion['references'] = [];
@@ -65,6 +66,13 @@ export class WriteBuffer {
     if (this.sent && ++this.addsSinceYield >= YIELD_EVERY) {
       this.addsSinceYield = 0;
       await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Writes made elsewhere (the request's AuditEvents), sent with the next chunk; they hold no references to check. */
+  addWrites(writes: readonly PendingWrite[]): void {
+    for (const write of writes) {
+      this.pending.push({ write, references: [] });
     }
   }
 

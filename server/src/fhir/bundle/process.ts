@@ -64,7 +64,6 @@ async function transaction(
     const entries = raw.map((entry, i) => parseEntry(router, repo.ctx.baseUrl, entry, i));
     const results: BundleEntry[] = new Array(entries.length);
     const answer: Bundle = { resourceType: 'Bundle', type: 'transaction-response', entry: results };
-    let audited: Promise<void> | undefined;
     const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9));
     // Each entry is rewritten just before it runs, so that the work overlaps PostgreSQL writing
     // the chunks before it instead of delaying the first one.
@@ -88,12 +87,15 @@ async function transaction(
           await run(e, map);
         }
       }
-      // The last chunk goes first; then, while PostgreSQL inserts, the AuditEvents are built and
-      // queued behind it on the connection. If the flush fails, the transaction rolls back with them.
+      // The AuditEvents join the last chunk rather than take a statement of their own (~0.3 ms of
+      // PostgreSQL's time at the end of every bundle). Building them first delays nothing: PostgreSQL
+      // is still writing the chunks before. If anything fails, the transaction rolls back with them.
+      const auditWrites = await repo.ctx.beforeCommit?.(answer);
+      if (auditWrites) {
+        tx.bufferWrites(auditWrites);
+      }
       const flushed = tx.finishWrites();
       flushed.catch(() => undefined);
-      audited = repo.ctx.beforeCommit?.(tx.queryable, answer);
-      audited?.catch(() => undefined);
       // The answer is complete: its JSON (~0.5 MB for 300 entries) is built now, while PostgreSQL
       // writes the last chunks, instead of after the commit. It is sent only if the commit succeeds.
       rememberJson(answer, responseJson(answer, false));
@@ -101,7 +103,6 @@ async function transaction(
     } catch (err) {
       throw nameEntry(err, entries);
     }
-    await audited;
     return answer;
   });
 }
