@@ -20,10 +20,15 @@ describe('collectReferences', () => {
       BASE
     );
     expect(refs).toEqual([
-      { type: 'Patient', id: 'p1', path: 'Observation.subject.reference' },
-      { type: 'Practitioner', id: 'd1', path: 'Observation.performer[0].reference' },
-      { type: 'Organization', id: 'o1', path: 'Observation.performer[1].reference' },
-      { type: 'Device', id: 'v1', path: 'Observation.component[1].extension[0].valueReference.reference' },
+      { type: 'Patient', id: 'p1', key: 'Patient/p1', path: 'Observation.subject.reference' },
+      { type: 'Practitioner', id: 'd1', key: 'Practitioner/d1', path: 'Observation.performer[0].reference' },
+      { type: 'Organization', id: 'o1', key: 'Organization/o1', path: 'Observation.performer[1].reference' },
+      {
+        type: 'Device',
+        id: 'v1',
+        key: 'Device/v1',
+        path: 'Observation.component[1].extension[0].valueReference.reference',
+      },
     ]);
   });
 

@@ -8,6 +8,11 @@ const RELATIVE_REF = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Z
 export interface LocalReference {
   type: string;
   id: string;
+  /**
+   * `Type/id`, made once here: the checks at the end of a transaction look up ~700 references of a
+   * 300-entry bundle, and building the key for each there took ~0.4 ms after PostgreSQL had finished.
+   */
+  key: string;
   /** FHIRPath-ish location of the reference in the source resource, for error messages. */
   path: string;
 }
@@ -67,7 +72,8 @@ function checkReference(value: string, path: string, out: LocalReference[], base
   const local = value.startsWith(baseUrl + '/') ? value.slice(baseUrl.length + 1) : value;
   const m = RELATIVE_REF.exec(local);
   if (m?.[1] && m[2]) {
-    out.push({ type: m[1], id: m[2], path });
+    // Without a version the key is the reference itself: no new string, and its hash is often known already.
+    out.push({ type: m[1], id: m[2], key: m[3] ? `${m[1]}/${m[2]}` : local, path });
     return;
   }
   if (value.startsWith('urn:uuid:') || value.startsWith('urn:oid:')) {
@@ -91,12 +97,12 @@ export async function assertReferencesExist(
   refs: readonly (LocalReference & { from: string })[],
   pending: ReadonlySet<string>
 ): Promise<void> {
-  const missing = refs.filter((r) => !pending.has(`${r.type}/${r.id}`));
+  const missing = refs.filter((r) => !pending.has(r.key));
   if (missing.length === 0) {
     return;
   }
   // A bundle's resources name the same few Practitioners and Organizations hundreds of times.
-  const unique = new Map(missing.map((r) => [`${r.type}/${r.id}`, r]));
+  const unique = new Map(missing.map((r) => [r.key, r]));
   const types = [...unique.values()].map((r) => r.type);
   const ids = [...unique.values()].map((r) => r.id);
   const found = await tx.query<{ type: string; id: string }>(
@@ -104,7 +110,7 @@ export async function assertReferencesExist(
         ON r.type = q.type AND r.id = q.id WHERE NOT r.deleted`
   );
   const present = new Set(found.map((f) => `${f.type}/${f.id}`));
-  const bad = missing.find((r) => !present.has(`${r.type}/${r.id}`));
+  const bad = missing.find((r) => !present.has(r.key));
   if (bad) {
     throw tagOrigin(
       new OperationOutcomeError(

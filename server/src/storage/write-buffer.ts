@@ -111,7 +111,7 @@ export class WriteBuffer {
   /** flush, then every reference of what the transaction wrote resolves (to it, or to a stored resource); or it throws. */
   async finish(): Promise<void> {
     await this.flush();
-    const references = this.references.filter((r) => !this.found.has(`${r.type}/${r.id}`));
+    const references = this.references.filter((r) => !this.found.has(r.key));
     const written = this.written;
     this.references = [];
     this.written = new Set();
