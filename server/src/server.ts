@@ -30,6 +30,8 @@ export interface RunningHale {
   audit: AuditWriter;
   /** The background reindex job (jobs/reindex.ts), started with the server. */
   reindexer: Reindexer;
+  /** The background ANALYZE job (jobs/analyze.ts): its last rounds. */
+  statistics: StatisticsMaintainer;
   stop(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     authDeps: authDepsOf(appDeps),
     audit: auditWriter,
     reindexer,
+    statistics,
     stop() {
       stopping ??= (async () => {
         await new Promise<void>((resolve) => {
