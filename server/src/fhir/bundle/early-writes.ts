@@ -2,10 +2,10 @@ import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
 import { prefetchIdentifierMatches } from './identifier-matches';
 import { assertUniqueTargets, resolveIdentity } from './identity';
-import { identityMap, namesUnresolved, resolveConditionalReferences } from './rewrite';
+import { Names, identityMap, namesUnresolved, resolveConditionalReferences } from './rewrite';
 
 /** Rewrites one entry's references with the map and performs it (process.ts). */
-export type RunEntry = (e: ParsedEntry, map: ReadonlyMap<string, string>) => Promise<void>;
+export type RunEntry = (e: ParsedEntry, names: Names) => Promise<void>;
 
 /** A transaction of creates only (POST entries, conditional or not) may start writing early. */
 export function writesEarly(entries: readonly ParsedEntry[]): boolean {
@@ -29,12 +29,8 @@ export async function writeEarly(tx: HaleRepository, ordered: readonly ParsedEnt
   const prefetched = prefetchIdentifierMatches(tx, ordered);
   prefetched.catch(() => undefined); // awaited below, unless an earlier entry fails first
   const conditional = ordered.filter((e) => e.entry.request?.ifNoneExist);
-  const pending = new Set<string>();
-  for (const e of conditional) {
-    if (e.entry.fullUrl) {
-      pending.add(e.entry.fullUrl);
-    }
-  }
+  const urls = conditional.flatMap((e) => (e.entry.fullUrl ? [e.entry.fullUrl] : []));
+  const pending = new Names(new Map(urls.map((url) => [url, url])));
   const own = new Set<string>();
   for (const e of ordered) {
     if (!e.entry.request?.ifNoneExist) {
@@ -42,7 +38,7 @@ export async function writeEarly(tx: HaleRepository, ordered: readonly ParsedEnt
       own.add(`${e.target.type}/${e.target.id}`);
     }
   }
-  const known = identityMap(ordered);
+  const known = new Names(identityMap(ordered));
   const later: ParsedEntry[] = [];
   for (const e of ordered) {
     if (e.entry.request?.ifNoneExist || namesUnresolved(e.entry.resource, pending)) {
@@ -59,8 +55,9 @@ export async function writeEarly(tx: HaleRepository, ordered: readonly ParsedEnt
   noteMatches(tx, ordered);
   const map = identityMap(ordered);
   await resolveConditionalReferences(tx, later, map, own);
+  const names = new Names(map);
   for (const e of later) {
-    await run(e, map);
+    await run(e, names);
   }
 }
 

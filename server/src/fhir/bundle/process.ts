@@ -17,7 +17,7 @@ import { noteMatches, writeEarly, writesEarly } from './early-writes';
 import { prefetchIdentifierMatches } from './identifier-matches';
 import { assertUniqueTargets, resolveIdentity } from './identity';
 import type { Rewrite } from './rewrite';
-import { identityMap, resolveConditionalReferences, rewriteReferences, undoRewrites } from './rewrite';
+import { Names, identityMap, resolveConditionalReferences, rewriteReferences, undoRewrites } from './rewrite';
 
 /**
  * POST / with a batch or transaction Bundle (FHIR R4 http.html#transaction).
@@ -67,8 +67,8 @@ async function transaction(
     const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9));
     // Each entry is rewritten just before it runs, so that the work overlaps PostgreSQL writing
     // the chunks before it instead of delaying the first one.
-    const run: RunEntry = async (e, map) => {
-      rewriteReferences(e.entry.resource, map, rewrites);
+    const run: RunEntry = async (e, names) => {
+      rewriteReferences(e.entry.resource, names, rewrites);
       results[e.index] = shapeEntry(await runEntry(tx, router, e), e, prefer);
     };
     try {
@@ -83,8 +83,9 @@ async function transaction(
         noteMatches(tx, entries);
         const map = identityMap(entries);
         await resolveConditionalReferences(tx, entries, map);
+        const names = new Names(map);
         for (const e of ordered) {
-          await run(e, map);
+          await run(e, names);
         }
       }
       // The AuditEvents join the last chunk rather than take a statement of their own (~0.3 ms of
@@ -146,7 +147,7 @@ async function batch(
           await resolveIdentity(tx, e);
           const map = identityMap([e]);
           await resolveConditionalReferences(tx, [e], map);
-          rewriteReferences(e.entry.resource, map);
+          rewriteReferences(e.entry.resource, new Names(map));
           const out = await executeEntry(tx, router, e);
           await tx.finishWrites();
           return shapeEntry(out, e, prefer);

@@ -55,6 +55,28 @@ export async function resolveConditionalReferences(
   }
 }
 
+/**
+ * Strings that name identities (fullUrls, conditional references) and what they become. A
+ * resource's strings are looked up by length first: most of them (codes, display text, narrative)
+ * have no name's length and are passed over without being hashed, which took ~0.5 ms of every
+ * 300-entry bundle. Made once its map is complete (the map is not read again).
+ */
+export class Names {
+  private readonly lengths: ReadonlySet<number>;
+
+  constructor(private readonly map: ReadonlyMap<string, string>) {
+    this.lengths = new Set([...map.keys()].map((k) => k.length));
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(text: string): string | undefined {
+    return this.lengths.has(text.length) ? this.map.get(text) : undefined;
+  }
+}
+
 /** One string replaced by rewriteReferences: where, and what it was. */
 export type Rewrite = [container: Record<string | number, unknown>, key: string | number, was: string];
 
@@ -63,7 +85,7 @@ export type Rewrite = [container: Record<string | number, unknown>, key: string 
  * `undo`, records each replacement, so that undoRewrites can give a retried transaction its
  * input back without keeping a copy of every bundle.
  */
-export function rewriteReferences(node: unknown, map: ReadonlyMap<string, string>, undo?: Rewrite[]): void {
+export function rewriteReferences(node: unknown, map: Names, undo?: Rewrite[]): void {
   if (map.size === 0) {
     return;
   }
@@ -112,10 +134,12 @@ export function undoRewrites(undo: Rewrite[]): void {
  * Whether a resource names an identity not known yet: a string that is one of `pending` (fullUrls
  * of entries whose identity needs the database) or a conditional reference (`Type?query`).
  */
-export function namesUnresolved(node: unknown, pending: ReadonlySet<string>): boolean {
+export function namesUnresolved(node: unknown, pending: Names): boolean {
   if (Array.isArray(node)) {
     for (const v of node) {
-      if (typeof v === 'string' ? pending.has(v) : v && typeof v === 'object' && namesUnresolved(v, pending)) {
+      if (
+        typeof v === 'string' ? pending.get(v) !== undefined : v && typeof v === 'object' && namesUnresolved(v, pending)
+      ) {
         return true;
       }
     }
@@ -128,7 +152,7 @@ export function namesUnresolved(node: unknown, pending: ReadonlySet<string>): bo
   for (const k in obj) {
     const v = obj[k];
     if (typeof v === 'string') {
-      if (pending.has(v) || (k === 'reference' && v.includes('?') && CONDITIONAL_REF.test(v))) {
+      if (pending.get(v) !== undefined || (k === 'reference' && v.includes('?') && CONDITIONAL_REF.test(v))) {
         return true;
       }
     } else if (v && typeof v === 'object' && namesUnresolved(v, pending)) {
