@@ -1,23 +1,15 @@
-import type { Bundle, BundleEntry, Observation, OperationOutcome, Patient } from '@medplum/fhirtypes';
+import type { Bundle, Observation, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import type { TestServer } from '../../test/test-server';
-import { matchIds, startTestServer } from '../../test/test-server';
+import { newUrn, transaction, useTestServer } from '../../test/bundles';
+import { matchIds } from '../../test/test-server';
 
 /*
  * References between the entries of a transaction resolve whatever order the entries are written
  * in: they are checked once, when every entry is written (WriteBuffer.finish), not when a read,
  * search or update in the middle of the transaction writes what is buffered.
  */
-let s: TestServer;
-beforeAll(async () => {
-  s = await startTestServer();
-});
-afterAll(async () => {
-  await s?.stop();
-});
+const server = useTestServer();
 
-const urn = (): string => `urn:uuid:${randomUUID()}`;
-const tx = (entry: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry });
 const observation = (subject: string): Observation => ({
   resourceType: 'Observation',
   status: 'final',
@@ -33,11 +25,11 @@ const patientWith = (system: string, value: string, other?: string): Patient => 
 describe('references between the entries of a transaction', () => {
   test('a POST may name the patient a conditional PUT of the same bundle creates (PUTs run after POSTs)', async () => {
     const system = `urn:refs:${randomUUID()}`;
-    const patient = urn();
-    const res = await s.post<Bundle>(
+    const patient = newUrn();
+    const res = await server().post<Bundle>(
       '',
-      tx([
-        { fullUrl: urn(), resource: observation(patient), request: { method: 'POST', url: 'Observation' } },
+      transaction([
+        { fullUrl: newUrn(), resource: observation(patient), request: { method: 'POST', url: 'Observation' } },
         {
           fullUrl: patient,
           resource: patientWith(system, 'p'),
@@ -52,10 +44,10 @@ describe('references between the entries of a transaction', () => {
 
   test('two conditional PUTs may name each other', async () => {
     const system = `urn:refs:${randomUUID()}`;
-    const [a, b] = [urn(), urn()];
-    const res = await s.post<Bundle>(
+    const [a, b] = [newUrn(), newUrn()];
+    const res = await server().post<Bundle>(
       '',
-      tx([
+      transaction([
         {
           fullUrl: a,
           resource: patientWith(system, 'a', b),
@@ -78,11 +70,11 @@ describe('references between the entries of a transaction', () => {
     // The ifNoneExist matches nothing, so it is searched again under its lock, which writes what
     // is buffered: the observation, whose patient (it names the organization) comes later.
     const system = `urn:refs:${randomUUID()}`;
-    const [org, patient] = [urn(), urn()];
-    const res = await s.post<Bundle>(
+    const [org, patient] = [newUrn(), newUrn()];
+    const res = await server().post<Bundle>(
       '',
-      tx([
-        { fullUrl: urn(), resource: observation(patient), request: { method: 'POST', url: 'Observation' } },
+      transaction([
+        { fullUrl: newUrn(), resource: observation(patient), request: { method: 'POST', url: 'Observation' } },
         {
           fullUrl: patient,
           resource: { resourceType: 'Patient', managingOrganization: { reference: org } },
@@ -101,16 +93,16 @@ describe('references between the entries of a transaction', () => {
 
   test('a reference that resolves nowhere still fails the transaction, naming its entry', async () => {
     const system = `urn:refs:${randomUUID()}`;
-    const res = await s.post<OperationOutcome>(
+    const res = await server().post<OperationOutcome>(
       '',
-      tx([
+      transaction([
         {
-          fullUrl: urn(),
+          fullUrl: newUrn(),
           resource: observation(`Patient/${randomUUID()}`),
           request: { method: 'POST', url: 'Observation' },
         },
         {
-          fullUrl: urn(),
+          fullUrl: newUrn(),
           resource: patientWith(system, 'p'),
           request: { method: 'PUT', url: `Patient?identifier=${system}|p` },
         },
@@ -118,23 +110,23 @@ describe('references between the entries of a transaction', () => {
     );
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).toContain('Bundle.entry[0]');
-    expect(matchIds(await s.search(`Patient?identifier=${system}|p`))).toEqual([]);
+    expect(matchIds(await server().search(`Patient?identifier=${system}|p`))).toEqual([]);
   });
 
   test('a reference to a resource the same transaction deletes fails it', async () => {
-    const stored = await s.create<Patient>({ resourceType: 'Patient', name: [{ family: 'RefsDeleted' }] });
-    const res = await s.post<OperationOutcome>(
+    const stored = await server().create<Patient>({ resourceType: 'Patient', name: [{ family: 'RefsDeleted' }] });
+    const res = await server().post<OperationOutcome>(
       '',
-      tx([
+      transaction([
         { request: { method: 'DELETE', url: `Patient/${stored.id}` } },
         {
-          fullUrl: urn(),
+          fullUrl: newUrn(),
           resource: observation(`Patient/${stored.id}`),
           request: { method: 'POST', url: 'Observation' },
         },
       ])
     );
     expect(res.status).toBe(400);
-    expect((await s.get(`Patient/${stored.id}`)).status).toBe(200);
+    expect((await server().get(`Patient/${stored.id}`)).status).toBe(200);
   });
 });

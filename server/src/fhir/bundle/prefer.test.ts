@@ -1,22 +1,14 @@
 import type { Bundle, BundleEntry, Patient } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import type { TestServer } from '../../test/test-server';
-import { startTestServer } from '../../test/test-server';
+import { newUrn, useTestServer } from '../../test/bundles';
 
-let s: TestServer;
-beforeAll(async () => {
-  s = await startTestServer();
-});
-afterAll(async () => {
-  await s?.stop();
-});
+const server = useTestServer();
 
-const urn = (): string => `urn:uuid:${randomUUID()}`;
 const patient = (family: string): Patient => ({ resourceType: 'Patient', name: [{ family }] });
 
 /** A Patient and an Observation about it, plus a conditional create of an Organization that exists already. */
 async function writes(type: 'transaction' | 'batch', org: string): Promise<Bundle> {
-  const p = urn();
+  const p = newUrn();
   const entry: BundleEntry[] = [
     { fullUrl: p, resource: patient('PreferEntries'), request: { method: 'POST', url: 'Patient' } },
     {
@@ -39,7 +31,7 @@ async function writes(type: 'transaction' | 'batch', org: string): Promise<Bundl
 }
 
 async function storedOrganization(org: string): Promise<void> {
-  const res = await s.post('Organization', {
+  const res = await server().post('Organization', {
     resourceType: 'Organization',
     identifier: [{ system: 'urn:prefer', value: org }],
     name: org,
@@ -51,7 +43,7 @@ describe('Prefer: return=… on the entries of a transaction or batch', () => {
   test('return=minimal answers each write with its response alone, and the writes are stored', async () => {
     const org = randomUUID();
     await storedOrganization(org);
-    const res = await s.post<Bundle>('', await writes('transaction', org), { prefer: 'return=minimal' });
+    const res = await server().post<Bundle>('', await writes('transaction', org), { prefer: 'return=minimal' });
     expect(res.status).toBe(200);
     const entries = res.body.entry ?? [];
     expect(entries.map((e) => e.response?.status)).toEqual(['201', '200', '201']);
@@ -62,7 +54,7 @@ describe('Prefer: return=… on the entries of a transaction or batch', () => {
       expect(e.response?.lastModified).toBeDefined();
     }
     // The locations are the versions written: each can be read back.
-    const observation = await s.get(entries[2]?.response?.location as string);
+    const observation = await server().get(entries[2]?.response?.location as string);
     expect(observation.status).toBe(200);
     const patientId = (entries[0]?.response?.location as string).split('/')[1];
     expect(observation.body.subject.reference).toBe(`Patient/${patientId}`);
@@ -71,7 +63,9 @@ describe('Prefer: return=… on the entries of a transaction or batch', () => {
   test('return=OperationOutcome puts an outcome in each write response instead of the resource', async () => {
     const org = randomUUID();
     await storedOrganization(org);
-    const res = await s.post<Bundle>('', await writes('transaction', org), { prefer: 'return=OperationOutcome' });
+    const res = await server().post<Bundle>('', await writes('transaction', org), {
+      prefer: 'return=OperationOutcome',
+    });
     expect(res.status).toBe(200);
     const entries = res.body.entry ?? [];
     expect(entries.map((e) => e.response?.status)).toEqual(['201', '200', '201']);
@@ -87,7 +81,7 @@ describe('Prefer: return=… on the entries of a transaction or batch', () => {
     for (const prefer of preferences) {
       const org = randomUUID();
       await storedOrganization(org);
-      const res = await s.post<Bundle>('', await writes('transaction', org), prefer);
+      const res = await server().post<Bundle>('', await writes('transaction', org), prefer);
       expect(res.status).toBe(200);
       const entries = res.body.entry ?? [];
       expect(entries.map((e) => e.resource?.resourceType)).toEqual(['Patient', 'Organization', 'Observation']);
@@ -106,7 +100,7 @@ describe('Prefer: return=… on the entries of a transaction or batch', () => {
         request: { method: 'POST', url: 'Patient' },
       }
     );
-    const res = await s.post<Bundle>('', bundle, { prefer: 'return=minimal' });
+    const res = await server().post<Bundle>('', bundle, { prefer: 'return=minimal' });
     expect(res.status).toBe(200);
     const entries = res.body.entry ?? [];
     expect(entries.map((e) => e.response?.status)).toEqual(['201', '200', '200', '400']);
