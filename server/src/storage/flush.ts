@@ -3,7 +3,7 @@ import type { Sql } from '../db/sql';
 import { join, raw, sql } from '../db/sql';
 import { int8Array } from './binary-arrays';
 import { concurrentCreate, createStatement } from './flush-creates';
-import { INDEX_TABLES, indexArrays, resourceArrays, unnestColumns } from './index-arrays';
+import { INDEX_TABLES, RESOURCE_COLUMNS, indexArrays, resourceArrays, unnestColumns } from './index-arrays';
 import type { IndexRows } from './indexer/rows';
 import { VersionConflictError } from './version-conflict';
 
@@ -66,7 +66,7 @@ export function flushStatement(tx: Queryable, writes: readonly PendingWrite[]): 
 function upsertStatement(writes: readonly PendingWrite[], anyReplaces: boolean): FlushStatement {
   const parts = [
     sql`WITH k AS (SELECT * FROM unnest(${join(resourceArrays(writes), ', ')})
-        WITH ORDINALITY AS k(type, id, version_id, last_updated, deleted, method, compartments, content, ord)),
+        WITH ORDINALITY AS k(${raw(RESOURCE_COLUMNS.join(', '))}, ord)),
       ins AS (INSERT INTO resource (type, id, version_id, last_updated, deleted, method, compartments, content)
         SELECT type, id, version_id, last_updated, deleted, method,
           CASE WHEN compartments = '' THEN '{}'::text[] ELSE string_to_array(compartments, ',') END, content

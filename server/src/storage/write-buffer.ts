@@ -42,7 +42,7 @@ export class WriteBuffer {
   /** The chunks sent so far, chained: resolves when the last one is written, rejects with the first failure. */
   private sent: Promise<void> | undefined;
   private references: PreparedVersion['references'] = [];
-  /** `Type/id` of what was sent since the last flush: references to these need no lookup. */
+  /** `Type/id` of what the transaction wrote since the last finish: references to these need no lookup. */
   private written = new Set<string>();
   private addsSinceYield = 0;
   /** `Type/id` this transaction found in the database (ifNoneExist matches): references to them need no lookup. */

@@ -30,12 +30,13 @@ export async function matchAtMostTwo(
   own?: ReadonlySet<string>
 ): Promise<Resource[]> {
   const request = parseHaleSearch(type, Object.fromEntries(groupParams(new URLSearchParams(query))));
+  const prefix = `${type}/`;
   let ownOfType = 0;
   for (const key of own ?? []) {
-    ownOfType += key.startsWith(`${type}/`) ? 1 : 0;
+    ownOfType += key.startsWith(prefix) ? 1 : 0;
   }
   const matches = await repo.searchResources({ ...request, count: 2 + ownOfType, sortRules: undefined, total: 'none' });
-  return ownOfType === 0 ? matches : matches.filter((m) => !own?.has(`${type}/${m.id}`)).slice(0, 2);
+  return ownOfType === 0 ? matches : matches.filter((m) => !own?.has(prefix + m.id)).slice(0, 2);
 }
 
 function groupParams(params: URLSearchParams): [string, string[]][] {
