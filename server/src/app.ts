@@ -2,11 +2,9 @@ import {
   OperationOutcomeError,
   badRequest,
   contentTooLarge,
-  getStatus,
   notFound,
   unsupportedMediaType,
 } from '@medplum/core';
-import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FhirRouter } from '@medplum/fhir-router';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
@@ -23,11 +21,12 @@ import { parseScopes, verifyAccessToken } from './auth/oauth';
 import { mountAuthRoutes } from './auth/routes';
 import type { AccessTokenClaims } from './auth/types';
 import type { RateLimits } from './auth/rate-limit';
+import { cors, securityHeaders } from './response-headers';
 import type { HaleConfig } from './config';
 import type { Database } from './db/database';
 import { sql } from './db/sql';
 import { toOutcome } from './fhir/errors';
-import { FHIR_JSON, NOT_ACCEPTABLE_ID, handleFhir, parsePrefer, sendOutcome } from './fhir/http';
+import { FHIR_JSON, handleFhir, outcomeStatus, parsePrefer, sendOutcome } from './fhir/http';
 import { parseJsonBody } from './fhir/json-body';
 import { buildCapabilityStatement, HALE_VERSION } from './fhir/operations/metadata';
 import { createFhirRouter } from './fhir/router';
@@ -74,8 +73,11 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   // Resources carry their own ETag (W/"versionId"); hashing every other body (a 300-entry
   // transaction response is ~0.5 MB) costs CPU and gives clients nothing they can use.
   app.set('etag', false);
+  // Behind a reverse proxy, its X-Forwarded-For names the client (rate limits count per client address).
+  app.set('trust proxy', config.trustProxy);
   app.use(requestLog(logger));
-  app.use(cors);
+  app.use(securityHeaders);
+  app.use(cors(config));
   app.use(express.text({ type: () => true, limit: config.bodyLimitBytes, defaultCharset: 'utf-8' }));
   app.use((req, _res, next) => {
     try {
@@ -109,7 +111,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   mountAuthRoutes(app, authDeps);
 
   app.get('/fhir/R4/metadata', (_req, res) => {
-    res.type(FHIR_JSON).send(capability);
+    res.set('Cache-Control', 'public, max-age=300').type(FHIR_JSON).send(capability);
   });
 
   // Everything under the FHIR base but /metadata and the SMART discovery document needs a token.
@@ -157,7 +159,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
         // Refused before the router answered (bad _format, unknown route, bad body): audited as a failure too.
         try {
           const { outcome } = toOutcome(err);
-          await audit.record({ req, claims, access, status: statusOf(outcome), body: outcome });
+          await audit.record({ req, claims, access, status: outcomeStatus(outcome), body: outcome });
         } catch (auditErr) {
           next(auditErr);
           return;
@@ -182,7 +184,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     if (unexpected) {
       logger.error({ err, reqId: req.id, method: req.method, path: req.path }, 'unexpected error');
     }
-    const status = (err instanceof OperationOutcomeError ? undefined : bodyError.status) ?? statusOf(outcome);
+    const status = (err instanceof OperationOutcomeError ? undefined : bodyError.status) ?? outcomeStatus(outcome);
     sendOutcome(res, status, outcome);
   });
   // @medplum/fhir-router builds its GraphQL schema for all 147 types on first use: seconds of
@@ -227,11 +229,6 @@ export function authDepsOf(deps: AppDeps): AuthDeps {
   };
 }
 
-function statusOf(outcome: OperationOutcome): number {
-  // getStatus maps @medplum/core's well-known outcome ids to statuses; Hale adds 406.
-  return outcome.id === NOT_ACCEPTABLE_ID ? 406 : getStatus(outcome);
-}
-
 /** Query strings keep repeated keys as arrays (repeated parameters are AND in FHIR search). */
 function parseQuery(q: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -270,27 +267,6 @@ function parseBody(req: Request, maxDepth: number): unknown {
     });
   }
   return parseJsonBody(text, { maxDepth });
-}
-
-function cors(req: Request, res: Response, next: NextFunction): void {
-  const origin = req.header('origin');
-  if (origin) {
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    res.setHeader('Vary', 'Origin');
-    res.setHeader('Access-Control-Allow-Credentials', 'true');
-    res.setHeader('Access-Control-Expose-Headers', 'ETag, Location, Last-Modified, Content-Location, X-Request-Id');
-  }
-  if (req.method === 'OPTIONS') {
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
-    res.setHeader(
-      'Access-Control-Allow-Headers',
-      'Authorization, Content-Type, Accept, If-Match, If-None-Exist, If-None-Match, If-Modified-Since, Prefer, X-Request-Id'
-    );
-    res.setHeader('Access-Control-Max-Age', '600');
-    res.status(204).end();
-    return;
-  }
-  next();
 }
 
 declare module 'express-serve-static-core' {

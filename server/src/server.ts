@@ -80,6 +80,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 })
     : undefined;
   if (redis) {
+    watchRedis(redis, logger);
     await redis.connect();
   } else {
     logger.info('REDIS_URL is not set: running single-node');
@@ -156,4 +157,24 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
       return stopping;
     },
   };
+}
+
+/**
+ * ioredis reconnects by itself; its 'error' events only need a listener (without one it prints
+ * every failed reconnect attempt) and a log line that does not repeat for the whole outage.
+ */
+function watchRedis(redis: Redis, logger: Logger): void {
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (!down) {
+      down = true;
+      logger.warn({ err: err.message }, 'Redis connection lost: retrying');
+    }
+  });
+  redis.on('ready', () => {
+    if (down) {
+      down = false;
+      logger.info('Redis connection restored');
+    }
+  });
 }

@@ -3,7 +3,9 @@ import type { AuditEvent, OperationOutcome, Resource } from '@medplum/fhirtypes'
 import type { Request } from 'express';
 import type { AccessTokenClaims } from '../auth/types';
 import type { Queryable } from '../db/database';
+import { isConnectionError } from '../db/connection-errors';
 import { sql } from '../db/sql';
+import { serviceUnavailable } from '../fhir/errors';
 import type { Logger } from '../logger';
 import type { AccessPolicy } from '../storage/access';
 import type { PendingWrite } from '../storage/flush';
@@ -19,10 +21,13 @@ const UNAVAILABLE: OperationOutcome = {
   issue: [{ severity: 'error', code: 'exception', details: { text: 'Audit trail unavailable' } }],
 };
 
-/** The request's audit record could not be committed: its answer is withheld (500). */
+/**
+ * The request's audit record could not be committed: its answer is withheld (500, or 503 with
+ * Retry-After when the database connection was lost, so the client knows to try again).
+ */
 export class AuditUnavailableError extends OperationOutcomeError {
   constructor(cause: unknown) {
-    super(UNAVAILABLE, { cause });
+    super(isConnectionError(cause) ? serviceUnavailable : UNAVAILABLE, { cause });
   }
 }
 

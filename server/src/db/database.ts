@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Sql } from './sql';
 import { raw, sql } from './sql';
+import { isConnectionError } from './connection-errors';
 import { RidPool } from './rid-pool';
 
 // Hale reads timestamps and bigints as text: ISO strings and ids go straight into FHIR JSON.
@@ -20,6 +21,14 @@ export interface Queryable {
 export type CommitListener = (resourceTypes: ReadonlySet<string>) => Promise<void> | void;
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/** A transaction whose connection was lost before COMMIT runs again, after a short pause, this many times in all. */
+const CONNECTION_ATTEMPTS = 3;
+const CONNECTION_RETRY_MS = 100;
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
 
@@ -59,8 +68,16 @@ export class Database implements Queryable {
   });
 
   constructor(connectionString: string, max: number) {
-    this.pool = new pg.Pool({ connectionString, max, application_name: 'hale' });
-    // An idle client's error (e.g. the server restarting) must not crash the process.
+    this.pool = new pg.Pool({
+      connectionString,
+      max,
+      application_name: 'hale',
+      // A server that does not answer at all (partition, hung host) fails the request instead of holding it.
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
+    // An idle client's error (a terminated backend, a restart) must not crash the process: the pool
+    // has already dropped that client, and the next request opens a new connection.
     this.pool.on('error', () => undefined);
   }
 
@@ -81,33 +98,71 @@ export class Database implements Queryable {
 
   /**
    * Runs fn in one transaction. Serialization failures and deadlocks re-run fn (up to 5 times),
-   * so fn must be safe to repeat: it may only have effects through the transaction.
+   * and so does a connection lost before COMMIT was sent (PostgreSQL rolls such a transaction
+   * back), so fn must be safe to repeat: it may only have effects through the transaction. A
+   * connection lost during COMMIT is not retried: whether it committed is unknown.
    */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, isolation: Isolation = 'read committed'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      const tx = new ClientQueryable(client, this.namedStatements, this.rids);
-      let result: T;
+      let commitSent = false;
+      let done: { value: T; touched: ReadonlySet<string> };
       try {
-        await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
-        result = await fn(tx);
-        await client.query('COMMIT');
+        done = await this.withClient(async (client) => {
+          const tx = new ClientQueryable(client, this.namedStatements, this.rids);
+          await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
+          const value = await fn(tx);
+          commitSent = true;
+          await client.query('COMMIT');
+          return { value, touched: tx.touched };
+        });
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
         const code = (err as { code?: string }).code;
         if (code && RETRYABLE.has(code) && attempt < 5) {
           continue;
         }
+        if (isConnectionError(err) && !commitSent && attempt < CONNECTION_ATTEMPTS) {
+          await sleep(CONNECTION_RETRY_MS * attempt);
+          continue;
+        }
         throw err;
-      } finally {
-        client.release();
       }
-      if (tx.touched.size > 0) {
+      if (done.touched.size > 0) {
         for (const listener of this.commitListeners) {
-          await listener(tx.touched);
+          await listener(done.touched);
         }
       }
-      return result;
+      return done.value;
+    }
+  }
+
+  /**
+   * Holds one pool client for fn. A held client has no 'error' listener of the pool's, and an
+   * 'error' event with no listener ends the process: so one is attached for as long as the client
+   * is out, and a client whose connection failed is destroyed on release instead of going back
+   * into the pool. On any other failure the transaction is rolled back before the client returns.
+   */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken ??= err;
+    };
+    client.on('error', onError);
+    try {
+      return await fn(client);
+    } catch (err) {
+      if (!broken && isConnectionError(err)) {
+        broken = err as Error;
+      }
+      if (!broken) {
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        });
+      }
+      throw err;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 

@@ -1,5 +1,25 @@
 import { OperationOutcomeError, badRequest, conflict, forbidden, serverError } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
+import { isConnectionError } from '../db/connection-errors';
+
+/** Hale's id for a 503 outcome (getStatus from @medplum/core knows no such outcome). */
+export const SERVICE_UNAVAILABLE_ID = 'service-unavailable';
+
+/** Seconds a client should wait before retrying after a 503 (sent as Retry-After). */
+export const RETRY_AFTER_SECONDS = 2;
+
+/** The database could not be reached or the connection was lost: the request may be retried. */
+export const serviceUnavailable: OperationOutcome = {
+  resourceType: 'OperationOutcome',
+  id: SERVICE_UNAVAILABLE_ID,
+  issue: [
+    {
+      severity: 'error',
+      code: 'transient',
+      details: { text: 'The database is unavailable; retry the request shortly' },
+    },
+  ],
+};
 
 /** A 403 OperationOutcomeError that says why (access policies, AuditEvent immutability, operations). */
 export function forbiddenBecause(text: string): OperationOutcomeError {
@@ -11,7 +31,7 @@ export function forbiddenBecause(text: string): OperationOutcomeError {
 
 /**
  * Maps any error to an OperationOutcome. PostgreSQL data errors caused by input (class 22)
- * become 400 and unique violations 409; everything unexpected becomes a 500 whose details
+ * become 400 and unique violations 409; a lost or refused database connection 503; everything unexpected becomes a 500 whose details
  * never include internals (the log has them).
  */
 export function toOutcome(err: unknown): { outcome: OperationOutcome; unexpected: boolean } {
@@ -30,6 +50,9 @@ export function toOutcome(err: unknown): { outcome: OperationOutcome; unexpected
   }
   if (code === '40001' || code === '40P01') {
     return { outcome: conflict('Concurrent transactions conflicted; retry the request'), unexpected: false };
+  }
+  if (isConnectionError(err)) {
+    return { outcome: serviceUnavailable, unexpected: false };
   }
   // Anything else is a bug or an outage: its message may hold internals, so it stays in the log.
   return { outcome: serverError(new Error('Internal server error')), unexpected: true };

@@ -1,5 +1,6 @@
 import { responseJson } from './response-json';
 import { OperationOutcomeError, badRequest, getStatus, isOk, isResource, notFound } from '@medplum/core';
+import { RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_ID } from './errors';
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
@@ -81,7 +82,7 @@ export function sendFhirResponse(
   interaction: string | undefined
 ): void {
   const [outcome, resource] = result;
-  const status = getStatus(outcome);
+  const status = outcomeStatus(outcome);
   if (!isOk(outcome)) {
     sendOutcome(res, status, outcome);
     return;
@@ -125,7 +126,18 @@ export function sendFhirResponse(
     .send(responseJson(body, req.query._pretty === 'true'));
 }
 
+/** The HTTP status of an outcome: @medplum/core's well-known ids, plus Hale's 406 and 503. */
+export function outcomeStatus(outcome: OperationOutcome): number {
+  if (outcome.id === NOT_ACCEPTABLE_ID) {
+    return 406;
+  }
+  return outcome.id === SERVICE_UNAVAILABLE_ID ? 503 : getStatus(outcome);
+}
+
 export function sendOutcome(res: Response, status: number, outcome: OperationOutcome): void {
+  if (status === 503) {
+    res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  }
   res.status(status).type(FHIR_JSON).send(JSON.stringify(outcome));
 }
 
@@ -153,6 +165,6 @@ export async function handleFhir(
     throw new OperationOutcomeError(badRequest('Request body must be a FHIR resource'));
   }
   const result = await router.handleRequest(fhirReq, repo);
-  await beforeSend?.(getStatus(result[0]), result[1] ?? result[0]);
+  await beforeSend?.(outcomeStatus(result[0]), result[1] ?? result[0]);
   sendFhirResponse(req, res, result, baseUrl, route.data?.interaction);
 }

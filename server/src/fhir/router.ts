@@ -2,7 +2,7 @@ import type { FhirRequest, FhirResponse, FhirRouteHandler, FhirRouter as FhirRou
 import { FhirRouter } from '@medplum/fhir-router';
 import type { Logger } from '../logger';
 import type { HaleRepository } from '../storage/repository';
-import { toOutcome } from './errors';
+import { SERVICE_UNAVAILABLE_ID, toOutcome } from './errors';
 import { breakGlassHandler } from './operations/break-glass';
 import type { OperationDeps } from './operations/context';
 import { everythingHandler } from './operations/everything';
@@ -72,6 +72,8 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
         const { outcome, unexpected } = toOutcome(err);
         if (unexpected) {
           logger.error({ err, method: req.method, path: req.pathname }, 'unexpected error in FHIR handler');
+        } else if (outcome.id === SERVICE_UNAVAILABLE_ID) {
+          logger.warn({ err, method: req.method, path: req.pathname }, 'database connection lost: answered 503');
         }
         return [outcome];
       }

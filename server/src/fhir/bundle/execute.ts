@@ -1,8 +1,9 @@
 import type { Operation } from '@medplum/core';
-import { OperationOutcomeError, badRequest, getStatus, isOk } from '@medplum/core';
+import { OperationOutcomeError, badRequest, isOk } from '@medplum/core';
 import type { FhirRouter } from '@medplum/fhir-router';
 import type { Binary, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { HaleRepository } from '../../storage/repository';
+import { outcomeStatus } from '../http';
 import { normalizeQuery } from '../query';
 import type { ParsedEntry } from './entries';
 
@@ -101,7 +102,7 @@ async function routed(repo: HaleRepository, router: FhirRouter, e: ParsedEntry):
   if (!isOk(outcome)) {
     throw new OperationOutcomeError(outcome);
   }
-  return { resource, response: { status: String(getStatus(outcome)) } };
+  return { resource, response: { status: String(outcomeStatus(outcome)) } };
 }
 
 function groupQuery(query: string): [string, string[]][] {

@@ -1,4 +1,4 @@
-import { OperationOutcomeError, allOk, badRequest, getStatus } from '@medplum/core';
+import { OperationOutcomeError, allOk, badRequest } from '@medplum/core';
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { originOf } from '../../storage/error-origin';
@@ -9,7 +9,9 @@ import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
 import { ORDER, entryError, parseEntry } from './entries';
 import { executeEntry } from './execute';
-import { parsePrefer } from '../http';
+import { isConnectionError } from '../../db/connection-errors';
+import { serviceUnavailable } from '../errors';
+import { outcomeStatus, parsePrefer } from '../http';
 import type { ReturnPreference } from './prefer';
 import { returnPreference, shapeEntry } from './prefer';
 import type { RunEntry } from './early-writes';
@@ -154,10 +156,15 @@ async function batch(
         })
       );
     } catch (err) {
+      if (isConnectionError(err)) {
+        // The entries before this one have committed: the client learns which, and retries this one.
+        results.push({ response: { status: '503', outcome: serviceUnavailable } });
+        continue;
+      }
       if (!(err instanceof OperationOutcomeError)) {
         throw err; // a bug, not a bad entry: the request fails and the error is logged
       }
-      results.push({ response: { status: String(getStatus(err.outcome)), outcome: err.outcome } });
+      results.push({ response: { status: String(outcomeStatus(err.outcome)), outcome: err.outcome } });
     }
   }
   return { resourceType: 'Bundle', type: 'batch-response', entry: results };
