@@ -240,16 +240,22 @@ function writeAllowed(
   if (!isInPatientCompartment(resourceType)) {
     return false; // directory data is read-only to patient-confined and consent-based writers
   }
-  // Patients write into their own compartment; grantees only where a write grant covers this version.
-  if (reach.patientId !== undefined && subject.compartments.includes(reach.patientId)) {
+  if (subject.compartments.length === 0) {
+    return false; // in no one's record: neither the caller's own nor a granted one
+  }
+  // Every patient whose record the version is in must be covered — the caller's own record, or a
+  // write grant for that patient — else naming oneself anywhere in it (a performer, an asserter, a
+  // participant) would open any other patient's record to the caller's writes.
+  const others = [...new Set(subject.compartments)].filter((p) => p !== reach.patientId);
+  if (others.length === 0) {
     return true;
   }
   if (!reach.grants) {
     return false;
   }
   return interaction === 'delete'
-    ? reach.grants.canDelete(subject.compartments)
-    : reach.grants.canWrite(resourceType, subject.compartments, () => facts(resourceType, subject));
+    ? reach.grants.canDelete(others)
+    : reach.grants.canWrite(resourceType, others, () => facts(resourceType, subject));
 }
 
 /** Granular scopes on writes: the version must carry the scope's token values (e.g. its category). */

@@ -23,6 +23,8 @@ import { assertReferencesExist } from './references';
 import { searchBundle, searchByReferenceImpl } from './search';
 import { WriteBuffer } from './write-buffer';
 import { newResourceId } from './ids';
+import type { StoredAccess } from './write-access';
+import { storedAccess } from './write-access';
 
 interface CurrentRow {
   rid: string;
@@ -157,6 +159,10 @@ export class HaleRepository extends FhirRepository {
     return rows[0];
   }
 
+  private accessToStored(type: string, current: CurrentRow, interaction: 'update' | 'delete'): Promise<StoredAccess> {
+    return storedAccess(this.queryable, this.ctx.access, type, current, interaction);
+  }
+
   private checkIfMatch(current: CurrentRow | undefined, ifMatch: string | undefined): void {
     if (ifMatch !== undefined && (!current || String(current.version_id) !== ifMatch)) {
       throw new OperationOutcomeError(preconditionFailed);
@@ -192,13 +198,16 @@ export class HaleRepository extends FhirRepository {
     options?: UpdateResourceOptions
   ): Promise<{ resource: WithId<T>; created: boolean }> {
     const current = await this.lockCurrent(resource.resourceType, resource.id as string);
+    // The replaced version (a deleted one too: reviving it takes over its id) must be the caller's to write.
+    const stored = current ? await this.accessToStored(resource.resourceType, current, 'update') : undefined;
+    if (stored && !stored.ok && stored.hidden) {
+      // As for an id that is free: If-Match fails, else the write is refused like any other (docs/consent.md).
+      this.checkIfMatch(undefined, options?.ifMatch);
+      throw stored.refusal;
+    }
     this.checkIfMatch(current, options?.ifMatch);
-    if (current && !current.deleted) {
-      this.ctx.access.checkWrite(
-        resource.resourceType,
-        { compartments: current.compartments, content: current.content ?? undefined },
-        'update'
-      );
+    if (stored && !stored.ok) {
+      throw stored.refusal;
     }
     const versionId = current ? current.version_id + 1 : 1;
     const version = prepareVersion(
@@ -234,7 +243,14 @@ export class HaleRepository extends FhirRepository {
       if (!current?.content || current.deleted) {
         throw new OperationOutcomeError(notFound);
       }
+      const stored = await repo.accessToStored(resourceType, current, 'update');
+      if (!stored.ok && stored.hidden) {
+        throw new OperationOutcomeError(notFound); // what an id that does not exist answers
+      }
       repo.checkIfMatch(current, options?.ifMatch);
+      if (!stored.ok) {
+        throw stored.refusal; // before the patch is applied: its errors would tell a non-writer about the content
+      }
       const target = JSON.parse(current.content) as Resource;
       const results = applyPatchSafely(target, patch);
       const failed = results.find((r) => r !== null);
@@ -244,11 +260,6 @@ export class HaleRepository extends FhirRepository {
       if (target.resourceType !== resourceType || target.id !== id) {
         throw new OperationOutcomeError(badRequest('Patch may not change resourceType or id'));
       }
-      repo.ctx.access.checkWrite(
-        resourceType,
-        { compartments: current.compartments, content: current.content ?? undefined },
-        'update'
-      );
       const version = prepareVersion(
         repo.ctx,
         target,
@@ -268,18 +279,17 @@ export class HaleRepository extends FhirRepository {
     this.ctx.access.checkInteraction(resourceType, 'delete');
     await this.inTransaction(async (repo) => {
       const current = await repo.lockCurrent(resourceType, id);
-      if (!current) {
-        throw new OperationOutcomeError(notFound);
+      const stored = current ? await repo.accessToStored(resourceType, current, 'delete') : undefined;
+      if (!current || (stored && !stored.ok && stored.hidden)) {
+        throw new OperationOutcomeError(notFound); // absent and hidden alike
       }
       repo.checkIfMatch(current, options?.ifMatch);
       if (current.deleted) {
         return; // deleting a deleted resource changes nothing (FHIR R4 http.html#delete)
       }
-      repo.ctx.access.checkWrite(
-        resourceType,
-        { compartments: current.compartments, content: current.content ?? undefined },
-        'delete'
-      );
+      if (stored && !stored.ok) {
+        throw stored.refusal;
+      }
       const tombstone: PendingWrite = {
         type: resourceType,
         id,

@@ -128,16 +128,15 @@ export class GrantSet {
   }
 
   /**
-   * A grantee's write: some write grant for a patient whose compartment the version is in must
-   * allow it. `facts` is undefined when only the stored version's compartments are known
-   * (updates and deletes check the new version separately).
+   * A grantee's write: for every one of these patients, a write grant of that patient must allow
+   * this version — a grant for one patient never covers another named in the same version. False
+   * for no patients (a version in no record is no grantee's to write). `factsOf` is undefined when
+   * only the stored version's compartments are known (updates and deletes check the new version
+   * separately).
    */
-  canWrite(resourceType: string, compartments: readonly string[], factsOf: () => RowFacts | undefined): boolean {
+  canWrite(resourceType: string, patientIds: readonly string[], factsOf: () => RowFacts | undefined): boolean {
     let facts: RowFacts | undefined | null = null; // computed once, and only if a write grant is in reach
-    return this.grants.some((g) => {
-      if (!g.write || !compartments.includes(g.patientId)) {
-        return false;
-      }
+    const allows = (g: Grant): boolean => {
       if (g.full && g.patientOnly) {
         return true; // a guardian acts as the patient
       }
@@ -149,12 +148,19 @@ export class GrantSet {
         facts = factsOf();
       }
       return facts === undefined ? !(expr.k === 'const' && !expr.value) : evaluate(expr, facts);
-    });
+    };
+    return (
+      patientIds.length > 0 &&
+      patientIds.every((p) => this.grants.some((g) => g.write && g.patientId === p && allows(g)))
+    );
   }
 
-  /** True when some grant lets the caller delete here (only a guardian acting as the patient). */
-  canDelete(compartments: readonly string[]): boolean {
-    return this.grants.some((g) => g.write && g.full && g.patientOnly && compartments.includes(g.patientId));
+  /** True when the caller may delete in every one of these patients' records (only a guardian acting as the patient). */
+  canDelete(patientIds: readonly string[]): boolean {
+    return (
+      patientIds.length > 0 &&
+      patientIds.every((p) => this.grants.some((g) => g.write && g.full && g.patientOnly && g.patientId === p))
+    );
   }
 }
 
