@@ -5,7 +5,7 @@ import { empty, join, raw, sql } from '../db/sql';
 import { int8Array, textArray } from '../storage/binary-arrays';
 import { INDEX_TABLES, indexArrays, unnestColumns } from '../storage/index-arrays';
 import type { IndexRows } from '../storage/indexer';
-import { buildIndexRows } from '../storage/indexer';
+import { buildIndexRows, compartmentsOf } from '../storage/indexer';
 
 export interface LockedResource {
   rid: string;
@@ -69,6 +69,51 @@ export async function rebuildRows(
     SELECT 1`);
   await tx.query(join(parts, ''));
   return live.length;
+}
+
+/**
+ * The compartments of the locked resources' older versions, rebuilt from each version's own JSON:
+ * access to a version follows the first (whom it is about, docs/consent.md), so they must be in the
+ * running code's order too. A deletion keeps the compartments of the version it deleted, as a
+ * delete writes them (storage/repository.ts) — in history and for a deleted resource's current row.
+ */
+export async function rebuildVersionCompartments(
+  tx: Queryable,
+  locked: readonly LockedResource[],
+  baseUrl: string
+): Promise<void> {
+  if (locked.length === 0) {
+    return;
+  }
+  const versions = await tx.query<{ hid: string; rid: string; deleted: boolean; content: string | null }>(
+    sql`SELECT hid, rid, deleted, content FROM resource_history
+      WHERE rid = ANY(${int8Array(locked.map((r) => Number(r.rid)))}::bigint[]) ORDER BY rid, version_id`
+  );
+  const latest = new Map<string, string[]>();
+  const hids: number[] = [];
+  const comps: string[] = [];
+  for (const v of versions) {
+    const live = !v.deleted && v.content !== null;
+    const of = live ? compartmentsOf(JSON.parse(v.content as string) as Resource, { baseUrl }) : latest.get(v.rid);
+    if (of) {
+      latest.set(v.rid, of);
+      hids.push(Number(v.hid));
+      comps.push(of.join(','));
+    }
+  }
+  const tombstones = locked.filter((r) => r.deleted && latest.has(r.rid));
+  if (hids.length === 0) {
+    return;
+  }
+  const split = sql`CASE WHEN comps = '' THEN '{}'::text[] ELSE string_to_array(comps, ',') END`;
+  await tx.query(sql`WITH h AS (UPDATE resource_history x SET compartments = c.comps FROM (
+      SELECT hid, ${split} AS comps
+      FROM unnest(${int8Array(hids)}::bigint[], ${textArray(comps)}::text[]) AS k(hid, comps)) c
+    WHERE x.hid = c.hid AND x.compartments IS DISTINCT FROM c.comps)
+    UPDATE resource r SET compartments = c.comps FROM (
+      SELECT rid, ${split} AS comps FROM unnest(${int8Array(tombstones.map((t) => Number(t.rid)))}::bigint[],
+        ${textArray(tombstones.map((t) => (latest.get(t.rid) ?? []).join(',')))}::text[]) AS k(rid, comps)) c
+    WHERE r.rid = c.rid AND r.compartments IS DISTINCT FROM c.comps`);
 }
 
 function insertRows(table: keyof Omit<IndexRows, 'compartments'>, columns: string[], arrays: Sql[]): Sql {

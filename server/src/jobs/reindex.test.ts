@@ -153,6 +153,44 @@ test('a batch saves its position, so a run that stops carries on where it left o
   expect(matchIds(await s.search('Condition?code=38341003'))).toHaveLength(4);
 });
 
+test('older versions and deleted resources get their compartments in the running order too', async () => {
+  // Access to a version follows the first of its compartments (whom it is about), so stored rows
+  // from an indexer that ordered them otherwise are rebuilt, history included.
+  const [b, a] = [await s.create({ resourceType: 'Patient' }), await s.create({ resourceType: 'Patient' })];
+  const request = (value: number): Resource => ({
+    resourceType: 'ServiceRequest',
+    id: 'about-b',
+    status: 'active',
+    intent: 'order',
+    code: { text: 'pulse' },
+    performer: [{ reference: `Patient/${a.id}` }],
+    subject: { reference: `Patient/${b.id}` },
+    quantityQuantity: { value },
+  });
+  for (const id of ['about-b', 'gone-b']) {
+    await s.put(`ServiceRequest/${id}`, { ...request(60), id });
+    await s.put(`ServiceRequest/${id}`, { ...request(61), id });
+  }
+  await s.del('ServiceRequest/gone-b');
+  const stored = async () =>
+    (
+      await s.hale.db.query<{ id: string; version_id: number; compartments: string[] }>(sql`
+        SELECT id, version_id, compartments FROM resource WHERE id IN ('about-b', 'gone-b')
+        UNION ALL SELECT id, version_id, compartments FROM resource_history WHERE id IN ('about-b', 'gone-b')
+        ORDER BY 1, 2`)
+    ).map((r) => `${r.id}/${r.version_id}:${r.compartments.join(',')}`);
+  const bFirst = `${b.id},${a.id}`;
+  const expected = ['about-b/1', 'about-b/2', 'gone-b/1', 'gone-b/2', 'gone-b/3'].map((v) => `${v}:${bFirst}`);
+  expect(await stored()).toEqual(expected);
+
+  const reversed = sql`ARRAY[${a.id}, ${b.id}]::text[]`;
+  await s.hale.db.query(sql`UPDATE resource SET compartments = ${reversed} WHERE id IN ('about-b', 'gone-b')`);
+  await s.hale.db.query(sql`UPDATE resource_history SET compartments = ${reversed} WHERE id IN ('about-b', 'gone-b')`);
+  await s.hale.db.query(sql`UPDATE index_state SET fingerprint = 'stale' WHERE resource_type = 'ServiceRequest'`);
+  await s.hale.reindexer.run({ types: ['ServiceRequest'] });
+  expect(await stored()).toEqual(expected);
+});
+
 describeWithServerDatabase('with concurrent writers and the CLI (a PostgreSQL server, not PGlite)', () => {
   /** Resolves once some statement of the test database waits for a row lock. */
   async function someoneWaitsForALock(): Promise<void> {

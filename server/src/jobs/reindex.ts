@@ -5,7 +5,7 @@ import { getResourceTypes } from '../fhir/definitions';
 import type { Logger } from '../logger';
 import { indexFingerprint } from '../storage/indexer/fingerprint';
 import type { SearchParamRegistry } from '../storage/search-params';
-import { lockBatch, rebuildRows } from './reindex-batch';
+import { lockBatch, rebuildRows, rebuildVersionCompartments } from './reindex-batch';
 import {
   lockReindex,
   markDone,
@@ -255,6 +255,7 @@ export class Reindexer {
       const locked = await lockBatch(tx, type, state?.target === target ? state.resumeAfterId : null, size);
       await options.duringBatch?.(locked.map((r) => r.id));
       const resources = await rebuildRows(tx, locked, this.deps.searchParams.lookup, this.deps.baseUrl);
+      await rebuildVersionCompartments(tx, locked, this.deps.baseUrl);
       const last = locked[locked.length - 1];
       const done = !last || locked.length < size;
       await (done ? markDone(tx, type, target) : saveProgress(tx, type, target, last.id));

@@ -8,7 +8,7 @@ export type Interaction = 'read' | 'search' | 'create' | 'update' | 'delete';
  * search for `patient=X` only needs the grants for X. A hint may only narrow, never widen.
  */
 export interface ReadHint {
-  /** Every row the query can return is in the compartment of one of these patients. */
+  /** Every row the query can return is about one of these patients (the first of its compartments). */
   patientIds?: readonly string[];
 }
 

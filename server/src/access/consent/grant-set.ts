@@ -6,7 +6,7 @@ import type { SearchParamRegistry } from '../../storage/search-params';
 import { CLINICAL_DATE_PARAMS } from './categories';
 import type { Expr, RowFacts } from './expr';
 import { and as andE, evaluate, FALSE, not as notE, patientOnly, pruneRule, ruleExpr, TRUE } from './expr';
-import type { Grant } from './model';
+import type { Grant, RuleNode } from './model';
 import { covers } from './model';
 import { renderExpr } from './rules-sql';
 
@@ -101,10 +101,31 @@ export class GrantSet {
     return andE([shareable, ruleExpr(pruneRule(g.rule, this.now, this.keys, actions), rowType)]);
   }
 
-  /** Predicate over a resource / resource_history row: in a granted patient's compartment and allowed by that grant. */
+  /**
+   * Predicate over a resource / resource_history row: about a granted patient and allowed by that
+   * patient's grant. A row is about the first patient of its compartments (the subject, patient or
+   * beneficiary: storage/indexer/compartments.ts); naming a patient elsewhere (a performer, an
+   * author) puts it in their compartment for their own reads, but releases it under no grant of theirs.
+   * An older version (`history`: the alias may be a resource_history row) is shown only while the
+   * resource's current version is too, unless a grant names that very version (docs/consent.md).
+   */
   readPredicate(alias: string, rowType: string | undefined, history: boolean, onlyPatients?: readonly string[]): Sql {
+    const grants = this.grants.filter((x) => x.read && (!onlyPatients || onlyPatients.includes(x.patientId)));
+    const groups = this.readGroups(grants, rowType);
+    const version = this.versionPredicate(alias, rowType, history, groups);
+    if (!history || groups.length === 0) {
+      return version;
+    }
+    const now = `${alias}_now`;
+    const current = sql`EXISTS (SELECT 1 FROM resource ${raw(now)} WHERE ${raw(now)}.rid = ${raw(alias)}.rid
+      AND ${this.versionPredicate(now, rowType, false, groups)})`;
+    return and([version, or([current, ...pinnedVersions(alias, grants, this.now, this.keys)])]);
+  }
+
+  /** The read grants by effective rule, so a provider with hundreds of patients gets one branch per rule. */
+  private readGroups(grants: readonly Grant[], rowType: string | undefined): { expr: Expr; patients: string[] }[] {
     const groups = new Map<string, { expr: Expr; patients: Set<string> }>();
-    for (const g of this.grants.filter((x) => x.read && (!onlyPatients || onlyPatients.includes(x.patientId)))) {
+    for (const g of grants) {
       const expr = this.expr(g, rowType, READ);
       if (expr.k === 'const' && !expr.value) {
         continue;
@@ -114,17 +135,27 @@ export class GrantSet {
       group.patients.add(g.patientId);
       groups.set(key, group);
     }
+    return [...groups.values()].map(({ expr, patients }) => ({ expr, patients: [...patients] }));
+  }
+
+  private versionPredicate(
+    alias: string,
+    rowType: string | undefined,
+    history: boolean,
+    groups: readonly { expr: Expr; patients: string[] }[]
+  ): Sql {
+    const a = raw(alias);
     const target = { alias, history, rowType, searchParams: this.searchParams };
-    const branches = [...groups.values()].map(({ expr, patients }) =>
-      and([sql`${raw(alias)}.compartments && ${[...patients]}::text[]`, renderExpr(expr, target)])
+    const branches = groups.map(({ expr, patients }) =>
+      and([sql`${a}.compartments[1] = ANY(${patients}::text[])`, renderExpr(expr, target)])
     );
-    if (branches.length <= 1) {
-      return or(branches);
+    if (branches.length === 0) {
+      return sql`FALSE`;
     }
-    // The union of the groups' patients up front: one indexable condition (GIN on compartments)
-    // the planner can start from, where an OR of groups would leave it scanning by the search alone.
-    const all = [...new Set([...groups.values()].flatMap((g) => [...g.patients]))];
-    return and([sql`${raw(alias)}.compartments && ${all}::text[]`, or(branches)]);
+    // The union of the groups' patients up front: one condition the GIN index on compartments
+    // answers, which the planner can start from; the first element is then checked on what it finds.
+    const all = [...new Set(groups.flatMap((g) => g.patients))];
+    return and([sql`${a}.compartments && ${all}::text[]`, or(branches)]);
   }
 
   /**
@@ -193,4 +224,30 @@ export function factsOfRows(
 
 function toMs(iso: string): number {
   return iso === '-infinity' ? -Infinity : iso === 'infinity' ? Infinity : Date.parse(iso);
+}
+
+/**
+ * The versions a patient shared by naming them (`provision.data` = Type/id/_history/n in a permit):
+ * a snapshot stays visible after the resource moves on, where other old versions follow the current one.
+ */
+function pinnedVersions(alias: string, grants: readonly Grant[], now: number, keys: ReadonlySet<string>): Sql[] {
+  const a = raw(alias);
+  const byPatient = new Map<string, Set<string>>();
+  const collect = (node: RuleNode, patientId: string): void => {
+    for (const key of node.permit ? (node.criteria.instances ?? []) : []) {
+      if (key.includes('/_history/')) {
+        byPatient.set(patientId, (byPatient.get(patientId) ?? new Set()).add(key));
+      }
+    }
+    node.children.forEach((c) => collect(c, patientId));
+  };
+  for (const g of grants) {
+    if (g.rule && !g.full) {
+      collect(pruneRule(g.rule, now, keys, READ), g.patientId);
+    }
+  }
+  return [...byPatient].map(
+    ([patientId, versions]) => sql`(${a}.compartments[1] = ${patientId}
+      AND ${a}.type || '/' || ${a}.id || '/_history/' || ${a}.version_id = ANY(${[...versions]}::text[]))`
+  );
 }

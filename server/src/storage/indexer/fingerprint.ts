@@ -32,8 +32,9 @@ function describePlan(resourceType: string): unknown[] {
       code: param.code,
       kind: param.kind,
       expression: param.searchParam.expression ?? null,
-      // The flag decides resource.compartments, which the reindex job rebuilds too.
-      compartment: param.kind === 'composite' ? false : param.compartment,
+      // The rank decides resource.compartments and their order (the first is whom the resource is
+      // about), which the reindex job rebuilds too, on current and older versions.
+      compartment: param.kind === 'composite' ? false : (param.compartment ?? false),
       // A narrowed reference parameter writes no reference rows of its own.
       narrowed: param.kind === 'composite' ? false : param.narrowed,
       components:

@@ -1,3 +1,4 @@
+import type { TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { addPatientIds } from './compartments';
 import { appendCompositeRows } from './composite';
@@ -17,7 +18,8 @@ export interface IndexOptions {
 }
 
 /**
- * The rows one resource version contributes to the idx_* tables, plus its Patient compartments.
+ * The rows one resource version contributes to the idx_* tables, plus its Patient compartments
+ * (first the patient it is about: compartmentParamOrder).
  * `lookupSp` maps (resourceType, code) to the search_param id; parameters it does not know are
  * skipped (compartments are computed regardless). References must already be resolved: `urn:uuid:`
  * references (transaction bundles) index as URLs and put nothing in a compartment.
@@ -29,15 +31,10 @@ export function buildIndexRows(
 ): IndexRows {
   const rows = emptyIndexRows();
   const resourceType = resource.resourceType;
-  const baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl.slice(0, -1) : options.baseUrl;
-  const compartments: string[] = [];
-  if (resourceType === 'Patient' && resource.id) {
-    compartments.push(resource.id);
-  } else if (resourceType === 'Binary' && resource.securityContext) {
-    // R4 puts Binary in no compartment; Hale files a patient's document content under the
-    // patient its securityContext names, so Consent ("documents") and patient tokens reach it.
-    addPatientIds([{ type: 'Reference', value: resource.securityContext }], baseUrl, compartments);
-  }
+  const baseUrl = trimBase(options.baseUrl);
+  const compartments = ownCompartment(resource, baseUrl);
+  // Values of the compartment parameters by rank, added in that order once all are extracted.
+  const compartmentValues: (readonly TypedValue[] | undefined)[] = [];
   for (const param of indexPlan(resourceType)) {
     const sp = lookupSp(resourceType, param.code);
     if (param.kind === 'composite') {
@@ -46,7 +43,7 @@ export function buildIndexRows(
       }
       continue;
     }
-    if (sp === undefined && !param.compartment) {
+    if (sp === undefined && param.compartment === undefined) {
       continue;
     }
     const values = param.extract(resource);
@@ -65,12 +62,50 @@ export function buildIndexRows(
         dropRepeats(table, from);
       }
     }
-    if (param.compartment) {
+    if (param.compartment !== undefined) {
+      compartmentValues[param.compartment] = values;
+    }
+  }
+  for (const values of compartmentValues) {
+    if (values) {
       addPatientIds(values, baseUrl, compartments);
     }
   }
   rows.compartments = compartments;
   return rows;
+}
+
+/**
+ * The Patient compartments of a resource alone, in the same order as buildIndexRows gives them
+ * (the first is whom it is about): for older versions, whose index rows are not kept.
+ */
+export function compartmentsOf(resource: Resource, options: IndexOptions): string[] {
+  const baseUrl = trimBase(options.baseUrl);
+  const compartments = ownCompartment(resource, baseUrl);
+  const params = indexPlan(resource.resourceType).flatMap((p) =>
+    p.kind !== 'composite' && p.compartment !== undefined ? [{ rank: p.compartment, extract: p.extract }] : []
+  );
+  for (const { extract } of params.sort((a, b) => a.rank - b.rank)) {
+    addPatientIds(extract(resource), baseUrl, compartments);
+  }
+  return compartments;
+}
+
+function trimBase(baseUrl: string): string {
+  return baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
+}
+
+/** What comes before the compartment parameters: a Patient is about itself, a Binary about its securityContext. */
+function ownCompartment(resource: Resource, baseUrl: string): string[] {
+  const compartments: string[] = [];
+  if (resource.resourceType === 'Patient' && resource.id) {
+    compartments.push(resource.id);
+  } else if (resource.resourceType === 'Binary' && resource.securityContext) {
+    // R4 puts Binary in no compartment; Hale files a patient's document content under the
+    // patient its securityContext names, so Consent ("documents") and patient tokens reach it.
+    addPatientIds([{ type: 'Reference', value: resource.securityContext }], baseUrl, compartments);
+  }
+  return compartments;
 }
 
 /**

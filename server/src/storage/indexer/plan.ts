@@ -1,6 +1,6 @@
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { getSearchParams } from '../../fhir/definitions';
-import { patientCompartmentParams } from './compartments';
+import { compartmentParamOrder } from './compartments';
 import type { CompiledComposite } from './composite';
 import { compileComposite } from './composite';
 import { derivedParams } from './derived';
@@ -22,8 +22,11 @@ export type PlannedParam =
   | (PlannedBase & {
       readonly kind: ValueKind;
       readonly extract: Extractor;
-      /** Its references put the resource in a Patient's compartment. */
-      readonly compartment: boolean;
+      /**
+       * Its references put the resource in a Patient's compartment: its place in compartmentParamOrder,
+       * which orders resource.compartments (the first is whom the resource is about).
+       */
+      readonly compartment: number | undefined;
       /** A reference parameter whose reference rows are another's (reference-rows.ts): only its identifier tokens are written. */
       readonly narrowed: boolean;
     })
@@ -42,7 +45,7 @@ export function indexPlan(resourceType: string): readonly PlannedParam[] {
 }
 
 function buildPlan(resourceType: string): PlannedParam[] {
-  const compartmentParams = patientCompartmentParams(resourceType);
+  const compartmentParams = compartmentParamOrder(resourceType);
   // Derived parameters are searched through other parameters' rows (derived.ts); none is a reference,
   // so none decides a compartment.
   const derived = derivedParams(resourceType);
@@ -58,7 +61,8 @@ function buildPlan(resourceType: string): PlannedParam[] {
       }
     } else if (isValueKind(searchParam.type)) {
       const { extract, slowBranches } = compileSearchParam(resourceType, searchParam);
-      const compartment = compartmentParams.has(code);
+      const rank = compartmentParams.indexOf(code);
+      const compartment = rank < 0 ? undefined : rank;
       const narrowed = searchParam.type === 'reference' && narrowedReferences(resourceType).has(code);
       plan.push({ code, searchParam, kind: searchParam.type, extract, compartment, narrowed, slowBranches });
     }

@@ -5,7 +5,7 @@ import type { Queryable } from '../../db/database';
 import type { Sql } from '../../db/sql';
 import { and, or, raw, sql } from '../../db/sql';
 import type { ReadHint } from '../access';
-import { patientCompartmentParams } from '../indexer/compartments';
+import { isAboutParam } from '../indexer/compartments';
 import type { RepoContext } from '../context';
 import { assertResourceType } from '../prepare';
 import { accessClause } from '../read';
@@ -47,22 +47,23 @@ export function compileSearchWhere(ctx: RepoContext, req: SearchRequest): Compil
 }
 
 /**
- * `patient=X`, or a compartment parameter such as `subject=Patient/X`, on a one-type search: the
- * access policy need only consider what X shares. A hint only ever narrows what the policy allows,
- * so a row that matched through some other path would at worst be hidden, never leak.
+ * `patient=X`, or the compartment parameter that says whom a resource is about (`subject=Patient/X`),
+ * on a one-type search: the access policy need only consider what X shares. Not `performer=Patient/X`:
+ * what X performed may be about someone else, shared or not by their grants. A hint only ever
+ * narrows what the policy allows, so a row that matched through some other path would at worst be
+ * hidden, never leak.
  */
 function patientHint(req: SearchRequest): ReadHint | undefined {
   if (req.types && req.types.length > 1) {
     return undefined;
   }
-  const compartmentParams = patientCompartmentParams(req.resourceType);
   for (const f of req.filters ?? []) {
     if (f.operator !== Operator.EQUALS || f.value.includes(',')) {
       continue;
     }
     const m = /^(Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(f.value);
     const id = m?.[2];
-    if (id && (f.code === 'patient' || (compartmentParams.has(f.code) && m?.[1]))) {
+    if (id && (f.code === 'patient' || (isAboutParam(req.resourceType, f.code) && m?.[1]))) {
       return { patientIds: [id] };
     }
   }
