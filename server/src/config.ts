@@ -8,6 +8,20 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8103),
   HOST: z.string().default('127.0.0.1'),
   BASE_URL: z.string().url().optional(),
+  CORS_ORIGINS: z
+    .string()
+    .refine(
+      (v) => v.split(',').every((o) => isOrigin(o.trim())),
+      'a comma-separated list of origins such as https://portal.example.org (scheme, host and port only)'
+    )
+    .optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(false|\d+|((loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)(\s*,\s*|$))+)$/,
+      'false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs (loopback, uniquelocal …); not true'
+    )
+    .default('false'),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   EMBEDDED_DATA_DIR: z.string().default('.hale-data/pg'),
@@ -43,6 +57,10 @@ export interface HaleConfig {
   fhirBaseUrl: string;
   /** Public base URL of the server, e.g. https://hale.example.org (no trailing slash). */
   serverUrl: string;
+  /** Origins allowed to call Hale with credentials (the portal's); undefined: the origin of serverUrl. */
+  corsOrigins: string[] | undefined;
+  /** express's `trust proxy`: which proxies' X-Forwarded-For names the client address (false: none). */
+  trustProxy: false | number | string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
   embeddedDataDir: string;
@@ -71,6 +89,15 @@ export interface HaleConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** An origin as browsers send it: scheme, host and optional port, nothing else (a trailing slash is forgiven). */
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value.replace(/\/+$/, '');
+  } catch {
+    return false;
+  }
+}
 
 export function parseByteSize(value: string): number {
   const m = /^(\d+)(kb|mb)?$/i.exec(value);
@@ -101,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     host: e.HOST,
     serverUrl,
     fhirBaseUrl: `${serverUrl}/fhir/R4`,
+    corsOrigins: e.CORS_ORIGINS?.split(',').map((o) => o.trim().replace(/\/+$/, '')),
+    trustProxy: e.TRUST_PROXY === 'false' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     embeddedDataDir: e.EMBEDDED_DATA_DIR,

@@ -1,7 +1,17 @@
 import { OperationOutcomeError, tooManyRequests } from '@medplum/core';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+
+/** A 429 that knows when to come back (sent as Retry-After). */
+export class RateLimitedError extends OperationOutcomeError {
+  readonly retryAfterSeconds: number;
+
+  constructor(msBeforeNext: number) {
+    super(tooManyRequests);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  }
+}
 
 /**
  * Rate limits for the auth endpoints: shared through Redis when Hale runs as several
@@ -17,11 +27,12 @@ export class RateLimits {
     private readonly defaultPerMinute: number
   ) {}
 
-  private limiter(name: string, perMinute: number): RateLimiterAbstract {
-    const key = `${name}:${perMinute}`;
+  /** The limiter allowing `points` per `durationSeconds` (a fixed window from the first point), one per name and size. */
+  limiter(name: string, points: number, durationSeconds = 60): RateLimiterAbstract {
+    const key = `${name}:${points}:${durationSeconds}`;
     let limiter = this.limiters.get(key);
     if (!limiter) {
-      const opts = { keyPrefix: `hale-rl-${name}`, points: perMinute, duration: 60 };
+      const opts = { keyPrefix: `hale-rl-${name}`, points, duration: durationSeconds };
       limiter = this.redis
         ? new RateLimiterRedis({ ...opts, storeClient: this.redis, useRedisPackage: false })
         : new RateLimiterMemory(opts);
@@ -30,15 +41,20 @@ export class RateLimits {
     return limiter;
   }
 
-  /** Counts one attempt; throws a 429 OperationOutcomeError once `perMinute` is exceeded. */
-  async consume(name: string, key: string, perMinute = this.defaultPerMinute): Promise<void> {
-    try {
-      await this.limiter(name, perMinute).consume(key);
-    } catch (err) {
-      if (err instanceof Error) {
-        throw err; // the store failed: let the caller's error handling log it
-      }
-      throw new OperationOutcomeError(tooManyRequests);
+  /** Counts one attempt; throws a 429 RateLimitedError once `perMinute` is exceeded. */
+  async consume(name: string, key: string, perMinute = this.defaultPerMinute): Promise<RateLimiterRes> {
+    return consumeOrThrow(this.limiter(name, perMinute), key);
+  }
+}
+
+/** Counts one point; past the limit, a 429 with the time until the window ends. Store failures are rethrown as they are. */
+export async function consumeOrThrow(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes> {
+  try {
+    return await limiter.consume(key);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) {
+      throw new RateLimitedError(err.msBeforeNext);
     }
+    throw err; // the store failed: let the caller's error handling log it
   }
 }

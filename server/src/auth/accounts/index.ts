@@ -3,6 +3,7 @@
  * API's middleware, the CLI) uses. Everything else in this folder is internal.
  */
 export { authenticatePassword, findAccountByEmail, getAccount } from './login';
+export { clientIp } from './limits';
 export { authenticateLoginCode, requestLoginCode } from './otp';
 export { createAccountRouter } from './router';
 export { requireAccount } from './session';

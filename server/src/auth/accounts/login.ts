@@ -1,6 +1,6 @@
 import type { AuthDeps } from '../deps';
 import type { Account } from '../types';
-import { limitEmail } from './limits';
+import { PasswordThrottle, throttleKey } from './login-throttle';
 import { badCredentials, refused } from './outcomes';
 import { verifyPassword } from './passwords';
 import type { AccountRow } from './store';
@@ -12,15 +12,25 @@ import { selectAccountByEmail, selectAccountById, toAccount } from './store';
  * right: 403 'Email not verified', or 403 for a suspended account. Pending and rejected
  * applicants get their Account (status 'pending' / 'rejected'): the caller decides what they
  * may do (see their application status, nothing else).
- * Limited per email here; the caller limits per client address.
+ * Throttled per account and per (account, client address) here (login-throttle.ts: 429 with a
+ * retry time); the caller limits per client address over all accounts.
  */
-export async function authenticatePassword(deps: AuthDeps, email: string, password: string): Promise<Account> {
-  await limitEmail(deps, 'login', email);
+export async function authenticatePassword(
+  deps: AuthDeps,
+  email: string,
+  password: string,
+  address: string
+): Promise<Account> {
+  const throttle = new PasswordThrottle(deps.rateLimits);
   const row = await selectAccountByEmail(deps.db, email);
+  const key = throttleKey(email, row);
+  await throttle.admit(key, address);
   const ok = await verifyPassword(row?.password_hash, password);
   if (!row || !ok) {
+    await throttle.failed(key);
     throw badCredentials('password');
   }
+  await throttle.succeeded(key, address);
   return signInAccount(row);
 }
 

@@ -74,18 +74,18 @@ describe('patient self-registration', () => {
   test('sign-in is refused until the address is confirmed, with one message for unknown email and wrong password', async () => {
     const email = uniqueEmail();
     await h.post('/auth/register', registration(email));
-    const unknown = await outcomeOf(authenticatePassword(h.deps, uniqueEmail('nobody'), STRONG_PASSWORD));
-    const wrong = await outcomeOf(authenticatePassword(h.deps, email, 'not the password at all'));
+    const unknown = await outcomeOf(authenticatePassword(h.deps, uniqueEmail('nobody'), STRONG_PASSWORD, '127.0.0.1'));
+    const wrong = await outcomeOf(authenticatePassword(h.deps, email, 'not the password at all', '127.0.0.1'));
     expect(unknown).toEqual({ status: 'unauthorized', text: 'Invalid email or password' });
     expect(wrong).toEqual(unknown);
-    expect(await outcomeOf(authenticatePassword(h.deps, email, STRONG_PASSWORD))).toEqual({
+    expect(await outcomeOf(authenticatePassword(h.deps, email, STRONG_PASSWORD, '127.0.0.1'))).toEqual({
       status: 'forbidden',
       text: 'Email not verified',
     });
 
     const token = tokenOf(linkIn(await h.mail.waitFor(email), `${h.s.hale.url}/auth/verify-email`));
     expect((await h.post('/auth/verify-email', { token })).status).toBe(200);
-    const account = await authenticatePassword(h.deps, email.toUpperCase(), STRONG_PASSWORD);
+    const account = await authenticatePassword(h.deps, email.toUpperCase(), STRONG_PASSWORD, '127.0.0.1');
     expect(account).toMatchObject({ email, emailVerified: true, status: 'active', roles: ['patient'] });
     expect(account.profile?.type).toBe('Patient');
     expect(JSON.stringify(account)).not.toContain('argon2');
@@ -96,7 +96,7 @@ describe('patient self-registration', () => {
     await h.post('/auth/register', registration(email));
     const time = async (who: string): Promise<number> => {
       const start = process.hrtime.bigint();
-      await authenticatePassword(h.deps, who, 'not the password at all').catch(() => undefined);
+      await authenticatePassword(h.deps, who, 'not the password at all', '127.0.0.1').catch(() => undefined);
       return Number(process.hrtime.bigint() - start) / 1e6;
     };
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;

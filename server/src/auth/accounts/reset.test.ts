@@ -29,13 +29,15 @@ describe('password reset', () => {
 
     const res = await h.post('/auth/reset-password', { token, password: NEW_PASSWORD });
     expect(res.status).toBe(200);
-    await expect(authenticatePassword(h.deps, email, STRONG_PASSWORD)).rejects.toThrow('Invalid email or password');
-    expect((await authenticatePassword(h.deps, email, NEW_PASSWORD)).email).toBe(email);
+    await expect(authenticatePassword(h.deps, email, STRONG_PASSWORD, '127.0.0.1')).rejects.toThrow(
+      'Invalid email or password'
+    );
+    expect((await authenticatePassword(h.deps, email, NEW_PASSWORD, '127.0.0.1')).email).toBe(email);
     expect((await h.mail.waitFor(email, 3)).subject).toBe('Your Hale password was changed');
 
     const reuse = await h.post('/auth/reset-password', { token, password: 'another fine passphrase 9' });
     expect(reuse.status).toBe(400);
-    expect((await authenticatePassword(h.deps, email, NEW_PASSWORD)).email).toBe(email);
+    expect((await authenticatePassword(h.deps, email, NEW_PASSWORD, '127.0.0.1')).email).toBe(email);
   });
 
   test('using one reset link retires the other outstanding ones', async () => {
@@ -82,7 +84,7 @@ describe('password reset', () => {
     expect((await h.post('/auth/register', { ...registrationOf(email) })).status).toBe(202);
     const token = await resetToken(email, 2);
     expect((await h.post('/auth/reset-password', { token, password: NEW_PASSWORD })).status).toBe(200);
-    expect((await authenticatePassword(h.deps, email, NEW_PASSWORD)).emailVerified).toBe(true);
+    expect((await authenticatePassword(h.deps, email, NEW_PASSWORD, '127.0.0.1')).emailVerified).toBe(true);
   });
 
   test('a form post from the reset page answers with a page', async () => {

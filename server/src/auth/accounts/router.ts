@@ -3,6 +3,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { sendOutcome } from '../../fhir/http';
 import type { AuthDeps } from '../deps';
+import { RateLimitedError } from '../rate-limit';
 import { applyAsPartner } from './applications/partner';
 import { applyAsProvider } from './applications/provider';
 import {
@@ -180,6 +181,9 @@ function mountApplications(router: express.Router, deps: AuthDeps): void {
 
 /** 503 for a feature that needs mail or SMS on a server without them; everything else goes to app.ts. */
 function renderUnavailable(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (err instanceof RateLimitedError) {
+    res.set('Retry-After', String(err.retryAfterSeconds));
+  }
   if (err instanceof OperationOutcomeError && err.outcome.id === UNAVAILABLE_ID) {
     sendOutcome(res, 503, err.outcome);
     return;

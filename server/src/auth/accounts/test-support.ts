@@ -145,7 +145,7 @@ export interface AccountsHarness {
   mail: MailCatcher;
   deps: AuthDeps;
   /** POST JSON to a path under the server root, e.g. '/auth/register'. */
-  post(path: string, body: unknown): Promise<{ status: number; body: any }>;
+  post(path: string, body: unknown): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
 

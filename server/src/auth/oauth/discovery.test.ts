@@ -29,7 +29,7 @@ describe('discovery', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.org');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
     const doc = (await res.json()) as Record<string, any>;
     expect(doc).toMatchObject({
       issuer: s.hale.url,

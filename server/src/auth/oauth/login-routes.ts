@@ -2,7 +2,8 @@ import { OperationOutcomeError, getStatus } from '@medplum/core';
 import type { Request, Response } from 'express';
 import type express from 'express';
 import { sql } from '../../db/sql';
-import { authenticateLoginCode, authenticatePassword, requestLoginCode } from '../accounts';
+import { authenticateLoginCode, authenticatePassword, clientIp, requestLoginCode } from '../accounts';
+import { RateLimitedError } from '../rate-limit';
 import type { Account } from '../types';
 import { redirect, sendAccountState } from './authorize-flow';
 import type { AuthorizeFlow } from './authorize-request';
@@ -18,7 +19,7 @@ export function mountLoginRoutes(router: express.Router, ctx: OAuthContext): voi
     const { form, session, flow } = await formStep(ctx, req);
     const email = form.get('email') ?? '';
     await attempt(ctx, req, res, { flow, session, email }, () =>
-      authenticatePassword(ctx.deps, email, form.get('password') ?? '')
+      authenticatePassword(ctx.deps, email, form.get('password') ?? '', clientIp(req))
     );
   });
 
@@ -32,6 +33,7 @@ export function mountLoginRoutes(router: express.Router, ctx: OAuthContext): voi
       await requestLoginCode(ctx.deps, email, channel);
     } catch (err) {
       const page = loginPage({ ...hidden, clientName: flow.clientName, email, error: failureText(err) });
+      retryAfter(res, err);
       sendPage(res, failureStatus(err), page, flow.redirectUri);
       return;
     }
@@ -80,6 +82,7 @@ async function attempt(
     const page = a.code
       ? codePage({ ...hidden, email: a.email, error: failureText(err) })
       : loginPage({ ...hidden, clientName: a.flow.clientName, email: a.email, error: failureText(err) });
+    retryAfter(res, err);
     sendPage(res, failureStatus(err), page, a.flow.redirectUri);
     return;
   }
@@ -121,7 +124,9 @@ function failureText(err: unknown): string {
   const status = getStatus(err.outcome);
   const text = err.outcome.issue?.[0]?.details?.text;
   if (status === 429) {
-    return 'Too many attempts. Wait a minute, then try again.';
+    const minutes = Math.ceil((err instanceof RateLimitedError ? err.retryAfterSeconds : 60) / 60);
+    const wait = minutes >= 120 ? `${Math.round(minutes / 60)} hours` : minutes > 1 ? `${minutes} minutes` : 'a minute';
+    return `Too many attempts. Try again in ${wait}.`;
   }
   if (text === 'Email not verified') {
     return 'Confirm your email address first: open the link we sent you when you registered.';
@@ -129,6 +134,8 @@ function failureText(err: unknown): string {
   return text ?? 'Sign-in failed.';
 }
 
-function clientIp(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+function retryAfter(res: Response, err: unknown): void {
+  if (err instanceof RateLimitedError) {
+    res.set('Retry-After', String(err.retryAfterSeconds));
+  }
 }

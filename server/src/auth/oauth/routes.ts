@@ -36,7 +36,7 @@ const SMART_STYLE = {
  */
 export function mountOAuthRoutes(app: express.Express, deps: AuthDeps): void {
   const ctx = oauthContext(deps);
-  // SMART: JSON whatever the Accept header says; CORS for any origin (app.ts) — these are public.
+  // SMART: JSON whatever the Accept header says; CORS for any origin (response-headers.ts) — these are public.
   app.get('/fhir/R4/.well-known/smart-configuration', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300').json(smartConfiguration(ctx.urls));
   });
@@ -58,13 +58,8 @@ function oauthRouter(ctx: OAuthContext): express.Router {
   router.get('/smart-style.json', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=3600').json(SMART_STYLE);
   });
-  // The interactive pages and their redirects are for the browser's top-level window only:
-  // no other origin may read them (app.ts answers CORS for everything else).
-  router.use(['/authorize', '/login', '/logout'], (_req, res, next) => {
-    res.removeHeader('Access-Control-Allow-Origin');
-    res.removeHeader('Access-Control-Allow-Credentials');
-    next();
-  });
+  // The interactive pages (/authorize, /login, /logout) are for the browser's top-level window
+  // only: response-headers.ts answers no CORS for them, whatever the origin.
   mountAuthorizeRoutes(router, ctx);
   mountLoginRoutes(router, ctx);
   mountTokenRoutes(router, ctx);

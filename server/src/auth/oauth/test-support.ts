@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { hash } from '@node-rs/argon2';
 import type { Patient, Resource } from '@medplum/fhirtypes';
 import { loadConfig } from '../../config';
@@ -146,11 +147,19 @@ export interface HttpResult {
   headers: Headers;
 }
 
-/** A browser-like session: keeps the authorization server's cookie, does not follow redirects. */
+/**
+ * A browser-like session: keeps the authorization server's cookie, does not follow redirects.
+ * With `localAddress` (a loopback address such as 127.0.0.2) its requests come from that
+ * address, as from another client: Hale counts rate limits per client address.
+ */
 export class Browser {
   private cookie = '';
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly localAddress?: string,
+    private readonly extraHeaders: Record<string, string> = {}
+  ) {}
 
   async get(url: string): Promise<HttpResult> {
     return this.send(url, { method: 'GET' });
@@ -172,11 +181,14 @@ export class Browser {
 
   private async send(url: string, init: RequestInit): Promise<HttpResult> {
     const full = url.startsWith('http') ? url : `${this.root}${url}`;
-    const res = await fetch(full, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), ...(this.cookie ? { cookie: this.cookie } : {}) },
-    });
+    const headers = {
+      ...this.extraHeaders,
+      ...(init.headers as Record<string, string>),
+      ...(this.cookie ? { cookie: this.cookie } : {}),
+    };
+    const res = this.localAddress
+      ? await requestFrom(this.localAddress, full, { ...init, headers })
+      : await fetch(full, { ...init, redirect: 'manual', headers });
     for (const c of res.headers.getSetCookie()) {
       const pair = c.split(';')[0] ?? '';
       this.cookie = pair.endsWith('=') ? '' : pair;
@@ -188,6 +200,34 @@ export class Browser {
       headers: res.headers,
     };
   }
+}
+
+/** fetch has no way to choose the local address (no undici here), so node:http does it; the answer is made a Response. */
+function requestFrom(localAddress: string, url: string, init: RequestInit): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: init.method, headers: init.headers as Record<string, string>, localAddress },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+              headers.append(name, one);
+            }
+          }
+          const status = res.statusCode ?? 500;
+          const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+          resolve(new Response(body, { status, headers }));
+        });
+        res.on('error', reject);
+      }
+    );
+    req.on('error', reject);
+    req.end(typeof init.body === 'string' ? init.body : undefined);
+  });
 }
 
 /** The value of a hidden input on a page. */

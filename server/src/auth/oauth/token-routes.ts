@@ -1,7 +1,8 @@
-import { OperationOutcomeError, getStatus } from '@medplum/core';
+import { OperationOutcomeError } from '@medplum/core';
 import type { Request, Response } from 'express';
 import type express from 'express';
-import { getAccount } from '../accounts';
+import { clientIp, getAccount } from '../accounts';
+import { RateLimitedError } from '../rate-limit';
 import type { AuthenticatedClient } from './client-auth';
 import { authenticateClient } from './client-auth';
 import type { OAuthContext } from './context';
@@ -28,7 +29,7 @@ export function mountTokenRoutes(router: express.Router, ctx: OAuthContext): voi
   router.post('/token', async (req, res) => {
     noStore(res);
     const params = formParams(req);
-    await limit(ctx, req, 'oauth-token');
+    await limit(ctx, req, res, 'oauth-token');
     const grantType = params.get('grant_type');
     if (!grantType) {
       throw new OAuthError('invalid_request', 'grant_type is required');
@@ -47,7 +48,7 @@ export function mountTokenRoutes(router: express.Router, ctx: OAuthContext): voi
   router.post('/revoke', async (req, res) => {
     noStore(res);
     const params = formParams(req);
-    await limit(ctx, req, 'oauth-revoke');
+    await limit(ctx, req, res, 'oauth-revoke');
     const { client } = await authenticateClient(ctx, req, params);
     await revoke(ctx, client, tokenParam(params));
     res.status(200).end();
@@ -56,7 +57,7 @@ export function mountTokenRoutes(router: express.Router, ctx: OAuthContext): voi
   router.post('/introspect', async (req, res) => {
     noStore(res);
     const params = formParams(req);
-    await limit(ctx, req, 'oauth-introspect');
+    await limit(ctx, req, res, 'oauth-introspect');
     await authorizeIntrospection(ctx, req, params);
     res.json(await introspect(ctx, tokenParam(params)));
   });
@@ -97,13 +98,13 @@ async function authorizeIntrospection(ctx: OAuthContext, req: Request, params: P
   }
 }
 
-/** Rate limit per client address; answered as an OAuth error (429) rather than an OperationOutcome. */
-async function limit(ctx: OAuthContext, req: Request, name: string): Promise<void> {
+/** Rate limit per client address; answered as an OAuth error (429, with Retry-After) rather than an OperationOutcome. */
+async function limit(ctx: OAuthContext, req: Request, res: Response, name: string): Promise<void> {
   try {
-    const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    await ctx.deps.rateLimits.consume(name, `ip:${ip}`, ctx.deps.config.authRateLimitPerMinute * 5);
+    await ctx.deps.rateLimits.consume(name, `ip:${clientIp(req)}`, ctx.deps.config.authRateLimitPerMinute * 5);
   } catch (err) {
-    if (err instanceof OperationOutcomeError && getStatus(err.outcome) === 429) {
+    if (err instanceof RateLimitedError) {
+      res.set('Retry-After', String(err.retryAfterSeconds));
       throw new OAuthError('temporarily_unavailable', 'Too many requests: retry in a minute', 429);
     }
     throw err;

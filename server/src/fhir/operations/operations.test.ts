@@ -193,7 +193,7 @@ describe('HTTP plumbing', () => {
       'access-control-request-method': 'POST',
     });
     expect(pre.status).toBe(204);
-    expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
     const get = await s.get(`Patient/${patient.id}`, { origin: 'https://app.example' });
     expect(get.headers.get('access-control-expose-headers')).toContain('ETag');
   });

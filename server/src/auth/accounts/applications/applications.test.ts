@@ -135,7 +135,7 @@ describe('provider applications', () => {
     const email = uniqueEmail('dr');
     await h.post('/auth/apply/provider', provider(email, 'MC-50001'));
     await verify(email);
-    expect((await authenticatePassword(h.deps, email, STRONG_PASSWORD)).status).toBe('pending');
+    expect((await authenticatePassword(h.deps, email, STRONG_PASSWORD, '127.0.0.1')).status).toBe('pending');
     const { app } = await applicationOf(email);
     expect((await listPendingApplications(h.deps)).map((a) => a.taskId)).toContain(app?.taskId);
 
@@ -149,7 +149,7 @@ describe('provider applications', () => {
     const roleId = task.focus?.reference?.split('/')[1] as string;
     expect((await repo.readResource<PractitionerRole>('PractitionerRole', roleId)).active).toBe(true);
     expect((await h.mail.waitFor(email, 2)).subject).toBe('Your Hale application was approved');
-    expect((await authenticatePassword(h.deps, email, STRONG_PASSWORD)).status).toBe('active');
+    expect((await authenticatePassword(h.deps, email, STRONG_PASSWORD, '127.0.0.1')).status).toBe('active');
     expect((await listPendingApplications(h.deps)).map((a) => a.taskId)).not.toContain(app?.taskId);
 
     await expect(approveApplication(h.deps, app?.taskId as string, adminId)).rejects.toThrow('already approved');
