@@ -25,5 +25,7 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
     },
-  }
+  },
+  // Runs inside a bot's isolated-vm isolate, not in node: plain JavaScript outside the TypeScript project.
+  { files: ['server/src/bots/sandbox/isolate/*.js'], ...tseslint.configs.disableTypeChecked }
 );
