@@ -65,11 +65,12 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     audit: deps.auditWriter,
     notifier: notifierFor(config, logger),
     serverUrl: config.serverUrl,
+    bundleMaxEntries: config.bundleMaxEntries,
   });
   const capability = JSON.stringify(buildCapabilityStatement(config.fhirBaseUrl));
   const app = express();
   app.disable('x-powered-by');
-  app.set('query parser', (q: string) => parseQuery(q));
+  app.set('query parser', (q: string | null) => parseQuery(q));
   // Resources carry their own ETag (W/"versionId"); hashing every other body (a 300-entry
   // transaction response is ~0.5 MB) costs CPU and gives clients nothing they can use.
   app.set('etag', false);
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   app.use(requestLog(logger));
   app.use(securityHeaders);
   app.use(cors(config));
+  app.use(refuseDeclaredOversize(config.bodyLimitBytes));
   app.use(express.text({ type: () => true, limit: config.bodyLimitBytes, defaultCharset: 'utf-8' }));
   app.use((req, _res, next) => {
     try {
@@ -229,14 +231,38 @@ export function authDepsOf(deps: AppDeps): AuthDeps {
   };
 }
 
-/** Query strings keep repeated keys as arrays (repeated parameters are AND in FHIR search). */
-function parseQuery(q: string): Record<string, string | string[]> {
+/**
+ * Query strings keep repeated keys as arrays (repeated parameters are AND in FHIR search). express
+ * passes null when the URL has no query string, and `new URLSearchParams(null)` would read it as `null=`.
+ */
+function parseQuery(q: string | null): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  if (typeof q !== 'string') {
+    return out;
+  }
   for (const [k, v] of new URLSearchParams(q)) {
     const existing = out[k];
     out[k] = existing === undefined ? v : [existing, v].flat();
   }
   return out;
+}
+
+/**
+ * body-parser answers an oversized body only after reading all of it (it drains the request so the
+ * connection can be reused): a client announcing 1 GB would hold a connection for as long as it takes to
+ * send it. A Content-Length over the limit is refused at once, through the one error handler, and the
+ * connection is closed rather than drained. A chunked body is still cut off by express.text's limit.
+ */
+function refuseDeclaredOversize(limit: number) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const declared = Number(req.header('content-length') ?? 0);
+    if (declared > limit) {
+      res.setHeader('Connection', 'close');
+      next(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413 }));
+      return;
+    }
+    next();
+  };
 }
 
 function parseBody(req: Request, maxDepth: number): unknown {

@@ -32,6 +32,7 @@ const schema = z.object({
     .regex(/^\d+(kb|mb)?$/i, 'a byte count such as 16mb, 512kb or 1048576')
     .default('16mb'),
   MAX_JSON_DEPTH: z.coerce.number().int().min(8).max(1000).default(64),
+  BUNDLE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10000),
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   GRAPHQL_WARMUP: z.enum(['true', 'false']).optional(),
@@ -68,6 +69,8 @@ export interface HaleConfig {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   bodyLimitBytes: number;
   maxJsonDepth: number;
+  /** Entries a batch or transaction Bundle may hold; more answers 413. */
+  bundleMaxEntries: number;
   env: z.infer<typeof schema>['NODE_ENV'];
   shutdownGraceMs: number;
   /** Build the GraphQL schema before reporting ready (a one-time ~7 s of CPU); off by default in tests. */
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: parseByteSize(e.BODY_LIMIT),
     maxJsonDepth: e.MAX_JSON_DEPTH,
+    bundleMaxEntries: e.BUNDLE_MAX_ENTRIES,
     env: e.NODE_ENV,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     graphqlWarmup: e.GRAPHQL_WARMUP === 'true',

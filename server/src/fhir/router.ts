@@ -6,6 +6,7 @@ import { SERVICE_UNAVAILABLE_ID, toOutcome } from './errors';
 import { breakGlassHandler } from './operations/break-glass';
 import type { OperationDeps } from './operations/context';
 import { everythingHandler } from './operations/everything';
+import { checkedGraphql, graphqlGetHandler } from './operations/graphql';
 import { historyHandler } from './operations/history';
 import { myPatientsHandler } from './operations/my-patients';
 import { requestShareHandler } from './operations/request-share';
@@ -36,7 +37,8 @@ const withDeps =
 /**
  * @medplum/fhir-router serves the REST interactions and $graphql over our repository; Hale
  * adds type/system history, $everything, $validate, the sharing operations ($share, $revoke-share,
- * $request-share, $my-patients, $break-glass) and its own batch/transaction handler.
+ * $request-share, $my-patients, $break-glass), its own batch/transaction handler and a check of
+ * the $graphql body.
  * Every handler is wrapped so an unexpected error is logged once, with its stack, and the
  * client gets a bare 500 OperationOutcome.
  */
@@ -53,9 +55,12 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
   router.add('POST', 'Patient/:id/$break-glass', asRoute(withDeps(breakGlassHandler, deps)), 'operation');
   router.add('GET', 'Practitioner/$my-patients', asRoute(withDeps(myPatientsHandler, deps)), 'operation');
   router.add('POST', 'Practitioner/$my-patients', asRoute(withDeps(myPatientsHandler, deps)), 'operation');
+  router.add('GET', '$graphql', graphqlGetHandler, 'operation');
   for (const route of router.router.routes) {
-    if (route.method === 'POST' && route.path.length === 0) {
-      route.handler = asRoute(bundleHandler);
+    if (route.method === 'POST' && route.path.length === 1 && route.path[0]?.value === '$graphql') {
+      route.handler = checkedGraphql(route.handler);
+    } else if (route.method === 'POST' && route.path.length === 0) {
+      route.handler = asRoute((req, repo, r) => bundleHandler(req, repo, r, deps.bundleMaxEntries));
     } else if (route.method === 'PUT' && route.path.length === 2) {
       route.handler = asRoute(updateHandler);
     } else if (route.data?.interaction === 'history-instance') {

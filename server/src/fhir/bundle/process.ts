@@ -1,4 +1,4 @@
-import { OperationOutcomeError, allOk, badRequest } from '@medplum/core';
+import { OperationOutcomeError, allOk, badRequest, contentTooLarge } from '@medplum/core';
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { originOf } from '../../storage/error-origin';
@@ -28,9 +28,15 @@ import { Names, identityMap, resolveConditionalReferences, rewriteReferences, un
  * ifNoneExist matches, conditional update/patch/delete targets, each conditional under an
  * advisory lock), references to fullUrls and conditional references are rewritten, entries run
  * in the order DELETE, POST, PUT/PATCH, GET, and any failure rolls everything back with an
- * OperationOutcome naming the entry. A batch runs each entry on its own.
+ * OperationOutcome naming the entry. A batch runs each entry on its own. A Bundle of more than
+ * `maxEntries` entries is refused (413) before any of them is looked at.
  */
-export async function bundleHandler(req: FhirRequest, repo: HaleRepository, router: FhirRouter): Promise<FhirResponse> {
+export async function bundleHandler(
+  req: FhirRequest,
+  repo: HaleRepository,
+  router: FhirRouter,
+  maxEntries: number
+): Promise<FhirResponse> {
   const bundle = req.body as Bundle;
   if (bundle?.resourceType !== 'Bundle') {
     throw new OperationOutcomeError(badRequest('Expected a Bundle of type batch or transaction'));
@@ -44,6 +50,11 @@ export async function bundleHandler(req: FhirRequest, repo: HaleRepository, rout
     throw new OperationOutcomeError(badRequest('Bundle.entry is missing', 'Bundle.entry'));
   }
   const entries = bundle.entry;
+  if (entries.length > maxEntries) {
+    throw new OperationOutcomeError(
+      contentTooLarge(`A ${bundle.type} Bundle may hold at most ${maxEntries} entries; this one has ${entries.length}`)
+    );
+  }
   const prefer = returnPreference(parsePrefer(headerOf(req, 'prefer')).return);
   const result =
     bundle.type === 'transaction'

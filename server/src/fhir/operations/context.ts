@@ -18,6 +18,8 @@ export interface OperationDeps {
   notifier: Notifier;
   /** The public server URL (links in mail). */
   serverUrl: string;
+  /** Entries a batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES). */
+  bundleMaxEntries: number;
 }
 
 /** The verified token of the request; every request under the FHIR base has one. */

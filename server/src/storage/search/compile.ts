@@ -12,7 +12,7 @@ import { referenceMatch, referenceRowTest } from './reference';
 import { STRING_OPERATORS, stringAlternatives } from './string';
 import { TOKEN_OPERATORS, tokenAlternatives } from './token';
 import { URI_OPERATORS, uriAlternatives } from './uri';
-import { alternatives, invalid, splitEscaped, unescape } from './values';
+import { alternatives, anyOf, canMatch, invalid, splitEscaped, unescape } from './values';
 
 /** Compilation state: the repository context and a counter for unique nested aliases. */
 export interface CompileScope {
@@ -136,7 +136,7 @@ function unknownParam(scope: CompileScope, resourceType: string, code: string): 
 }
 
 function compileId(alias: string, f: Filter): Sql {
-  const ids = alternatives(f.value).map(unescape);
+  const ids = alternatives(f.value).map(unescape).filter(canMatch);
   if (f.operator === Operator.MISSING) {
     return sql`${f.value === 'true' ? sql`FALSE` : sql`TRUE`}`;
   }
@@ -152,12 +152,10 @@ function compileId(alias: string, f: Filter): Sql {
 
 function compileLastUpdated(alias: string, f: Filter): Sql {
   const col = sql`${raw(alias)}.last_updated`;
-  return or(
-    alternatives(f.value).map((v, i) => {
-      const { op, value } = withPrefix(f.operator, v, i === 0);
-      return dateMatch(op, value, col, col);
-    })
-  );
+  return anyOf(alternatives(f.value), (v, i) => {
+    const { op, value } = withPrefix(f.operator, v, i === 0);
+    return dateMatch(op, value, col, col);
+  });
 }
 
 function compileParam(
@@ -237,7 +235,7 @@ function compileParam(
         resourceType,
         alias,
         param.code,
-        or(values.map((v) => referenceMatch(scope.ctx.baseUrl, unescape(v))))
+        anyOf(values, (v) => referenceMatch(scope.ctx.baseUrl, unescape(v)))
       );
     default:
       throw invalid(`Search parameter ${param.code} of type ${type} is not supported`);
@@ -264,12 +262,10 @@ function orderedAlternatives(
   if (!ORDERED_OPERATORS.has(f.operator)) {
     throw unsupported(f, param);
   }
-  return or(
-    values.map((v, i) => {
-      const { op, value } = withPrefix(f.operator, v, i === 0);
-      return match(op, value);
-    })
-  );
+  return anyOf(values, (v, i) => {
+    const { op, value } = withPrefix(f.operator, v, i === 0);
+    return match(op, value);
+  });
 }
 
 function unsupported(f: Filter, param: SearchParameter): Error {

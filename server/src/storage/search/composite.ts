@@ -10,7 +10,7 @@ import { referenceMatch } from './reference';
 import { stringAlternatives } from './string';
 import { tokenMatch } from './token';
 import { uriAlternatives } from './uri';
-import { invalid, splitEscaped, unescape } from './values';
+import { anyOf, invalid, splitEscaped, unescape } from './values';
 
 /**
  * Composite parameters (e.g. code-value-quantity=http://loinc.org|8480-6$gt140). A stored composite
@@ -28,22 +28,20 @@ export function compositeFilter(
 ): Sql {
   const kinds = componentKinds(param);
   const terms = compositeTerms(scope, resourceType, param);
-  return or(
-    values.map((value) => {
-      const parts = splitEscaped(value, '$');
-      if (parts.length !== kinds.length) {
-        throw invalid(`${param.code} needs ${kinds.length} values separated by $, got ${value}`);
-      }
-      const matches = parts.map((part, k) => componentMatch(scope, kinds[k] as string, part));
-      return or(
-        terms.map((term) =>
-          term.kind === 'grouped'
-            ? groupedMatch(alias, term.sp, kinds, matches)
-            : and(term.sps.map((sp, k) => existsRow(tableOf(kinds[k] as string), alias, sp, matches[k])))
-        )
-      );
-    })
-  );
+  return anyOf(values, (value) => {
+    const parts = splitEscaped(value, '$');
+    if (parts.length !== kinds.length) {
+      throw invalid(`${param.code} needs ${kinds.length} values separated by $, got ${value}`);
+    }
+    const matches = parts.map((part, k) => componentMatch(scope, kinds[k] as string, part));
+    return or(
+      terms.map((term) =>
+        term.kind === 'grouped'
+          ? groupedMatch(alias, term.sp, kinds, matches)
+          : and(term.sps.map((sp, k) => existsRow(tableOf(kinds[k] as string), alias, sp, matches[k])))
+      )
+    );
+  });
 }
 
 /** `:missing=false`: some element has every component (a stored composite writes only whole groups). */

@@ -5,6 +5,7 @@ import { accessClause } from '../read';
 import type { CompileScope } from './compile';
 import { referenceRows } from './compile';
 import { referenceRowTest } from './reference';
+import { canMatch } from './values';
 
 export interface ResultRow {
   rid: string;
@@ -62,7 +63,7 @@ async function forward(
   target: IncludeTarget
 ): Promise<ResultRow[]> {
   const rids = rows.filter((r) => r.type === target.resourceType).map((r) => r.rid);
-  if (rids.length === 0) {
+  if (rids.length === 0 || !canMatch(target.targetType ?? '')) {
     return [];
   }
   const refs = referenceRows(scope, target.resourceType, target.searchParam);

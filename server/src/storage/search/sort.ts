@@ -5,7 +5,7 @@ import { getSearchParams } from '../../fhir/definitions';
 import type { CompileScope } from './compile';
 import { referenceRows, spIds, spTest } from './compile';
 import { referenceRowTest } from './reference';
-import { invalid } from './values';
+import { canMatch, invalid } from './values';
 
 export interface SortKey {
   /** Expression with no NULLs (a sentinel sorts missing values last in either direction). */
@@ -101,7 +101,7 @@ export function decodeCursor(cursor: string, keyCount: number): { values: string
     if (
       Array.isArray(values) &&
       values.length === keyCount &&
-      values.every((v) => typeof v === 'string') &&
+      values.every((v) => typeof v === 'string' && canMatch(v)) &&
       typeof rid === 'string' &&
       /^\d{1,19}$/.test(rid)
     ) {

@@ -1,8 +1,8 @@
 import { Operator } from '@medplum/core';
 import type { Sql } from '../../db/sql';
-import { or, sql } from '../../db/sql';
+import { sql } from '../../db/sql';
 import { normalizeSearchString } from '../indexer';
-import { likeEscape, unescape } from './values';
+import { anyOf, likeEscape, unescape } from './values';
 
 export const STRING_OPERATORS = new Set<Operator>([Operator.EQUALS, Operator.EXACT, Operator.CONTAINS]);
 
@@ -12,14 +12,12 @@ export const STRING_OPERATORS = new Set<Operator>([Operator.EQUALS, Operator.EXA
  * substring match. `%` and `_` in values are literals.
  */
 export function stringAlternatives(operator: Operator, values: string[]): Sql {
-  return or(
-    values.map((raw) => {
-      const v = unescape(raw);
-      if (operator === Operator.EXACT) {
-        return sql`i.exact = ${v}`;
-      }
-      const norm = likeEscape(normalizeSearchString(v));
-      return operator === Operator.CONTAINS ? sql`i.norm LIKE ${'%' + norm + '%'}` : sql`i.norm LIKE ${norm + '%'}`;
-    })
-  );
+  return anyOf(values, (raw) => {
+    const v = unescape(raw);
+    if (operator === Operator.EXACT) {
+      return sql`i.exact = ${v}`;
+    }
+    const norm = likeEscape(normalizeSearchString(v));
+    return operator === Operator.CONTAINS ? sql`i.norm LIKE ${'%' + norm + '%'}` : sql`i.norm LIKE ${norm + '%'}`;
+  });
 }

@@ -1,8 +1,8 @@
 import { Operator } from '@medplum/core';
 import type { Sql } from '../../db/sql';
-import { or, sql } from '../../db/sql';
+import { sql } from '../../db/sql';
 import { normalizeSearchString } from '../indexer';
-import { invalid, likeEscape, splitEscaped, unescape } from './values';
+import { anyOf, invalid, likeEscape, splitEscaped, unescape } from './values';
 
 /** Predicate over an idx_token row alias `i` for one alternative value. */
 export function tokenMatch(operator: Operator, value: string): Sql {
@@ -36,5 +36,5 @@ export function tokenMatch(operator: Operator, value: string): Sql {
 export const TOKEN_OPERATORS = new Set<Operator>([Operator.EQUALS, Operator.NOT, Operator.TEXT, Operator.OF_TYPE]);
 
 export function tokenAlternatives(operator: Operator, values: string[]): Sql {
-  return or(values.map((v) => tokenMatch(operator === Operator.NOT ? Operator.EQUALS : operator, v)));
+  return anyOf(values, (v) => tokenMatch(operator === Operator.NOT ? Operator.EQUALS : operator, v));
 }

@@ -1,4 +1,6 @@
 import { OperationOutcomeError, badRequest } from '@medplum/core';
+import type { Sql } from '../../db/sql';
+import { or, sql } from '../../db/sql';
 
 /**
  * Splits on an unescaped separator (FHIR escaping: `\,` `\|` `\$` `\\`). Escapes stay in the
@@ -37,6 +39,20 @@ export function unescape(value: string): string {
 /** The OR-ed alternatives of one parameter value (`a,b` = a OR b); each keeps its `\|`/`\$` escapes. */
 export function alternatives(value: string): string[] {
   return splitOn(value, ',', true);
+}
+
+/**
+ * Whether a search value could match anything. U+0000 is never in stored text (bodies holding it are
+ * refused, fhir/json-body.ts) and PostgreSQL text cannot carry it: PostgreSQL refuses such a parameter
+ * and the embedded PGlite drops the connection. So a value holding it matches nothing, and is never sent.
+ */
+export function canMatch(value: string): boolean {
+  return !value.includes('\0');
+}
+
+/** The OR of one parameter's alternatives; one that cannot match is FALSE (and its `:not`, TRUE). */
+export function anyOf(values: readonly string[], match: (value: string, index: number) => Sql): Sql {
+  return or(values.map((v, i) => (canMatch(v) ? match(v, i) : sql`FALSE`)));
 }
 
 /** Escapes LIKE wildcards so `%` and `_` in search values match literally. */
