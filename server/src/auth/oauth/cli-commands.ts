@@ -9,20 +9,24 @@ import { HaleRepository } from '../../storage/repository';
 import { sql } from '../../db/sql';
 import { findAccountByEmail } from '../accounts';
 import type { AuthDeps } from '../deps';
+import type { Account } from '../types';
 import { RateLimits } from '../rate-limit';
 import type { ClientInput } from './clients';
 import { CLIENT_KINDS, ClientInputError, clientView, getClient, listClients, registerClient } from './clients';
 import { pruneExpired } from './grants';
 import { IssueError, issueAccessToken } from './issue';
+import { canPickPatient, patientPickable } from './patients';
 
 export const OAUTH_USAGE = `  client create --name <n> --type public|confidential-symmetric|confidential-asymmetric
                 --scope "<allowed scopes>" [--redirect-uri <uri> ...]
                 [--jwks-url <url> | --jwks-file <path>] [--launch-url <url>]
                                            register a SMART app; prints {client_id, client_secret (shown once)}
   client list                              print the registered apps as JSON lines
-  token [--user <email>] --scope "<scopes>" [--patient <id>] [--client <id>]
+  token [--user <email>] --scope "<scopes>" [--patient <id>] [--client <id>] [--force]
                                            issue an access token as the token endpoint would (the built-in
-                                           hale-cli client unless --client; without --user, system/ scopes only)
+                                           hale-cli client unless --client; without --user, system/ scopes only);
+                                           --patient must be one the user could open at the authorize endpoint
+                                           (their own record, or one shared with them), unless --force
   oauth prune                              delete expired codes, access-token records, assertion ids and launches
 `;
 
@@ -128,6 +132,7 @@ async function tokenCommand(deps: AuthDeps, args: string[]): Promise<string> {
     scope: { type: 'string' },
     patient: { type: 'string' },
     client: { type: 'string' },
+    force: { type: 'boolean' },
   });
   if (typeof v.scope !== 'string') {
     throw new UsageError('--scope is required');
@@ -136,14 +141,30 @@ async function tokenCommand(deps: AuthDeps, args: string[]): Promise<string> {
   if (typeof v.user === 'string' && !account) {
     throw new IssueError(`no account with the email ${v.user}`);
   }
+  const patient = v.patient as string | undefined;
+  if (account && patient !== undefined && !(await mayOpenPatient(deps, account, patient))) {
+    const what = `${account.email} may not open Patient/${patient} at the authorize endpoint: it is neither their own record nor shared with them`;
+    if (v.force !== true) {
+      throw new IssueError(`${what}. Pass --force to issue the token anyway.`);
+    }
+    process.stderr.write(`WARNING: --force: ${what}; the token is issued anyway and acts in that patient's context.\n`);
+  }
   const clientId = typeof v.client === 'string' ? v.client : await ensureCliClient(deps);
   const token = await issueAccessToken(deps, {
     accountId: account?.id,
     clientId,
     scopes: v.scope.split(/\s+/).filter(Boolean),
-    patient: v.patient as string | undefined,
+    patient,
   });
   return JSON.stringify({ ...token, token_type: 'Bearer' }) + '\n';
+}
+
+/** The authorize endpoint's rule (code-issue.ts patientFor): a patient's own record; a provider's pick of those shared. */
+async function mayOpenPatient(deps: AuthDeps, account: Account, patient: string): Promise<boolean> {
+  if (account.profile?.type === 'Patient') {
+    return account.profile.id === patient;
+  }
+  return canPickPatient(account) && (await patientPickable(deps, account, patient));
 }
 
 async function ensureCliClient(deps: AuthDeps): Promise<string> {

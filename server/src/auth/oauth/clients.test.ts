@@ -6,6 +6,8 @@ import type { RunningHale } from '../../server';
 import { startHale } from '../../server';
 import { createTestDatabase } from '../../test/test-db';
 import type { TestDatabase } from '../../test/test-db';
+import { sql } from '../../db/sql';
+import { sharingConsent } from '../../test/consent-fixtures';
 import type { TestServer } from '../../test/test-server';
 import { issueAccessToken } from './issue';
 import {
@@ -13,6 +15,7 @@ import {
   authorizeUrl,
   createAccount,
   createClient,
+  createResource,
   pkce,
   startOAuthServer,
   testDeps,
@@ -237,5 +240,56 @@ describeWithServerDatabase('CLI', () => {
     );
     expect(page.status).toBe(400);
     expect((await cli('token', '--user', 'nobody@example.org', '--scope', 'openid')).status).toBe(2);
+  });
+
+  test('token refuses a patient context the user could not open at the authorize endpoint, unless --force', async () => {
+    const alice = await createAccount({ hale });
+    const bob = await createAccount({ hale });
+    const patientOf = async (out: { stdout: string }): Promise<unknown> => {
+      const { access_token } = JSON.parse(out.stdout) as { access_token: string };
+      const res = await fetch(`${hale.url}/oauth2/introspect`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: access_token }).toString(),
+      });
+      return ((await res.json()) as { patient?: string }).patient;
+    };
+    const asBob = ['token', '--user', bob.email, '--scope', 'patient/*.rs', '--patient'];
+
+    const refused = await cli(...asBob, alice.patientId as string);
+    expect(refused.status).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`${bob.email} may not open Patient/${alice.patientId}`);
+    expect(refused.stderr).toContain('--force');
+
+    const own = await cli(...asBob, bob.patientId as string);
+    expect(own.status).toBe(0);
+    expect(own.stderr).not.toContain('WARNING');
+    expect(await patientOf(own)).toBe(bob.patientId);
+
+    const forced = await cli(...asBob, alice.patientId as string, '--force');
+    expect(forced.status).toBe(0);
+    expect(forced.stderr).toContain(`WARNING: --force: ${bob.email} may not open Patient/${alice.patientId}`);
+    expect(await patientOf(forced)).toBe(alice.patientId);
+
+    // A provider may have the context of a patient who shares with them, as the authorize endpoint's picker allows.
+    const practitioner = await createResource({ hale }, { resourceType: 'Practitioner', name: [{ family: 'Hale' }] });
+    const provider = await createAccount({ hale }, { patient: false, roles: ['provider'] });
+    await hale.db.query(
+      sql`UPDATE account SET profile_type = 'Practitioner', profile_id = ${practitioner.id} WHERE id = ${provider.id}`
+    );
+    const asProvider = ['token', '--user', provider.email, '--scope', 'patient/*.rs', '--patient'];
+    expect((await cli(...asProvider, alice.patientId as string)).status).toBe(2);
+    await createResource(
+      { hale },
+      sharingConsent({
+        patient: alice.patientId as string,
+        actor: { reference: `Practitioner/${practitioner.id}` },
+        categories: ['all'],
+      })
+    );
+    const shared = await cli(...asProvider, alice.patientId as string);
+    expect(shared.status).toBe(0);
+    expect(await patientOf(shared)).toBe(alice.patientId);
   });
 });

@@ -25,11 +25,20 @@ function required(params: Params, name: string): string {
 
 /**
  * authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5): the code is used up on first
- * presentation whatever happens next; a second presentation means it leaked, so the whole
- * grant — every token issued from it — is revoked (RFC 6749 §4.1.2, §10.5).
+ * presentation whatever happens next — before any other parameter is looked at, so that a
+ * request without code_verifier or redirect_uri uses it up too (an intercepted code cannot be
+ * tried first without PKCE and then left for the app). A second presentation means it leaked, so
+ * the whole grant — every token issued from it — is revoked (RFC 6749 §4.1.2, §10.5).
  */
 export async function exchangeCode(ctx: OAuthContext, client: ClientRow, params: Params): Promise<TokenResponse> {
-  const code = required(params, 'code');
+  const used = await consumeCode(ctx.deps.db, required(params, 'code'));
+  if (!used) {
+    throw invalidGrant('Unknown authorization code');
+  }
+  if ('reused' in used) {
+    await revokeGrant(ctx.deps.db, used.reused);
+    throw invalidGrant('The authorization code was already used: every token issued from it is revoked');
+  }
   const redirectUri = required(params, 'redirect_uri');
   const verifier = params.get('code_verifier');
   if (verifier === undefined) {
@@ -37,14 +46,6 @@ export async function exchangeCode(ctx: OAuthContext, client: ClientRow, params:
   }
   if (!VERIFIER.test(verifier)) {
     throw new OAuthError('invalid_request', 'code_verifier must be 43-128 unreserved characters');
-  }
-  const used = await consumeCode(ctx.deps.db, code);
-  if (!used) {
-    throw invalidGrant('Unknown authorization code');
-  }
-  if ('reused' in used) {
-    await revokeGrant(ctx.deps.db, used.reused);
-    throw invalidGrant('The authorization code was already used: every token issued from it is revoked');
   }
   const c = used.code;
   if (c.client_id !== client.client_id || c.expired || c.redirect_uri !== redirectUri) {

@@ -95,26 +95,52 @@ describe('authorization_code', () => {
     });
   });
 
-  test('a missing, blank or wrong code_verifier fails', async () => {
-    const { code, verifier } = await freshCode();
+  /** The code is used up: presented again with the right verifier, it fails and revokes the grant. */
+  const expectUsedUp = async (code: string, verifier: string): Promise<void> => {
+    const late = await exchange(code, verifier);
+    expect(late.status).toBe(400);
+    expect(late.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'The authorization code was already used: every token issued from it is revoked',
+    });
+  };
+
+  test('a missing, blank or wrong code_verifier fails, and uses the code up', async () => {
     for (const v of [undefined, '']) {
+      const { code, verifier } = await freshCode();
       const res = await exchange(code, v);
       expect(res.status).toBe(400);
       expect(res.body).toEqual({ error: 'invalid_request', error_description: 'code_verifier is required (PKCE)' });
+      await expectUsedUp(code, verifier);
     }
-    const wrong = await exchange(code, pkce().verifier);
+    const { code, verifier } = await freshCode();
+    const malformed = await exchange(code, 'short');
+    expect(malformed.body.error).toBe('invalid_request');
+    await expectUsedUp(code, verifier);
+    const { code: code2, verifier: v2 } = await freshCode();
+    const wrong = await exchange(code2, pkce().verifier);
     expect(wrong.status).toBe(400);
     expect(wrong.body.error).toBe('invalid_grant');
-    // The failed attempt used the code up: the right verifier is now too late.
-    expect((await exchange(code, verifier)).body.error).toBe('invalid_grant');
+    await expectUsedUp(code2, v2);
   });
 
-  test('a code is bound to its redirect_uri and client', async () => {
+  test('a code is bound to its redirect_uri and client; a presentation with the wrong ones uses it up', async () => {
     const { code, verifier } = await freshCode();
     expect((await exchange(code, verifier, { redirect_uri: `${REDIRECT}/other` })).body.error).toBe('invalid_grant');
+    await expectUsedUp(code, verifier);
     const other = await createClient(s);
     const { code: code2, verifier: v2 } = await freshCode();
     expect((await exchange(code2, v2, { client_id: other.client.client_id })).body.error).toBe('invalid_grant');
+    await expectUsedUp(code2, v2);
+    const { code: code3, verifier: v3 } = await freshCode();
+    const noRedirect = await tokenRequest(s, {
+      grant_type: 'authorization_code',
+      code: code3,
+      client_id: clientId,
+      code_verifier: v3,
+    });
+    expect(noRedirect.body).toEqual({ error: 'invalid_request', error_description: 'redirect_uri is required' });
+    await expectUsedUp(code3, v3);
   });
 
   test('reusing a code fails and revokes every token issued from it', async () => {
