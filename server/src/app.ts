@@ -1,10 +1,4 @@
-import {
-  OperationOutcomeError,
-  badRequest,
-  contentTooLarge,
-  notFound,
-  unsupportedMediaType,
-} from '@medplum/core';
+import { OperationOutcomeError, badRequest, contentTooLarge, notFound, unsupportedMediaType } from '@medplum/core';
 import type { FhirRouter } from '@medplum/fhir-router';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
@@ -17,6 +11,7 @@ import type { AuditWriter } from './audit/audit-writer';
 import { guardAuditEvents, mayCreateAuditEvents } from './audit/immutable';
 import { RequestAuditor } from './audit/request-audit';
 import type { AuthDeps } from './auth/deps';
+import type { BotRuntime } from './bots/runtime';
 import { parseScopes, verifyAccessToken } from './auth/oauth';
 import { mountAuthRoutes } from './auth/routes';
 import type { AccessTokenClaims } from './auth/types';
@@ -50,6 +45,8 @@ export interface AppDeps {
   accessCache: AccessCache;
   /** Group-committed AuditEvents: every FHIR request waits for its own before answering. */
   auditWriter: AuditWriter;
+  /** The bot runtime, when BOTS_ENABLED (the FHIR operations on Bot reach it). */
+  bots?: BotRuntime;
   /** Extra health facts (embedded database, Redis) shown by /healthcheck. */
   health: () => Promise<Record<string, unknown>>;
 }
@@ -66,6 +63,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     notifier: notifierFor(config, logger),
     serverUrl: config.serverUrl,
     bundleMaxEntries: config.bundleMaxEntries,
+    bots: deps.bots,
   });
   const capability = JSON.stringify(buildCapabilityStatement(config.fhirBaseUrl));
   const app = express();
@@ -279,6 +277,9 @@ function parseBody(req: Request, maxDepth: number): unknown {
   const type = (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === 'application/x-www-form-urlencoded' && req.method === 'POST') {
     return new URLSearchParams(text);
+  }
+  if (!JSON_TYPES.includes(type) && /^\/fhir\/R4\/Bot\/([^/]+\/)?\$execute$/.test(req.path)) {
+    return text; // a bot takes any input (text, HL7 v2, CSV …) as Medplum's $execute does
   }
   if (!JSON_TYPES.includes(type)) {
     throw new OperationOutcomeError({

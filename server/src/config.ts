@@ -49,6 +49,15 @@ const schema = z.object({
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   DEMO_MODE: z.enum(['true', 'false']).default('false'),
   ANALYZE_AFTER_WRITES: z.coerce.number().int().min(1).default(5000),
+  BOTS_ENABLED: z.enum(['true', 'false']).default('true'),
+  BOT_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
+  BOT_MEMORY_MB: z.coerce.number().int().min(8).max(4096).default(128),
+  BOT_TIMEOUT_MS: z.coerce.number().int().min(100).max(900_000).default(10_000),
+  BOT_LOG_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+  BOT_FETCH_ALLOW_HOSTS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]*(,[A-Za-z0-9.-]+)*$/, 'a comma-separated list of host names such as api.example.org')
+    .default(''),
 });
 
 export interface HaleConfig {
@@ -71,6 +80,16 @@ export interface HaleConfig {
   maxJsonDepth: number;
   /** Entries a batch or transaction Bundle may hold; more answers 413. */
   bundleMaxEntries: number;
+  /** The bot runtime (subscriptions, cron, $execute); off only for tools and tests that need none. */
+  botsEnabled: boolean;
+  /** Sandbox worker processes, and bot jobs run at once on this replica. */
+  botWorkers: number;
+  botMemoryMb: number;
+  /** A run's wall-clock and CPU limit; a Bot's own `timeout` (seconds) may lower it. */
+  botTimeoutMs: number;
+  botLogBytes: number;
+  /** https hosts bots' fetch may reach (exact names); empty: none. */
+  botFetchAllowHosts: string[];
   env: z.infer<typeof schema>['NODE_ENV'];
   shutdownGraceMs: number;
   /** Build the GraphQL schema before reporting ready (a one-time ~7 s of CPU); off by default in tests. */
@@ -141,6 +160,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     bodyLimitBytes: parseByteSize(e.BODY_LIMIT),
     maxJsonDepth: e.MAX_JSON_DEPTH,
     bundleMaxEntries: e.BUNDLE_MAX_ENTRIES,
+    botsEnabled: e.BOTS_ENABLED === 'true',
+    botWorkers: e.BOT_WORKERS,
+    botMemoryMb: e.BOT_MEMORY_MB,
+    botTimeoutMs: e.BOT_TIMEOUT_MS,
+    botLogBytes: e.BOT_LOG_BYTES,
+    botFetchAllowHosts: e.BOT_FETCH_ALLOW_HOSTS.split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
     env: e.NODE_ENV,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     graphqlWarmup: e.GRAPHQL_WARMUP === 'true',

@@ -6,6 +6,7 @@ import { AccessCache } from './access/consent/access-cache';
 import { authDepsOf, createApp } from './app';
 import { AuditWriter } from './audit/audit-writer';
 import type { AuthDeps } from './auth/deps';
+import { BotRuntime } from './bots/runtime';
 import { RateLimits } from './auth/rate-limit';
 import { StatisticsMaintainer } from './jobs/analyze';
 import { startPruning } from './jobs/prune';
@@ -30,6 +31,8 @@ export interface RunningHale {
   audit: AuditWriter;
   /** The background reindex job (jobs/reindex.ts), started with the server. */
   reindexer: Reindexer;
+  /** The bot runtime (undefined when BOTS_ENABLED=false). */
+  bots: BotRuntime | undefined;
   /** The background ANALYZE job (jobs/analyze.ts): its last rounds. */
   statistics: StatisticsMaintainer;
   stop(): Promise<void>;
@@ -116,7 +119,19 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
       redis: redis ? (await redis.ping()) === 'PONG' : 'not configured',
     }),
   };
-  const app = createApp(appDeps);
+  const authDeps = authDepsOf(appDeps);
+  const bots = config.botsEnabled
+    ? new BotRuntime({
+        config: effective,
+        db,
+        searchParams,
+        logger,
+        auth: authDeps,
+        systemRepository: () => authDeps.systemRepository(),
+        serverUrl,
+      })
+    : undefined;
+  const app = createApp({ ...appDeps, bots });
   const stopPruning = startPruning(db, logger);
   if (config.graphqlWarmup) {
     const started = Date.now();
@@ -126,12 +141,14 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
   server.on('request', app);
   const reindexer = new Reindexer({ db, searchParams, baseUrl: effective.fhirBaseUrl, logger });
   reindexer.start();
+  await bots?.start();
   let stopping: Promise<void> | undefined;
   return {
     url: serverUrl,
     fhirBaseUrl: `${serverUrl}/fhir/R4`,
     db,
-    authDeps: authDepsOf(appDeps),
+    authDeps,
+    bots,
     audit: auditWriter,
     reindexer,
     statistics,
@@ -146,6 +163,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
           server.closeIdleConnections();
         });
         // Requests still open past the grace period may have queued events: they are written first.
+        await bots?.stop();
         await auditWriter.drain();
         await statistics.stop();
         await stopPruning();

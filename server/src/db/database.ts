@@ -9,16 +9,32 @@ pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
 
+/** What the commit hooks learn of each resource version a transaction wrote. */
+export interface WrittenVersion {
+  readonly type: string;
+  readonly id: string;
+  readonly versionId: number;
+  readonly deleted: boolean;
+  /** True when it replaced a stored version (an update, or a delete of a stored resource). */
+  readonly replaces: boolean;
+}
+
 export interface Queryable {
   query<R = Record<string, unknown>>(q: Sql, name?: string): Promise<R[]>;
-  /** Inside a transaction: notes that rows of this resource type were written (see Database.onCommit). */
-  touch?(resourceType: string): void;
+  /** Inside a transaction: notes the resource versions written (see Database.onCommit and beforeCommit). */
+  noteWritten?(versions: readonly WrittenVersion[]): void;
   /** `count` resource rids reserved for new rows, if that many are in hand (db/rid-pool.ts). */
   takeRids?(count: number): number[] | undefined;
 }
 
 /** Runs after a transaction that wrote resources has committed; the request waits for it. */
 export type CommitListener = (resourceTypes: ReadonlySet<string>) => Promise<void> | void;
+
+/**
+ * Runs inside a transaction that wrote resources, just before its COMMIT, with the versions it
+ * wrote: what it writes commits (or rolls back) with them. The subscription outbox is one.
+ */
+export type PreCommitHook = (tx: Queryable, written: readonly WrittenVersion[]) => Promise<void>;
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 
@@ -34,13 +50,21 @@ export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
 
 class ClientQueryable implements Queryable {
   readonly touched = new Set<string>();
+  /** Kept only while a pre-commit hook is registered (bots), so plain ingest keeps no list. */
+  readonly written: WrittenVersion[] | undefined;
   constructor(
     private readonly client: pg.PoolClient,
     private readonly named: boolean,
-    private readonly rids: RidPool
-  ) {}
-  touch(resourceType: string): void {
-    this.touched.add(resourceType);
+    private readonly rids: RidPool,
+    keepWritten: boolean
+  ) {
+    this.written = keepWritten ? [] : undefined;
+  }
+  noteWritten(versions: readonly WrittenVersion[]): void {
+    for (const v of versions) {
+      this.touched.add(v.type);
+      this.written?.push(v);
+    }
   }
   takeRids(count: number): number[] | undefined {
     return this.rids.take(count);
@@ -56,6 +80,7 @@ class ClientQueryable implements Queryable {
 export class Database implements Queryable {
   readonly pool: pg.Pool;
   private readonly commitListeners: CommitListener[] = [];
+  private readonly preCommitHooks: PreCommitHook[] = [];
 
   /** Off for PGlite (see detectServer). */
   private namedStatements = true;
@@ -90,6 +115,11 @@ export class Database implements Queryable {
     this.commitListeners.push(listener);
   }
 
+  /** Registers work that must commit with every transaction that wrote resources (see PreCommitHook). */
+  beforeCommit(hook: PreCommitHook): void {
+    this.preCommitHooks.push(hook);
+  }
+
   async query<R = Record<string, unknown>>(q: Sql, name?: string): Promise<R[]> {
     const { text, values } = q.toQuery();
     const result = await this.pool.query(name && this.namedStatements ? { name, text, values } : { text, values });
@@ -108,9 +138,14 @@ export class Database implements Queryable {
       let done: { value: T; touched: ReadonlySet<string> };
       try {
         done = await this.withClient(async (client) => {
-          const tx = new ClientQueryable(client, this.namedStatements, this.rids);
+          const tx = new ClientQueryable(client, this.namedStatements, this.rids, this.preCommitHooks.length > 0);
           await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
           const value = await fn(tx);
+          if (tx.written?.length) {
+            for (const hook of this.preCommitHooks) {
+              await hook(tx, tx.written);
+            }
+          }
           commitSent = true;
           await client.query('COMMIT');
           return { value, touched: tx.touched };

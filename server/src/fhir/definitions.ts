@@ -18,17 +18,45 @@ export function loadFhirDefinitions(): void {
   const resources = readJson('fhir/r4/profiles-resources.json') as Bundle<StructureDefinition>;
   indexStructureDefinitionBundle(resources);
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
+  const medplum = medplumTypes();
+  indexStructureDefinitionBundle(medplum.definitions);
+  indexSearchParameterBundle(medplum.searchParameters);
   resourceTypes = (resources.entry ?? [])
     .map((e) => e.resource)
     .filter(
       (sd): sd is StructureDefinition => sd?.kind === 'resource' && sd.derivation !== 'constraint' && !sd.abstract
     )
     .map((sd) => sd.type)
+    .concat(MEDPLUM_TYPES)
     .sort();
   loaded = true;
 }
 
-/** Every concrete R4 resource type (146), sorted. */
+/**
+ * Resource types Hale takes from Medplum's definitions: `Bot`, so bots are deployed and run as on a
+ * Medplum server (the same Bot resources, `$deploy` and `$execute`). Medplum's other types (Project,
+ * User, AccessPolicy …) describe its own tenancy and are not served.
+ */
+const MEDPLUM_TYPES = ['Bot'];
+
+function medplumTypes(): { definitions: Bundle; searchParameters: Bundle<SearchParameter> } {
+  const pick = <T extends { resource?: unknown }>(entries: T[] | undefined, keep: (r: T['resource']) => boolean): T[] =>
+    (entries ?? []).filter((e) => keep(e.resource));
+  const definitions = readJson('fhir/r4/profiles-medplum.json') as Bundle<StructureDefinition>;
+  const params = readJson('fhir/r4/search-parameters-medplum.json') as Bundle<SearchParameter>;
+  return {
+    definitions: {
+      ...definitions,
+      entry: pick(definitions.entry, (r) => MEDPLUM_TYPES.includes((r as StructureDefinition).type)),
+    },
+    searchParameters: {
+      ...params,
+      entry: pick(params.entry, (r) => ((r as SearchParameter).base ?? []).every((t) => MEDPLUM_TYPES.includes(t))),
+    },
+  };
+}
+
+/** Every concrete R4 resource type and Medplum's Bot, sorted. */
 export function getResourceTypes(): readonly string[] {
   loadFhirDefinitions();
   return resourceTypes;

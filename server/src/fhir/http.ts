@@ -7,6 +7,7 @@ import type { Request, Response } from 'express';
 import type { HaleRepository } from '../storage/repository';
 import { project } from '../storage/search/projection';
 import { normalizeQuery } from './query';
+import { rawBodyOf } from './raw-body';
 
 export const NOT_ACCEPTABLE_ID = 'not-acceptable';
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -102,6 +103,11 @@ export function sendFhirResponse(
   }
   if (!resource) {
     sendOutcome(res, status, outcome);
+    return;
+  }
+  const raw = rawBodyOf(resource);
+  if (raw) {
+    res.status(status).type(raw.contentType).send(raw.body);
     return;
   }
   const isWrite = interaction === 'create' || interaction === 'update' || interaction === 'patch';

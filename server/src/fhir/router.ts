@@ -3,6 +3,8 @@ import { FhirRouter } from '@medplum/fhir-router';
 import type { Logger } from '../logger';
 import type { HaleRepository } from '../storage/repository';
 import { SERVICE_UNAVAILABLE_ID, toOutcome } from './errors';
+import { botDeployHandler, botRunsHandler, botSecretsHandler } from './operations/bot-admin';
+import { botExecuteHandler } from './operations/bot-execute';
 import { breakGlassHandler } from './operations/break-glass';
 import type { OperationDeps } from './operations/context';
 import { everythingHandler } from './operations/everything';
@@ -54,6 +56,16 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
   router.add('POST', 'Patient/:id/$request-share', asRoute(withDeps(requestShareHandler, deps)), 'operation');
   router.add('POST', 'Patient/:id/$break-glass', asRoute(withDeps(breakGlassHandler, deps)), 'operation');
   router.add('GET', 'Practitioner/$my-patients', asRoute(withDeps(myPatientsHandler, deps)), 'operation');
+  // Bots, as on Medplum: the same paths and bodies, so Medplum's client and CLI work against Hale.
+  router.add('POST', 'Bot/:id/$deploy', asRoute(botDeployHandler), 'operation');
+  router.add('POST', 'Bot/:id/$execute', asRoute(withDeps(botExecuteHandler, deps)), 'operation');
+  router.add('GET', 'Bot/:id/$execute', asRoute(withDeps(botExecuteHandler, deps)), 'operation');
+  router.add('POST', 'Bot/$execute', asRoute(withDeps(botExecuteHandler, deps)), 'operation');
+  router.add('GET', 'Bot/$execute', asRoute(withDeps(botExecuteHandler, deps)), 'operation');
+  router.add('GET', 'Bot/:id/$secrets', asRoute(withDeps(botSecretsHandler, deps)), 'operation');
+  router.add('POST', 'Bot/:id/$secrets', asRoute(withDeps(botSecretsHandler, deps)), 'operation');
+  router.add('GET', 'Bot/$bot-runs', asRoute(withDeps(botRunsHandler, deps)), 'operation');
+  router.add('POST', 'Bot/$bot-runs', asRoute(withDeps(botRunsHandler, deps)), 'operation');
   router.add('POST', 'Practitioner/$my-patients', asRoute(withDeps(myPatientsHandler, deps)), 'operation');
   router.add('GET', '$graphql', graphqlGetHandler, 'operation');
   for (const route of router.router.routes) {

@@ -50,9 +50,7 @@ export interface FlushStatement {
  * anything else takes the upsert below.
  */
 export function flushStatement(tx: Queryable, writes: readonly PendingWrite[]): FlushStatement {
-  for (const w of writes) {
-    tx.touch?.(w.type);
-  }
+  tx.noteWritten?.(writes);
   const anyReplaces = writes.some((w) => w.replaces);
   const rids = anyReplaces ? undefined : tx.takeRids?.(writes.length);
   return rids ? createStatement(writes, rids) : upsertStatement(writes, anyReplaces);

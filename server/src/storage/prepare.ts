@@ -4,6 +4,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { isResourceType } from '../fhir/definitions';
 import { validateResourceForWrite } from '../validation/validate';
 import type { RepoContext } from './context';
+import { checkWriteRules } from './write-rules';
 import type { PendingWrite } from './flush';
 import { buildIndexRows } from './indexer';
 import type { LocalReference } from './references';
@@ -58,6 +59,7 @@ export function prepareVersion(
   ctx.access.stampWrite?.(resource as Resource & Record<string, unknown>);
   if (ctx.validate) {
     validateResourceForWrite(resource);
+    checkWriteRules(resource, ctx);
   }
   const rows = buildIndexRows(resource, ctx.searchParams.lookup, { baseUrl: ctx.baseUrl });
   ctx.access.checkWrite(

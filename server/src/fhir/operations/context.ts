@@ -1,5 +1,6 @@
 import type { AccessCache } from '../../access/consent/access-cache';
 import type { AuditWriter } from '../../audit/audit-writer';
+import type { BotRuntime } from '../../bots/runtime';
 import type { AccessTokenClaims } from '../../auth/types';
 import type { Notifier } from '../../notify/notifier';
 import type { HaleRepository } from '../../storage/repository';
@@ -20,6 +21,8 @@ export interface OperationDeps {
   serverUrl: string;
   /** Entries a batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES). */
   bundleMaxEntries: number;
+  /** The bot runtime ($execute, $deploy, $secrets, $bot-runs); undefined when BOTS_ENABLED=false. */
+  bots?: BotRuntime;
 }
 
 /** The verified token of the request; every request under the FHIR base has one. */

@@ -4,6 +4,7 @@ import type {
   OperationDefinition,
   ResourceType,
 } from '@medplum/fhirtypes';
+import { tryGetDataType } from '@medplum/core';
 import { smartSecurityExtension } from '../../auth/oauth';
 import { isIndexedParam } from '../../storage/search-params';
 import { getResourceTypes, getSearchParams } from '../definitions';
@@ -53,7 +54,7 @@ export function buildCapabilityStatement(baseUrl: string): CapabilityStatement {
     const referenceParams = params.filter(([, sp]) => sp.type === 'reference').map(([code]) => `${type}:${code}`);
     const resource: CapabilityStatementRestResource = {
       type: type as ResourceType,
-      profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+      profile: tryGetDataType(type)?.url ?? `http://hl7.org/fhir/StructureDefinition/${type}`,
       interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
       versioning: 'versioned-update',
       readHistory: true,

@@ -39,7 +39,11 @@ describe('/metadata', () => {
     expect(res.status).toBe(200);
     expect(res.body.fhirVersion).toBe('4.0.1');
     const rest = res.body.rest?.[0];
-    expect(rest?.resource).toHaveLength(147);
+    // Every R4 resource type (147) and Medplum's Bot, with the profile that defines it.
+    expect(rest?.resource).toHaveLength(148);
+    expect(rest?.resource?.find((r) => r.type === 'Bot')?.profile).toBe(
+      'https://medplum.com/fhir/StructureDefinition/Bot'
+    );
     const obs = rest?.resource?.find((r) => r.type === 'Observation');
     expect(obs?.interaction?.map((i) => i.code)).toEqual(
       expect.arrayContaining(['read', 'vread', 'create', 'update', 'patch', 'delete', 'search-type'])

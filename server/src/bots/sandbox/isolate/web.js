@@ -1,5 +1,6 @@
 // Evaluated inside each bot's isolate before prelude.js: the web platform classes a bot may use
-// (Headers, Response, URL, URLSearchParams, TextEncoder, TextDecoder, crypto, atob, btoa). URL
+// (Headers, Response, URL, URLSearchParams, TextEncoder, TextDecoder, crypto, atob, btoa, and a WebSocket
+// that cannot connect). URL
 // parsing, UTF-8 and randomness are the worker's (node's) through `host`, which takes and returns
 // copies only.
 // eslint-disable-next-line @typescript-eslint/no-unused-expressions -- the script's value is what the worker runs
@@ -312,7 +313,20 @@
     },
   });
 
+  // @medplum/core reads WebSocket's state constants when it loads (its subscription client); a bot
+  // has no sockets, so the class is there to be read, and constructing one says why it fails.
+  class WebSocket {
+    static CONNECTING = 0;
+    static OPEN = 1;
+    static CLOSING = 2;
+    static CLOSED = 3;
+    constructor() {
+      throw new TypeError('WebSocket is not available to bots');
+    }
+  }
+
   const globals = {
+    WebSocket,
     Headers,
     Response,
     URL,

@@ -1,0 +1,99 @@
+import type { Bundle } from '@medplum/fhirtypes';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../config';
+import { sql } from '../db/sql';
+import { createLogger } from '../logger';
+import type { RunningHale } from '../server';
+import { startHale } from '../server';
+import { useTestServer } from '../test/bundles';
+import { deployBot, eventually } from '../test/bots';
+
+// Two replicas sharing PostgreSQL and Redis (BullMQ): each subscription event runs exactly once.
+const REDIS = process.env.TEST_REDIS_URL;
+const withRedis = REDIS ? describe : describe.skip;
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+const COUNTING_BOT = `
+exports.handler = async function (medplum, event) {
+  await medplum.createResource({
+    resourceType: 'Basic',
+    code: { text: 'seen' },
+    identifier: [{ system: 'https://hale.test/seen', value: event.input.id }],
+  });
+};`;
+
+withRedis('bots on two replicas with Redis', () => {
+  const server = useTestServer({ REDIS_URL: REDIS ?? '' });
+  let second: RunningHale | undefined;
+
+  afterEach(async () => {
+    await second?.stop(); // before the shared database is dropped
+  });
+
+  test('events written on either replica run once each, on whichever replica takes them', async () => {
+    const srv = server();
+    const port = await freePort();
+    const config = loadConfig({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      // Behind one load balancer, replicas share the public URL (tokens name it as their audience).
+      BASE_URL: srv.hale.url,
+      DATABASE_URL: srv.databaseUrl,
+      REDIS_URL: REDIS,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      NODE_ENV: 'test',
+    });
+    second = await startHale(config, createLogger(config.logLevel));
+    const bot = await deployBot(srv, COUNTING_BOT, 'system/Basic.c');
+    await srv.create({
+      resourceType: 'Subscription',
+      status: 'active',
+      reason: 'count patients',
+      criteria: 'Patient',
+      channel: { type: 'rest-hook', endpoint: `Bot/${bot.id}` },
+    });
+    // The other replica sees the new Subscription within its reload interval.
+    const other = second;
+    await eventually(async () => ((other.bots?.registry.forType('Patient').length ?? 0) > 0 ? true : undefined));
+    const secondBase = `http://127.0.0.1:${port}/fhir/R4/Patient`;
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const body = { resourceType: 'Patient', name: [{ family: `replica-${i}` }] };
+      writes.push(
+        i % 2 === 0
+          ? srv.post('Patient', body)
+          : fetch(secondBase, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${srv.systemToken}`, 'content-type': 'application/fhir+json' },
+              body: JSON.stringify(body),
+            })
+      );
+    }
+    const answers = await Promise.all(writes);
+    for (const a of answers) {
+      expect((a as { status: number }).status).toBe(201);
+    }
+    await eventually(async () => {
+      const [row] = await srv.hale.db.query<{ n: string }>(
+        sql`SELECT count(*) AS n FROM bot_job WHERE state = 'done' AND resource_type = 'Patient'`
+      );
+      return Number(row?.n) === 20 ? true : undefined;
+    });
+    const seen = await srv.get<Bundle>('Basic?_count=100');
+    const ids = (seen.body.entry ?? []).map(
+      (e) => (e.resource as { identifier?: { value?: string }[] }).identifier?.[0]?.value
+    );
+    expect(ids).toHaveLength(20);
+    expect(new Set(ids).size).toBe(20);
+    const attempts = await srv.hale.db.query<{ attempts: number }>(sql`SELECT attempts FROM bot_job`);
+    expect(attempts.every((a) => a.attempts === 1)).toBe(true);
+  });
+});
