@@ -12,6 +12,8 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json ./
 COPY server server
 COPY fhir-profiles fhir-profiles
+# The inbound-SMS webhook changes preferences with the bots' own functions (server/src/notify/sms-opt-out.ts).
+COPY bots/src/lib bots/src/lib
 USER node
 EXPOSE 8103
 STOPSIGNAL SIGTERM

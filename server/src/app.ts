@@ -26,6 +26,7 @@ import { parseJsonBody } from './fhir/json-body';
 import { buildCapabilityStatement, HALE_VERSION } from './fhir/operations/metadata';
 import { createFhirRouter } from './fhir/router';
 import type { StatisticsMaintainer } from './jobs/analyze';
+import { mountBotMessaging } from './notify/bot-messaging';
 import { notifierFor } from './notify/notifier';
 import type { Logger } from './logger';
 import type { AccessPolicy } from './storage/access';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   // Account routes that act for a signed-in person (application status, admin review) take a token too.
   app.use(['/auth/admin', '/auth/me'], bearer);
   mountAuthRoutes(app, authDeps);
+  mountBotMessaging(app, { ...authDeps, audit: deps.auditWriter, bearer });
 
   app.get('/fhir/R4/metadata', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300').type(FHIR_JSON).send(capability);

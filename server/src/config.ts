@@ -100,6 +100,8 @@ export interface HaleConfig {
   /** Twilio-compatible SMS; unset: SMS go to smsSinkFile (or the log) — never in production. */
   twilio: { accountSid: string; authToken: string; from: string; apiUrl: string } | undefined;
   smsSinkFile: string | undefined;
+  /** TWILIO_AUTH_TOKEN alone: checks the signature of Twilio's inbound-SMS webhook (unset: no webhook). */
+  twilioAuthToken: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
   signingKeyRotationDays: number;
@@ -183,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
           }
         : undefined,
     smsSinkFile: e.SMS_SINK_FILE,
+    twilioAuthToken: e.TWILIO_AUTH_TOKEN || undefined,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS,

@@ -5,6 +5,9 @@ import { isConnectionError } from '../db/connection-errors';
 /** Hale's id for a 503 outcome (getStatus from @medplum/core knows no such outcome). */
 export const SERVICE_UNAVAILABLE_ID = 'service-unavailable';
 
+/** Hale's id for a 502 outcome: a service Hale relies on (the mail server, the SMS provider) failed. */
+export const BAD_GATEWAY_ID = 'bad-gateway';
+
 /** Seconds a client should wait before retrying after a 503 (sent as Retry-After). */
 export const RETRY_AFTER_SECONDS = 2;
 

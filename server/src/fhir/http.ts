@@ -1,6 +1,6 @@
 import { responseJson } from './response-json';
 import { OperationOutcomeError, badRequest, getStatus, isOk, isResource, notFound } from '@medplum/core';
-import { RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_ID } from './errors';
+import { BAD_GATEWAY_ID, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_ID } from './errors';
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
@@ -136,6 +136,9 @@ export function sendFhirResponse(
 export function outcomeStatus(outcome: OperationOutcome): number {
   if (outcome.id === NOT_ACCEPTABLE_ID) {
     return 406;
+  }
+  if (outcome.id === BAD_GATEWAY_ID) {
+    return 502;
   }
   return outcome.id === SERVICE_UNAVAILABLE_ID ? 503 : getStatus(outcome);
 }

@@ -14,12 +14,14 @@ export class OutgoingMail {
   readonly #text: string;
   readonly #html: string;
 
+  /** `to` may list several addresses, comma-separated; `copies` are the Cc and Bcc (bots' mail only). */
   constructor(
     readonly to: string,
     readonly template: string,
     readonly subject: string,
     text: string,
-    html: string
+    html: string,
+    readonly copies: { readonly cc?: readonly string[]; readonly bcc?: readonly string[] } = {}
   ) {
     this.#text = text;
     this.#html = html;
@@ -59,7 +61,17 @@ export class SmtpMailer implements Mailer {
 
   async send(mail: OutgoingMail): Promise<void> {
     const { text, html } = mail.bodyForTransport();
-    await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text, html });
+    const { cc, bcc } = mail.copies;
+    await this.transport.sendMail({
+      from: this.from,
+      to: mail.to,
+      ...(cc?.length ? { cc: [...cc] } : {}),
+      ...(bcc?.length ? { bcc: [...bcc] } : {}),
+      subject: mail.subject,
+      // A bot may send only one of them; an empty part would show as a blank alternative.
+      text: text || undefined,
+      html: html || undefined,
+    });
   }
 
   close(): void {
