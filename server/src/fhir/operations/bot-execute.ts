@@ -64,7 +64,7 @@ export async function botExecuteHandler(
 async function findBot(req: FhirRequest, repo: HaleRepository): Promise<Bot & { id: string }> {
   const id = req.params.id;
   if (id) {
-    return (await repo.readResource<Bot>('Bot', id));
+    return await repo.readResource<Bot>('Bot', id);
   }
   const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : undefined;
   if (!identifier) {
@@ -85,7 +85,7 @@ async function findBot(req: FhirRequest, repo: HaleRepository): Promise<Bot & { 
 }
 
 function headerOf(req: FhirRequest, name: string): string | undefined {
-  const value = (req.headers)?.[name];
+  const value = req.headers?.[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
