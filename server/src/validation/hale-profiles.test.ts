@@ -31,6 +31,9 @@ import { SearchParamRegistry } from '../storage/search-params';
 import type { TestServer } from '../test/test-server';
 import { startTestServer } from '../test/test-server';
 import { publishHaleConformance } from './hale-profiles';
+// The bots' profiles and extensions (clinical rules, communication preferences, slot holds); their codes are
+// checked against fhir-profiles by bots/src/lib/vocabulary.test.ts.
+import { BOT_STRUCTURE_DEFINITIONS } from '../../../bots/src/lib/vocabulary';
 
 const published = haleConformanceResources();
 
@@ -78,9 +81,10 @@ describe('Hale vocabulary and the published CodeSystems', () => {
     }
   });
 
-  test('the profile and extension URLs in vocabulary.ts are the published StructureDefinitions', () => {
+  test('the profile and extension URLs in vocabulary.ts (and the bots vocabulary) are the published StructureDefinitions', () => {
     const urls = published.structureDefinitions.map((sd) => sd.url).sort();
-    expect(urls).toEqual([CARETEAM_PROFILE, CONSENT_PROFILE, FAVORITE_EXTENSION, RESEARCH_CONSENT_PROFILE].sort());
+    const sharing = [CARETEAM_PROFILE, CONSENT_PROFILE, FAVORITE_EXTENSION, RESEARCH_CONSENT_PROFILE];
+    expect(urls).toEqual([...sharing, ...BOT_STRUCTURE_DEFINITIONS].sort());
   });
 });
 
