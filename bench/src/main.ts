@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: Hale's performance against a raw PostgreSQL floor, in one run on one machine.
  * Starts Hale on a fresh database, generates the workload, measures the floor in a scratch
- * database, then ingests, reads and searches through Hale, prints the table and writes it into
- * docs/benchmarks.md. Exit code 0 when it ran (missed targets included), 1 when something failed
- * or answered wrongly, 2 on bad options.
+ * database, then ingests, reads and searches through Hale, runs the bots phase (bots.ts, unless
+ * --skip-bots), prints the table and writes it into docs/benchmarks.md. Exit code 0 when it ran
+ * (missed targets included), 1 when something failed or answered wrongly, 2 on bad options.
  */
 import { useBearerToken } from './http';
+import { botsPhase } from './bots';
 import { loadavg } from 'node:os';
 import { consentSearches } from './consent';
 import { buildDataset, type Dataset } from './dataset';
@@ -113,6 +114,18 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     options: options.consent,
     log,
   });
+  const bots = options.skipBots
+    ? undefined
+    : await botsPhase({
+        main: hale,
+        databaseUrl: url,
+        pgUrl: options.pgUrl,
+        redisDatabase: `${name}_redis`,
+        seed: options.seed,
+        options: options.bots,
+        addCleanup: (step) => cleanup.add(step),
+        log,
+      });
   await hale.stop();
   if (options.keepDb) {
     log(`Kept database ${name} (--keep-db): psql ${url}`);
@@ -136,6 +149,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     searches,
     everything,
     consent,
+    ...(bots ? { bots } : {}),
     loadAtEnd,
     haleStderr,
   };

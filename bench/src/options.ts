@@ -1,3 +1,4 @@
+import type { BotsOptions } from './bots';
 import type { ConsentOptions } from './consent-load';
 
 /** Bench options, from flags (`--patients=400`) or environment variables (`BENCH_PATIENTS=400`). */
@@ -31,10 +32,15 @@ export interface BenchOptions {
   readonly keepDb: boolean;
   /** Start Hale with GRAPHQL_WARMUP=true: the GraphQL schema resident, as after a first $graphql request. */
   readonly graphqlWarm: boolean;
+  /** Leave out the bots phase (sandbox, trigger latency, rules engine, Subscription overhead). */
+  readonly skipBots: boolean;
+  readonly bots: BotsOptions;
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--patients=N] [--seed=N] [--concurrency=N] [--docs|--no-docs] [--keep-db] [--graphql-warm]
-Environment: BENCH_PATIENTS, BENCH_SEED, BENCH_CONCURRENCY, BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432)`;
+         [--skip-bots] [--bot-observations=N]
+Environment: BENCH_PATIENTS, BENCH_SEED, BENCH_CONCURRENCY, BENCH_BOT_OBSERVATIONS,
+  BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), BENCH_REDIS_URL (default redis://127.0.0.1:6379)`;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -84,9 +90,30 @@ function npmConfigFlags(env: NodeJS.ProcessEnv, names: readonly string[]): strin
 }
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
-  const known = ['quick', 'patients', 'seed', 'concurrency', 'docs', 'no-docs', 'keep-db', 'graphql-warm', 'help'];
+  const known = [
+    'quick',
+    'patients',
+    'seed',
+    'concurrency',
+    'docs',
+    'no-docs',
+    'keep-db',
+    'graphql-warm',
+    'skip-bots',
+    'bot-observations',
+    'help',
+  ];
   const flags = parseFlags([
-    ...npmConfigFlags(env, ['quick', 'patients', 'seed', 'concurrency', 'docs', 'keep-db']),
+    ...npmConfigFlags(env, [
+      'quick',
+      'patients',
+      'seed',
+      'concurrency',
+      'docs',
+      'keep-db',
+      'skip-bots',
+      'bot-observations',
+    ]),
     ...argv,
   ]);
   for (const name of flags.keys()) {
@@ -123,5 +150,22 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     writeDocs: flags.has('docs') || (!quick && !flags.has('no-docs')),
     keepDb: flags.has('keep-db'),
     graphqlWarm: flags.has('graphql-warm'),
+    skipBots: flags.has('skip-bots'),
+    bots: {
+      observations: integer(
+        'bot-observations',
+        flags.get('bot-observations') ?? env.BENCH_BOT_OBSERVATIONS,
+        quick ? 1_000 : 10_000,
+        100
+      ),
+      executeCalls: quick ? 50 : 200,
+      executeWarmup: 20,
+      triggerEvents: quick ? 50 : 200,
+      triggerWarmup: 10,
+      triggerSpacingMs: 20,
+      perBundle: 100,
+      rulesTimeoutMs: 20 * 60_000,
+      redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    },
   };
 }

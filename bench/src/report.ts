@@ -1,4 +1,6 @@
 /** The results table, judged against Hale's targets, as Markdown for the console and docs/benchmarks.md. */
+import { botErrors, type BotsResult } from './bots';
+import { botsSection } from './bots-report';
 import type { ConsentResult } from './consent';
 import type { Dataset } from './dataset';
 import type { EverythingResult } from './everything';
@@ -28,6 +30,8 @@ export interface BenchResults {
   readonly searches: readonly SearchResult[];
   readonly everything: EverythingResult;
   readonly consent: ConsentResult;
+  /** The bots phase; absent with --skip-bots. */
+  readonly bots?: BotsResult;
   /** 1-minute load average when the measurements ended. */
   readonly loadAtEnd: number;
   /** What Hale wrote to stderr at LOG_LEVEL=warn. */
@@ -163,7 +167,7 @@ function checked(r: BenchResults): CheckedLatency[] {
 }
 
 export function errorCount(r: BenchResults): number {
-  return checked(r).reduce((n, c) => n + c.errors, 0);
+  return checked(r).reduce((n, c) => n + c.errors, 0) + (r.bots ? botErrors(r.bots).length : 0);
 }
 
 function beforeAnalyzeTable(r: BenchResults): string {
@@ -252,6 +256,9 @@ function notes(r: BenchResults): string[] {
       `Errors (${c.errors}): ${c.errorExamples.map((e) => `\`${e.replace(/`/g, "'").slice(0, 400)}\``).join('; ')}`
     );
   }
+  for (const e of r.bots ? botErrors(r.bots) : []) {
+    out.push(`Bots error: \`${e.replace(/`/g, "'")}\``);
+  }
   const warnings = r.haleStderr.trim();
   if (warnings) {
     out.push(
@@ -297,6 +304,7 @@ export function renderReport(r: BenchResults): string {
     '',
     consentTable(r),
     '',
+    ...(r.bots ? [botsSection(r.bots), ''] : []),
     ...notes(r).map((n) => `- ${n}`),
   ]
     .join('\n')
