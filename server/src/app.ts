@@ -12,6 +12,8 @@ import { guardAuditEvents, mayCreateAuditEvents } from './audit/immutable';
 import { RequestAuditor } from './audit/request-audit';
 import type { AuthDeps } from './auth/deps';
 import type { BotRuntime } from './bots/runtime';
+import { bulkRoutes } from './bulk/routes';
+import type { BulkExports } from './bulk/service';
 import { parseScopes, verifyAccessToken } from './auth/oauth';
 import { mountAuthRoutes } from './auth/routes';
 import type { AccessTokenClaims } from './auth/types';
@@ -48,6 +50,8 @@ export interface AppDeps {
   auditWriter: AuditWriter;
   /** The bot runtime, when BOTS_ENABLED (the FHIR operations on Bot reach it). */
   bots?: BotRuntime;
+  /** Bulk Data $export: the kick-off operations and the status/file routes reach it. */
+  bulk?: BulkExports;
   /** Extra health facts (embedded database, Redis) shown by /healthcheck. */
   health: () => Promise<Record<string, unknown>>;
 }
@@ -65,6 +69,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     serverUrl: config.serverUrl,
     bundleMaxEntries: config.bundleMaxEntries,
     bots: deps.bots,
+    bulk: deps.bulk,
   });
   const capability = JSON.stringify(buildCapabilityStatement(config.fhirBaseUrl));
   const app = express();
@@ -121,6 +126,10 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     '/fhir/R4',
     requireBearer((token) => verifyAccessToken(authDeps, token), config.fhirBaseUrl)
   );
+  // Bulk Data status URLs and output files (not FHIR resources; each download is audited there).
+  if (deps.bulk) {
+    app.use('/fhir/R4/bulkdata', bulkRoutes(deps.bulk));
+  }
 
   app.use('/fhir/R4', async (req, res, next) => {
     const claims = req.auth as AccessTokenClaims;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { BulkConfig } from './bulk/config';
+import { BULK_ENV, bulkConfigOf } from './bulk/config';
 
 /**
  * Typed configuration, read once from environment variables and validated at start.
@@ -58,6 +60,7 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.-]*(,[A-Za-z0-9.-]+)*$/, 'a comma-separated list of host names such as api.example.org')
     .default(''),
+  ...BULK_ENV,
 });
 
 export interface HaleConfig {
@@ -110,6 +113,8 @@ export interface HaleConfig {
   demoMode: boolean;
   /** Refresh planner statistics after this many written versions (and after 10% growth). */
   analyzeAfterWrites: number;
+  /** Bulk Data $export (BULK_*). */
+  bulk: BulkConfig;
 }
 
 export class ConfigError extends Error {}
@@ -192,5 +197,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
     demoMode: e.DEMO_MODE === 'true',
     analyzeAfterWrites: e.ANALYZE_AFTER_WRITES,
+    bulk: bulkConfigOf(e),
   };
 }

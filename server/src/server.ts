@@ -7,6 +7,7 @@ import { authDepsOf, createApp } from './app';
 import { AuditWriter } from './audit/audit-writer';
 import type { AuthDeps } from './auth/deps';
 import { BotRuntime } from './bots/runtime';
+import { BulkExports } from './bulk/service';
 import { RateLimits } from './auth/rate-limit';
 import { StatisticsMaintainer } from './jobs/analyze';
 import { startPruning } from './jobs/prune';
@@ -33,6 +34,8 @@ export interface RunningHale {
   reindexer: Reindexer;
   /** The bot runtime (undefined when BOTS_ENABLED=false). */
   bots: BotRuntime | undefined;
+  /** Bulk Data $export: its ledger and this replica's worker. */
+  bulk: BulkExports;
   /** The background ANALYZE job (jobs/analyze.ts): its last rounds. */
   statistics: StatisticsMaintainer;
   stop(): Promise<void>;
@@ -131,7 +134,16 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
         serverUrl,
       })
     : undefined;
-  const app = createApp({ ...appDeps, bots });
+  const bulk = new BulkExports({
+    config: config.bulk,
+    db,
+    searchParams,
+    baseUrl: effective.fhirBaseUrl,
+    accessCache: appDeps.accessCache,
+    audit: auditWriter,
+    logger,
+  });
+  const app = createApp({ ...appDeps, bots, bulk });
   const stopPruning = startPruning(db, logger);
   if (config.graphqlWarmup) {
     const started = Date.now();
@@ -142,6 +154,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
   const reindexer = new Reindexer({ db, searchParams, baseUrl: effective.fhirBaseUrl, logger });
   reindexer.start();
   await bots?.start();
+  bulk.start();
   let stopping: Promise<void> | undefined;
   return {
     url: serverUrl,
@@ -149,6 +162,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     db,
     authDeps,
     bots,
+    bulk,
     audit: auditWriter,
     reindexer,
     statistics,
@@ -164,6 +178,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
         });
         // Requests still open past the grace period may have queued events: they are written first.
         await bots?.stop();
+        await bulk.stop();
         await auditWriter.drain();
         await statistics.stop();
         await stopPruning();

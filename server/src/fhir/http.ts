@@ -143,9 +143,24 @@ export function outcomeStatus(outcome: OperationOutcome): number {
   return outcome.id === SERVICE_UNAVAILABLE_ID ? 503 : getStatus(outcome);
 }
 
+const RESPONSE_HEADERS = Symbol('hale.response-headers');
+
+/**
+ * An outcome that carries HTTP headers of its own, set when it is sent (the Content-Location of an
+ * asynchronous kick-off's 202, the Retry-After of a 429): operations answer through the router,
+ * which passes only [outcome, resource].
+ */
+export function withResponseHeaders(outcome: OperationOutcome, headers: Record<string, string>): OperationOutcome {
+  return Object.assign({ ...outcome }, { [RESPONSE_HEADERS]: headers });
+}
+
 export function sendOutcome(res: Response, status: number, outcome: OperationOutcome): void {
   if (status === 503) {
     res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  }
+  const headers = (outcome as { [RESPONSE_HEADERS]?: Record<string, string> })[RESPONSE_HEADERS];
+  if (headers) {
+    res.set(headers);
   }
   res.status(status).type(FHIR_JSON).send(JSON.stringify(outcome));
 }

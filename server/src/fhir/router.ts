@@ -1,5 +1,6 @@
 import type { FhirRequest, FhirResponse, FhirRouteHandler, FhirRouter as FhirRouterType } from '@medplum/fhir-router';
 import { FhirRouter } from '@medplum/fhir-router';
+import { exportKickoff } from '../bulk/kickoff';
 import type { Logger } from '../logger';
 import type { HaleRepository } from '../storage/repository';
 import { SERVICE_UNAVAILABLE_ID, toOutcome } from './errors';
@@ -39,8 +40,8 @@ const withDeps =
 /**
  * @medplum/fhir-router serves the REST interactions and $graphql over our repository; Hale
  * adds type/system history, $everything, $validate, the sharing operations ($share, $revoke-share,
- * $request-share, $my-patients, $break-glass), its own batch/transaction handler and a check of
- * the $graphql body.
+ * $request-share, $my-patients, $break-glass), Bulk Data $export, its own batch/transaction handler
+ * and a check of the $graphql body.
  * Every handler is wrapped so an unexpected error is logged once, with its stack, and the
  * client gets a bare 500 OperationOutcome.
  */
@@ -68,6 +69,12 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
   router.add('POST', 'Bot/$bot-runs', asRoute(withDeps(botRunsHandler, deps)), 'operation');
   router.add('POST', 'Practitioner/$my-patients', asRoute(withDeps(myPatientsHandler, deps)), 'operation');
   router.add('GET', '$graphql', graphqlGetHandler, 'operation');
+  // Bulk Data $export kick-offs (server/src/bulk/); the status URL and the files are bulk/routes.ts.
+  for (const method of ['GET', 'POST'] as const) {
+    router.add(method, '$export', asRoute(exportKickoff('system', deps.bulk)), 'operation');
+    router.add(method, 'Patient/$export', asRoute(exportKickoff('patient', deps.bulk)), 'operation');
+    router.add(method, 'Group/:id/$export', asRoute(exportKickoff('group', deps.bulk)), 'operation');
+  }
   for (const route of router.router.routes) {
     if (route.method === 'POST' && route.path.length === 1 && route.path[0]?.value === '$graphql') {
       route.handler = checkedGraphql(route.handler);

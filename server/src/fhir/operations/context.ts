@@ -1,5 +1,6 @@
 import type { AccessCache } from '../../access/consent/access-cache';
 import type { AuditWriter } from '../../audit/audit-writer';
+import type { BulkExports } from '../../bulk/service';
 import type { BotRuntime } from '../../bots/runtime';
 import type { AccessTokenClaims } from '../../auth/types';
 import type { Notifier } from '../../notify/notifier';
@@ -23,6 +24,8 @@ export interface OperationDeps {
   bundleMaxEntries: number;
   /** The bot runtime ($execute, $deploy, $secrets, $bot-runs); undefined when BOTS_ENABLED=false. */
   bots?: BotRuntime;
+  /** Bulk Data $export (kick-offs go into its ledger). */
+  bulk?: BulkExports;
 }
 
 /** The verified token of the request; every request under the FHIR base has one. */

@@ -6,6 +6,12 @@ import type {
 } from '@medplum/fhirtypes';
 import { tryGetDataType } from '@medplum/core';
 import { smartSecurityExtension } from '../../auth/oauth';
+import {
+  BULK_DATA_CAPABILITY,
+  groupExportOperation,
+  patientExportOperation,
+  systemExportOperation,
+} from '../../bulk/operations';
 import { isIndexedParam } from '../../storage/search-params';
 import { getResourceTypes, getSearchParams } from '../definitions';
 import { breakGlassOperation } from './break-glass';
@@ -32,7 +38,8 @@ const TYPE_INTERACTIONS = [
 
 /** Operations on one resource type (besides $validate, which every type has). */
 const TYPE_OPERATIONS: Record<string, OperationDefinition[]> = {
-  Patient: [everythingOperation, shareOperation, requestShareOperation, breakGlassOperation],
+  Patient: [everythingOperation, shareOperation, requestShareOperation, breakGlassOperation, patientExportOperation],
+  Group: [groupExportOperation],
   Consent: [revokeShareOperation],
   Practitioner: [myPatientsOperation],
 };
@@ -82,6 +89,7 @@ export function buildCapabilityStatement(baseUrl: string): CapabilityStatement {
     status: 'active',
     date: '2026-11-20',
     kind: 'instance',
+    instantiates: [BULK_DATA_CAPABILITY],
     publisher: 'Hale',
     software: { name: 'Hale', version: HALE_VERSION },
     implementation: { description: 'Hale FHIR R4 server', url: baseUrl },
@@ -99,7 +107,10 @@ export function buildCapabilityStatement(baseUrl: string): CapabilityStatement {
           { code: 'search-system' },
           { code: 'history-system' },
         ],
-        operation: [{ name: 'graphql', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-graphql' }],
+        operation: [
+          { name: 'graphql', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-graphql' },
+          operationRef(systemExportOperation),
+        ],
       },
     ],
   };

@@ -1,0 +1,285 @@
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Database } from '../db/database';
+import { sql } from '../db/sql';
+import type { Logger } from '../logger';
+import type { AccessPolicy } from '../storage/access';
+import type { BulkConfig } from './config';
+import type { PolicyDeps } from './caller';
+import { contextOf, policyOfClaims } from './caller';
+import { NdjsonWriter } from './ndjson-writer';
+import type { Line, WriterSink } from './ndjson-writer';
+import type { ExportPlan } from './plan';
+import { compileTypeFilter, planExport } from './plan';
+import { deletedPage, provenanceFor, versionsPage, visiblePatients } from './snapshot';
+import type { ExportJob, ExportStore } from './store';
+import { lineTransform } from './transform';
+
+export interface RunDeps extends PolicyDeps {
+  db: Database;
+  store: ExportStore;
+  config: BulkConfig;
+  logger: Logger;
+}
+
+/** Test seam: runs after each page is written (a test revokes a Consent there, deterministically). */
+export type AfterPage = (type: string, page: number) => Promise<void>;
+
+/** The export was cancelled (DELETE on its status URL) or another worker took it over. */
+export class ExportLost extends Error {}
+/** The server is stopping: the export goes back to pending and starts over elsewhere. */
+export class ExportStopped extends Error {}
+
+/** The directory of one attempt of an export: a worker that lost its lease can never touch a later attempt's files. */
+export function attemptDir(config: BulkConfig, job: Pick<ExportJob, 'id' | 'attempts'>): string {
+  return join(config.dir, job.id, `a${job.attempts}`);
+}
+
+/** A write that set its lastUpdated before the transactionTime may still be committing: wait for it (at most 30 s). */
+async function settle(db: Database, at: string, logger: Logger): Promise<void> {
+  const until = Date.parse(at) + 1000;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, Math.min(200, until - Date.now())));
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      const [row] = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = current_database()
+          AND xact_start <= ${at}::timestamptz + interval '1 second'`);
+      if (Number(row?.n ?? 0) === 0) {
+        return;
+      }
+    } catch {
+      return; // no pg_stat_activity (the embedded database has one connection: nothing else is in flight)
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  logger.warn({ at }, 'bulk export: transactions older than the transactionTime are still open; exporting anyway');
+}
+
+/**
+ * One attempt of an export, from scratch: every attempt writes the same snapshot (the stored
+ * transactionTime), into a directory of its own. The caller's policy is rebuilt for every page, and
+ * every page renews the lease; a lost lease or a cancellation stops the attempt at the next page.
+ */
+export class ExportRun {
+  private readonly writers = new Map<string, NdjsonWriter>();
+  private readonly messages: string[] = [];
+  private readonly provenanceSeen = new Set<string>();
+  private written = 0;
+  private typesDone = 0;
+  private plan: ExportPlan = { types: [], provenance: 'none' };
+  private patients: readonly string[] | 'any' | undefined;
+  private readonly dir: string;
+  private readonly at: string;
+
+  constructor(
+    private readonly job: ExportJob,
+    private readonly deps: RunDeps,
+    private readonly signal: AbortSignal,
+    private readonly afterPage?: AfterPage
+  ) {
+    this.dir = attemptDir(deps.config, job);
+    const { until } = job.params;
+    this.at = until && until < job.transaction_time ? until : job.transaction_time;
+  }
+
+  private readonly sink: WriterSink = {
+    fileDone: async (file) => {
+      if (!(await this.deps.store.addFile(this.job, file))) {
+        throw new ExportLost('the export was cancelled or taken over');
+      }
+    },
+    patients: (fileName, ids) => this.deps.store.addPatients(this.deps.db, this.job.id, fileName, ids),
+  };
+
+  private writer(kind: 'output' | 'deleted' | 'error', type: string): NdjsonWriter {
+    const key = `${kind}:${type}`;
+    let w = this.writers.get(key);
+    if (!w) {
+      w = new NdjsonWriter(this.dir, kind, type, this.deps.config.fileMaxResources, this.sink);
+      this.writers.set(key, w);
+    }
+    return w;
+  }
+
+  private policy(): Promise<AccessPolicy> {
+    return policyOfClaims(this.job.claims, this.deps);
+  }
+
+  /** Between pages: stop when the server stops, the lease is gone, or the client cancelled. */
+  private async checkpoint(type: string, page: number): Promise<void> {
+    if (this.signal.aborted) {
+      throw new ExportStopped('the server is stopping');
+    }
+    const progress = `${this.typesDone}/${this.plan.types.length} types, ${this.written} resources (${type})`;
+    if (!(await this.deps.store.heartbeat(this.job, progress))) {
+      throw new ExportLost('the export was cancelled or taken over');
+    }
+    await this.afterPage?.(type, page);
+  }
+
+  async run(): Promise<void> {
+    await rm(join(this.deps.config.dir, this.job.id), { recursive: true, force: true });
+    await mkdir(this.dir, { recursive: true });
+    await this.deps.store.resetOutput(this.job);
+    await settle(this.deps.db, this.job.transaction_time, this.deps.logger);
+    const policy = await this.policy();
+    this.plan = planExport(this.job.level, this.job.params, policy);
+    this.patients = await this.patientScope(policy);
+    for (const type of this.plan.types) {
+      await this.exportType(type);
+      this.typesDone++;
+    }
+    if (this.job.params.since) {
+      for (const type of this.plan.types) {
+        await this.exportDeleted(type, this.job.params.since);
+      }
+    }
+    await this.writeMessages();
+    for (const w of this.writers.values()) {
+      await w.close();
+    }
+  }
+
+  /** Closes what is open without recording it (the attempt's directory goes with the next attempt or the export). */
+  async abandon(): Promise<void> {
+    for (const w of this.writers.values()) {
+      await w.abandon();
+    }
+  }
+
+  /** Patient level: any patient's compartment, or the `patient` list; Group level: the members. Both as visible now. */
+  private async patientScope(policy: AccessPolicy): Promise<readonly string[] | 'any' | undefined> {
+    const { level, params } = this.job;
+    if (level === 'system') {
+      return undefined;
+    }
+    if (level === 'patient' && !params.patients) {
+      return 'any';
+    }
+    const asked = params.patients ?? [];
+    const visible = await visiblePatients(this.deps.db, policy, asked);
+    if (visible.length < asked.length) {
+      const of = level === 'group' ? `members of Group/${this.job.group_id ?? ''}` : 'requested patients';
+      this.messages.push(`${asked.length - visible.length} of ${asked.length} ${of} are not visible to this client`);
+    }
+    return visible;
+  }
+
+  private async exportType(type: string): Promise<void> {
+    const transform = lineTransform(type, this.job.params.elements, this.deps.baseUrl);
+    const dedupe = type === 'Provenance' && this.plan.provenance !== 'none';
+    if (Array.isArray(this.patients) && this.patients.length === 0) {
+      return;
+    }
+    let after = '';
+    for (let page = 1; ; page++) {
+      const access = await this.policy();
+      const { filter, ignored } = compileTypeFilter(
+        contextOf(this.deps, access, !this.job.params.lenient),
+        type,
+        this.job.params.typeFilters,
+        this.job.params.lenient
+      );
+      if (page === 1) {
+        this.messages.push(...ignored.map((i) => `_typeFilter parameter ${i} is not supported and was ignored`));
+      }
+      const rows = await versionsPage(this.deps.db, {
+        type,
+        at: this.at,
+        since: this.job.params.since,
+        after,
+        limit: this.deps.config.pageSize,
+        access,
+        filter,
+        patients: this.patients,
+      });
+      const lines: Line[] = rows
+        .filter((r) => !(dedupe && this.provenanceSeen.has(r.id)))
+        .map((r) => ({ text: transform(r.content), about: r.about }));
+      await this.writer('output', type).write(lines);
+      this.written += lines.length;
+      if (this.plan.provenance !== 'none' && type !== 'Provenance') {
+        await this.associatedProvenance(
+          type,
+          rows.map((r) => r.id),
+          access
+        );
+      }
+      await this.checkpoint(type, page);
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < this.deps.config.pageSize) {
+        return;
+      }
+      after = last.id;
+    }
+  }
+
+  private async associatedProvenance(type: string, ids: string[], access: AccessPolicy): Promise<void> {
+    const targetRows = this.deps.searchParams.referenceRows('Provenance', 'target');
+    if (!targetRows) {
+      return;
+    }
+    const rows = await provenanceFor(this.deps.db, {
+      targets: { type, ids },
+      at: this.at,
+      access,
+      targetRows,
+      latest: this.plan.provenance === 'latest',
+    });
+    const fresh = rows.filter((r) => !this.provenanceSeen.has(r.id));
+    fresh.forEach((r) => this.provenanceSeen.add(r.id));
+    const transform = lineTransform('Provenance', this.job.params.elements, this.deps.baseUrl);
+    await this.writer('output', 'Provenance').write(fresh.map((r) => ({ text: transform(r.content), about: r.about })));
+    this.written += fresh.length;
+  }
+
+  /** `deleted[]`: one transaction Bundle per deleted resource, its one entry a DELETE of it. */
+  private async exportDeleted(type: string, since: string): Promise<void> {
+    if (Array.isArray(this.patients) && this.patients.length === 0) {
+      return;
+    }
+    let after = '';
+    for (let page = 1; ; page++) {
+      const access = await this.policy();
+      const rows = await deletedPage(this.deps.db, {
+        type,
+        at: this.at,
+        since,
+        after,
+        limit: this.deps.config.pageSize,
+        access,
+        patients: this.patients,
+      });
+      await this.writer('deleted', 'Bundle').write(
+        rows.map((r) => ({
+          text: JSON.stringify({
+            resourceType: 'Bundle',
+            type: 'transaction',
+            meta: { lastUpdated: r.last_updated },
+            entry: [{ request: { method: 'DELETE', url: `${type}/${r.id}` } }],
+          }),
+        }))
+      );
+      await this.checkpoint(type, page);
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < this.deps.config.pageSize) {
+        return;
+      }
+      after = last.id;
+    }
+  }
+
+  /** The kick-off's warnings and the run's own notes, as OperationOutcome lines of the error file. */
+  private async writeMessages(): Promise<void> {
+    const all = [...this.job.warnings, ...this.messages];
+    const outcomes: OperationOutcome[] = all.map((text) => ({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'warning', code: 'informational', details: { text } }],
+    }));
+    await this.writer('error', 'OperationOutcome').write(outcomes.map((o) => ({ text: JSON.stringify(o) })));
+  }
+}
