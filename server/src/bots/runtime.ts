@@ -60,12 +60,31 @@ export class BotRuntime {
       if ([...types].some((t) => this.registry.forType(t).length > 0)) {
         this.kick();
       }
+      if (types.has('Bot') || types.has('Subscription')) {
+        this.warmIfUsed(types.has('Bot'));
+      }
     });
+  }
+
+  /**
+   * Starts the sandbox's worker processes once bots are in use (a Subscription delivers to a Bot, or
+   * a Bot was written), so the first event does not wait for them (~1 s on a busy machine) and the
+   * events behind it do not queue up; a server with no bots never starts them.
+   */
+  private warmIfUsed(botWritten: boolean): void {
+    if (botWritten || this.registry.hasBotChannel()) {
+      this.sandboxNow();
+    }
+  }
+
+  private sandboxNow(): BotSandbox {
+    return (this.sandbox ??= new BotSandbox({ workers: this.deps.config.botWorkers, logger: this.deps.logger }));
   }
 
   async start(): Promise<void> {
     const { config, db, logger } = this.deps;
     await this.registry.start();
+    this.warmIfUsed(false);
     const dispatch = {
       store: this.store,
       logger,
@@ -102,7 +121,7 @@ export class BotRuntime {
         logger,
         systemRepository: this.deps.systemRepository,
         tokens: this.tokens,
-        sandbox: () => (this.sandbox ??= new BotSandbox({ workers: config.botWorkers, logger })),
+        sandbox: () => this.sandboxNow(),
         serverUrl: this.deps.serverUrl,
         fetchAllowHosts: config.botFetchAllowHosts,
         limits: {

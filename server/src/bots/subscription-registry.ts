@@ -47,6 +47,11 @@ export class SubscriptionRegistry {
     return this.byType.get(resourceType) ?? [];
   }
 
+  /** True when some active Subscription delivers to a Bot of this server. */
+  hasBotChannel(): boolean {
+    return [...this.byType.values()].some((subs) => subs.some((s) => s.channel.kind === 'bot'));
+  }
+
   get empty(): boolean {
     return this.byType.size === 0;
   }
