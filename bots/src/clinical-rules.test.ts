@@ -110,6 +110,30 @@ describe('blood pressure at or above 140/90 twice in 7 days', () => {
     expect(await all('Flag')).toHaveLength(1);
   });
 
+  test('two readings that fire at the same time (a synced batch, two workers) raise one Flag and DetectedIssue', async () => {
+    await observe(bloodPressure(patient, '2025-03-07T08:00:00Z', 150, 85));
+    const second = await medplum.createResource(bloodPressure(patient, '2025-03-08T08:00:00Z', 150, 85));
+    const third = await medplum.createResource(bloodPressure(patient, '2025-03-09T08:00:00Z', 160, 100));
+    const results = await Promise.all([second, third].map((o) => handler(medplum, botEvent({ ...o, now: NOW }))));
+    expect(results.map((r) => r.evaluated[0]?.triggered)).toEqual([true, true]);
+    expect(await all('Flag')).toHaveLength(1);
+    expect(await all('DetectedIssue')).toHaveLength(1);
+    expect(new Set(results.map((r) => r.evaluated[0]?.actions[0]))).toEqual(
+      new Set([`Flag/${(await all('Flag'))[0]?.id}`])
+    );
+  });
+
+  test('once the Flag is resolved, the next firing opens a new episode with a Flag of its own', async () => {
+    await observe(bloodPressure(patient, '2025-03-07T08:00:00Z', 150, 85));
+    await observe(bloodPressure(patient, '2025-03-08T08:00:00Z', 150, 85));
+    const [first] = (await all('Flag')) as Flag[];
+    await medplum.updateResource({ ...(first as Flag), status: 'inactive' });
+    const next = await observe(bloodPressure(patient, '2025-03-09T08:00:00Z', 160, 100));
+    const flags = (await all('Flag')) as Flag[];
+    expect(flags.map((f) => f.status).sort()).toEqual(['active', 'inactive']);
+    expect(next.evaluated[0]?.actions[0]).toBe(`Flag/${flags.find((f) => f.status === 'active')?.id}`);
+  });
+
   test('a normal reading after two high ones does not fire', async () => {
     await observe(bloodPressure(patient, '2025-03-07T08:00:00Z', 150, 85));
     const [flag] = (await all('Flag')) as Flag[];

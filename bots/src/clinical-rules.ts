@@ -6,13 +6,14 @@
  * - Without a resource input (daily cron): evaluates the `missing` rules for every patient they apply to.
  *
  * Each evaluation is kept as a GuidanceResponse; a fired rule raises a Flag + DetectedIssue, a Task or a
- * Communication (lib/rules/actions.ts). Idempotent: the same reading, or the same day's run, writes nothing new.
+ * Communication (lib/rules/actions.ts). Idempotent: the same reading, or the same day's run, writes nothing new
+ * (its GuidanceResponse says what it did).
  */
 import type { BotEvent, MedplumClient } from '@medplum/core';
-import type { Condition, Observation, Reference } from '@medplum/fhirtypes';
+import type { Condition, GuidanceResponse, Observation, Parameters, Reference } from '@medplum/fhirtypes';
 import { activeConditions, patientsWithCondition } from './lib/conditions';
 import type { BotContext } from './lib/fhir';
-import { addDays, contextOf, inputOf, isCronInput, isoDay, referenceTo, searchAll } from './lib/fhir';
+import { addDays, contextOf, findByKey, inputOf, isCronInput, isoDay, referenceTo, searchAll } from './lib/fhir';
 import { effectiveTime, isUsable, patientOf, readingsBetween } from './lib/observations';
 import { act } from './lib/rules/actions';
 import type { Reading } from './lib/rules/evaluate';
@@ -130,6 +131,12 @@ async function conclude(
   key: string,
   current?: Reading
 ): Promise<RuleOutcome> {
+  // Evaluated before (a second delivery): what it did then. Acting again could open a new episode once the
+  // first one's result was resolved, or, for an evaluation that lost a race to open an episode, a second one.
+  const recorded = (await findByKey<GuidanceResponse>(ctx.medplum, 'GuidanceResponse', key))[0];
+  if (recorded) {
+    return recordedOutcome(rule, patient, recorded);
+  }
   const evaluation = evaluate(rule, readings, current);
   const trigger: Reference<Observation> | undefined = current ? { reference: current.ref } : undefined;
   const actions = evaluation.triggered
@@ -158,5 +165,19 @@ async function conclude(
     triggered: evaluation.triggered,
     guidanceResponse: referenceTo(response).reference ?? '',
     actions: actions.map((a) => a.reference ?? ''),
+  };
+}
+
+function recordedOutcome(rule: ClinicalRule, patient: string, response: GuidanceResponse): RuleOutcome {
+  const output = response.contained?.find((c): c is Parameters => c.resourceType === 'Parameters');
+  const parameters = output?.parameter ?? [];
+  return {
+    rule: rule.ref,
+    patient,
+    triggered: parameters.find((p) => p.name === 'triggered')?.valueBoolean === true,
+    guidanceResponse: referenceTo(response).reference ?? '',
+    actions: parameters.flatMap((p) =>
+      p.name === 'action' && p.valueReference?.reference ? [p.valueReference.reference] : []
+    ),
   };
 }

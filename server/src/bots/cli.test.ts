@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Bot, Bundle, Subscription } from '@medplum/fhirtypes';
 import { useTestServer } from '../test/bundles';
 import { BOT_ACCESS_URL } from './bot-token';
+import type { InstallReport } from './install';
 
 const ROOT = join(__dirname, '../../..');
 const server = useTestServer();
@@ -60,5 +61,49 @@ describe('hale bot deploy', () => {
     const run = await hale(['bot', 'deploy', 'server/src/bots/testdata/no-such-bot.ts'], srv.databaseUrl);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/Could not resolve|no-such-bot/);
+  });
+});
+
+describe('hale bot install', () => {
+  test('deploys every bot of bots/bots.json and the default rules; a second run changes nothing', async () => {
+    const srv = server();
+    const first = await hale(['bot', 'install', '--secret', 'PORTAL_URL=https://portal.example.org'], srv.databaseUrl);
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    const report = JSON.parse(first.stdout) as InstallReport;
+    expect(report.bots.map((b) => b.name)).toEqual([
+      'clinical-rules',
+      'derived-measurements',
+      'expiry',
+      'notifications',
+      'reminders',
+      'weekly-summary',
+      'sharing-requests',
+      'install-rules',
+    ]);
+    expect(report.bots.find((b) => b.name === 'notifications')?.secrets).toEqual(['PORTAL_URL']);
+    expect(report.rules.filter((r) => r.created)).toHaveLength(5);
+    const notifications = (await srv.get<Bot>(`Bot/${report.bots[3]?.bot}`)).body;
+    expect(notifications.cronString).toBe('* * * * *');
+    expect((await srv.get(`Bot/${notifications.id}/$secrets`)).body.parameter).toEqual([
+      { name: 'name', valueString: 'PORTAL_URL' },
+    ]);
+
+    const again = await hale(['bot', 'install', '--manifest', 'bots/bots.json'], srv.databaseUrl);
+    expect(again.status).toBe(0);
+    const second = JSON.parse(again.stdout) as InstallReport;
+    expect(second.bots.map((b) => [b.bot, b.resource, b.code])).toEqual(
+      report.bots.map((b) => [b.bot, 'unchanged', 'unchanged'])
+    );
+    expect(second.rules.some((r) => r.created)).toBe(false);
+  });
+
+  test('a secret no bot of the manifest reads is refused before anything is written', async () => {
+    const srv = server();
+    const before = (await srv.search('Bot/_history?_count=1000')).entry?.length;
+    const run = await hale(['bot', 'install', '--secret', 'NOT_READ=x'], srv.databaseUrl);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/no bot of the manifest reads the secret NOT_READ/);
+    expect((await srv.search('Bot/_history?_count=1000')).entry?.length).toBe(before);
   });
 });

@@ -1,14 +1,22 @@
 /**
  * What a fired rule does. At most one open result per rule and patient (an "episode"): while the Flag is active,
- * the Task open or the content recently sent, further firings only point to it. Every write is also keyed by the
- * evaluation, so processing the same reading twice never writes twice, even after the episode was closed.
+ * the Task open or the content recently sent, further firings only point to it. A new episode's writes are keyed
+ * by its number, so evaluations that run at the same time (a synced batch of readings, delivered by several
+ * workers) agree on it and the conditional create keeps one result. Each write also names the evaluation.
  */
 import type { MedplumClient } from '@medplum/core';
 import type { Communication, DetectedIssue, Flag, Observation, Reference, Resource, Task } from '@medplum/fhirtypes';
-import { addDays, createOnce, findByKey, instantOf, referenceTo } from '../fhir';
+import { addDays, createOnce, instantOf, referenceTo, searchAll } from '../fhir';
 import { notificationCategories, queueNotification } from '../notify';
 import type { RuleSeverity } from '../vocabulary';
-import { FLAG_CATEGORY, FLAG_DETAIL_EXT, FLAG_PRIORITY_EXT, FLAG_PRIORITY_SYSTEM, SYSTEM } from '../vocabulary';
+import {
+  BOT_KEY_SYSTEM,
+  FLAG_CATEGORY,
+  FLAG_DETAIL_EXT,
+  FLAG_PRIORITY_EXT,
+  FLAG_PRIORITY_SYSTEM,
+  SYSTEM,
+} from '../vocabulary';
 import type { Evaluation } from './evaluate';
 import type { ClinicalRule } from './rule';
 
@@ -22,7 +30,15 @@ export interface ActionContext {
   readonly trigger?: Reference<Observation>;
 }
 
-const OPEN_TASK_STATUSES = 'draft,requested,received,accepted,ready,in-progress,on-hold';
+const OPEN_TASK_STATUSES: readonly string[] = [
+  'draft',
+  'requested',
+  'received',
+  'accepted',
+  'ready',
+  'in-progress',
+  'on-hold',
+];
 
 const DETECTED_ISSUE_SEVERITY: Record<RuleSeverity, DetectedIssue['severity']> = {
   info: 'low',
@@ -38,35 +54,63 @@ export function episodeKey(rule: ClinicalRule, patient: string): string {
 
 /** Takes the rule's action, or finds the episode's open result; returns what the evaluation led to. */
 export async function act(ctx: ActionContext): Promise<Reference[]> {
-  const open = await openEpisode(ctx);
+  const { open, next } = await episodes(ctx);
   if (open) {
     return [referenceTo(open)];
   }
   switch (ctx.rule.action) {
     case 'alert':
-      return raiseAlert(ctx);
+      return raiseAlert(ctx, next);
     case 'suggest_visit':
     case 'assign_task':
-      return assignTask(ctx);
+      return assignTask(ctx, next);
     case 'assign_content':
-      return assignContent(ctx);
+      return assignContent(ctx, next);
   }
 }
 
-async function openEpisode(ctx: ActionContext): Promise<Resource | undefined> {
+const RESULT_TYPE = {
+  alert: 'Flag',
+  suggest_visit: 'Task',
+  assign_task: 'Task',
+  assign_content: 'Communication',
+} as const;
+
+/**
+ * The episode's open result, or else the key of the episode to open: `<episode key>/episode/<n>`, one more than
+ * the highest number so far (the highest, not a count, so that a deleted result does not bring a number back).
+ * Both come from one search: an evaluation either sees another's new result as open, or picks the same number.
+ */
+async function episodes(ctx: ActionContext): Promise<{ open?: Resource; next: string }> {
   const key = episodeKey(ctx.rule, ctx.patient);
-  switch (ctx.rule.action) {
-    case 'alert':
-      // R4 defines no status search parameter for Flag.
-      return (await findByKey<Flag>(ctx.medplum, 'Flag', key)).find((f) => f.status === 'active');
-    case 'suggest_visit':
-    case 'assign_task':
-      return (await findByKey<Task>(ctx.medplum, 'Task', key, `status=${OPEN_TASK_STATUSES}`))[0];
-    case 'assign_content': {
+  const prefix = `${key}/episode/`;
+  const earlier: (Flag | Task | Communication)[] = await searchAll(
+    ctx.medplum,
+    RESULT_TYPE[ctx.rule.action],
+    [['identifier', `${BOT_KEY_SYSTEM}|${key}`]],
+    100_000
+  );
+  const numbers = earlier.flatMap((r) =>
+    (r.identifier ?? []).flatMap((i) =>
+      i.system === BOT_KEY_SYSTEM && i.value?.startsWith(prefix) ? [Number(i.value.slice(prefix.length))] : []
+    )
+  );
+  return {
+    open: earlier.find((r) => isOpen(ctx, r)),
+    next: `${prefix}${Math.max(0, ...numbers.filter(Number.isInteger)) + 1}`,
+  };
+}
+
+function isOpen(ctx: ActionContext, result: Flag | Task | Communication): boolean {
+  switch (result.resourceType) {
+    case 'Flag':
+      return result.status === 'active';
+    case 'Task':
+      return OPEN_TASK_STATUSES.includes(result.status);
+    case 'Communication': {
       // Content counts as open for one window after it was queued: the same explanation is not sent every day.
       const since = addDays(ctx.now, -ctx.rule.windowDays).getTime();
-      const sent = await findByKey<Communication>(ctx.medplum, 'Communication', key);
-      return sent.find((c) => c.status !== 'entered-in-error' && (instantOf(c.meta?.lastUpdated) ?? 0) >= since);
+      return result.status !== 'entered-in-error' && (instantOf(result.meta?.lastUpdated) ?? 0) >= since;
     }
   }
 }
@@ -77,7 +121,7 @@ const ruleCode = (ctx: ActionContext): Flag['code'] => ({
 });
 
 /** alert: a DetectedIssue naming the readings, and an active Flag on the patient pointing to it. */
-async function raiseAlert(ctx: ActionContext): Promise<Reference[]> {
+async function raiseAlert(ctx: ActionContext, episode: string): Promise<Reference[]> {
   const { rule, evaluation, now } = ctx;
   const issue = await createOnce<DetectedIssue>(
     ctx.medplum,
@@ -94,6 +138,7 @@ async function raiseAlert(ctx: ActionContext): Promise<Reference[]> {
       detail: `${rule.title}: ${evaluation.summary}`,
       reference: rule.canonical.split('|')[0],
     },
+    `${episode}/detected-issue`,
     `${ctx.evaluationKey}/detected-issue`
   );
   const flag = await createOnce<Flag>(
@@ -113,6 +158,7 @@ async function raiseAlert(ctx: ActionContext): Promise<Reference[]> {
         { url: FLAG_DETAIL_EXT, valueReference: referenceTo(issue) },
       ],
     },
+    episode,
     `${ctx.evaluationKey}/flag`,
     episodeKey(rule, ctx.patient)
   );
@@ -123,7 +169,7 @@ async function raiseAlert(ctx: ActionContext): Promise<Reference[]> {
  * suggest_visit / assign_task: a Task (intent proposal for a visit, order for a task) for the patient. When the
  * rule's participant is the patient, they own it and are told there is something new (care-alert).
  */
-async function assignTask(ctx: ActionContext): Promise<Reference[]> {
+async function assignTask(ctx: ActionContext, episode: string): Promise<Reference[]> {
   const { rule, now } = ctx;
   const forPatient = rule.participantType === 'patient';
   const task = await createOnce<Task>(
@@ -143,12 +189,13 @@ async function assignTask(ctx: ActionContext): Promise<Reference[]> {
       ...(ctx.trigger ? { reasonReference: ctx.trigger } : {}),
       note: [{ text: ctx.evaluation.summary }],
     },
+    episode,
     `${ctx.evaluationKey}/task`,
     episodeKey(rule, ctx.patient)
   );
   if (forPatient) {
     await queueNotification(ctx.medplum, {
-      key: `${ctx.evaluationKey}/task/notify`,
+      key: `${episode}/notify`,
       recipient: { reference: ctx.patient },
       category: 'care-alert',
       text: 'You have a new task from your care team.',
@@ -161,7 +208,7 @@ async function assignTask(ctx: ActionContext): Promise<Reference[]> {
 }
 
 /** assign_content: a Communication to the patient carrying the rule's documentation (sent as a notification). */
-async function assignContent(ctx: ActionContext): Promise<Reference[]> {
+async function assignContent(ctx: ActionContext, episode: string): Promise<Reference[]> {
   const { rule } = ctx;
   const payload: Communication['payload'] = rule.documentation.map((d) => ({
     contentAttachment: { ...(d.url ? { url: d.url } : {}), title: d.display ?? d.label ?? rule.title },
@@ -182,6 +229,7 @@ async function assignContent(ctx: ActionContext): Promise<Reference[]> {
       ...(ctx.trigger ? { about: [ctx.trigger] } : {}),
       payload: payload.length > 0 ? payload : [{ contentString: rule.title }],
     },
+    episode,
     `${ctx.evaluationKey}/content`,
     episodeKey(rule, ctx.patient)
   );
