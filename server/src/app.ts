@@ -14,6 +14,7 @@ import type { AuthDeps } from './auth/deps';
 import type { BotRuntime } from './bots/runtime';
 import { bulkRoutes } from './bulk/routes';
 import type { BulkExports } from './bulk/service';
+import { NDJSON_TYPES } from './bulk/import/kickoff';
 import { parseScopes, verifyAccessToken } from './auth/oauth';
 import { mountAuthRoutes } from './auth/routes';
 import type { AccessTokenClaims } from './auth/types';
@@ -291,6 +292,9 @@ function parseBody(req: Request, maxDepth: number): unknown {
   }
   if (!JSON_TYPES.includes(type) && /^\/fhir\/R4\/Bot\/([^/]+\/)?\$execute$/.test(req.path)) {
     return text; // a bot takes any input (text, HL7 v2, CSV …) as Medplum's $execute does
+  }
+  if (NDJSON_TYPES.has(type) && req.path === '/fhir/R4/$import') {
+    return text; // one NDJSON file, parsed line by line when the import runs (bulk/import/)
   }
   if (!JSON_TYPES.includes(type)) {
     throw new OperationOutcomeError({

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { createAdminAccount, listAccounts } from './auth/accounts';
 import { OAUTH_USAGE, runOAuthCommand } from './auth/oauth/cli-commands';
 import { BOT_USAGE, runBotCommand } from './bots/cli';
+import { IMPORT_USAGE, runImportCommand } from './bulk/import/cli';
 import { loadConfig } from './config';
 import { Database } from './db/database';
 import { startEmbeddedPostgres } from './db/embedded';
@@ -21,7 +22,7 @@ Commands:
   reindex [--type <ResourceType>]          rebuild the index rows of the types whose indexing changed (the server
           [--force]                        also does it, in the background); --force: even when unchanged. Prints
                                            a JSON summary; progress goes to stderr (docs/reindex.md)
-${OAUTH_USAGE}${BOT_USAGE}
+${OAUTH_USAGE}${BOT_USAGE}${IMPORT_USAGE}
 The database is DATABASE_URL, or the embedded one. Migrations run first.
 `;
 
@@ -118,6 +119,10 @@ async function run(argv: string[]): Promise<number> {
     });
     process.stdout.write(accounts.map((a) => JSON.stringify(a) + '\n').join(''));
     return 0;
+  }
+  const imported = await runImportCommand(argv);
+  if (imported !== undefined) {
+    return imported;
   }
   const bot = await runBotCommand(argv);
   if (bot !== undefined) {

@@ -14,6 +14,7 @@ import { manifestOf } from './manifest';
 import { NDJSON } from './parameters';
 import type { BulkExports } from './service';
 import type { ExportFile, ExportJob } from './store';
+import { importRoutes } from './import/routes';
 
 /** Seconds a client is asked to wait between status requests while an export runs. */
 export const POLL_SECONDS = 2;
@@ -35,6 +36,7 @@ const route =
  */
 export function bulkRoutes(bulk: BulkExports): express.Router {
   const router = express.Router();
+  router.use('/import', importRoutes(bulk.imports));
   router.get(
     '/export/:id',
     route((req, res) => status(bulk, req, res))

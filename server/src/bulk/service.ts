@@ -11,6 +11,7 @@ import { attemptDir } from './run-export';
 import type { ExportJob } from './store';
 import { ExportStore } from './store';
 import { ExportWorker } from './worker';
+import { BulkImports } from './import/service';
 
 export interface BulkDeps {
   config: BulkConfig;
@@ -30,6 +31,8 @@ const ORPHAN_MS = 60 * 60_000;
 /** Bulk Data $export: the ledger, the worker of this replica and the expiry sweeper. Started and stopped with the server. */
 export class BulkExports {
   readonly store: ExportStore;
+  /** $import (import/): its own ledger and worker, on the same configuration. */
+  readonly imports: BulkImports;
   private readonly worker: ExportWorker;
   private readonly downloads = new Map<string, number>();
   private readonly polls = new Map<string, number>();
@@ -39,6 +42,7 @@ export class BulkExports {
   constructor(readonly deps: BulkDeps) {
     this.store = new ExportStore(deps.db);
     this.worker = new ExportWorker({ ...deps, store: this.store }, deps.config.workers);
+    this.imports = new BulkImports(deps);
   }
 
   get config(): BulkConfig {
@@ -69,6 +73,7 @@ export class BulkExports {
 
   start(): void {
     this.worker.start();
+    this.imports.start();
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
     this.sweeper.unref();
     void this.sweep();
@@ -78,6 +83,7 @@ export class BulkExports {
     clearInterval(this.sweeper);
     await this.sweeping;
     await this.worker.stop();
+    await this.imports.stop();
   }
 
   /** Test seam: with BULK_WORKERS=0 nothing runs by itself; this runs the next pending export now. */

@@ -1,6 +1,7 @@
 import type { FhirRequest, FhirResponse, FhirRouteHandler, FhirRouter as FhirRouterType } from '@medplum/fhir-router';
 import { FhirRouter } from '@medplum/fhir-router';
 import { exportKickoff } from '../bulk/kickoff';
+import { importKickoff } from '../bulk/import/kickoff';
 import type { Logger } from '../logger';
 import type { HaleRepository } from '../storage/repository';
 import { SERVICE_UNAVAILABLE_ID, toOutcome } from './errors';
@@ -75,6 +76,7 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
     router.add(method, 'Patient/$export', asRoute(exportKickoff('patient', deps.bulk)), 'operation');
     router.add(method, 'Group/:id/$export', asRoute(exportKickoff('group', deps.bulk)), 'operation');
   }
+  router.add('POST', '$import', asRoute(importKickoff(deps.bulk?.imports)), 'operation');
   for (const route of router.router.routes) {
     if (route.method === 'POST' && route.path.length === 1 && route.path[0]?.value === '$graphql') {
       route.handler = checkedGraphql(route.handler);
