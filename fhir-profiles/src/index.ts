@@ -38,7 +38,9 @@ import relationshipTypeValueSet from '../valuesets/relationship-type.json';
 import statusReasonValueSet from '../valuesets/status-reason.json';
 import taskCodeValueSet from '../valuesets/task-code.json';
 import wellnessCategoryValueSet from '../valuesets/wellness-category.json';
+import { measurementCodeSystems, measurementStructureDefinitions, measurementValueSets } from './measurements';
 
+export { baseDefinitions } from './bases';
 export { withSnapshot } from './snapshot';
 
 /** Hale's published conformance resources, each with a stable id (e.g. CodeSystem/hale-data-category). */
@@ -67,6 +69,8 @@ export function haleConformanceResources(): HaleConformanceResources {
       statusReasonCodeSystem,
       flagCodeCodeSystem,
       observationCodeCodeSystem,
+      // Measurements (server/src/wellness/measurements.ts).
+      ...measurementCodeSystems,
     ] as CodeSystem[],
     valueSets: [
       dataCategoryValueSet,
@@ -81,6 +85,7 @@ export function haleConformanceResources(): HaleConformanceResources {
       statusReasonValueSet,
       flagCodeValueSet,
       observationCodeValueSet,
+      ...measurementValueSets,
     ] as ValueSet[],
     structureDefinitions: [
       sharingConsent,
@@ -98,6 +103,7 @@ export function haleConformanceResources(): HaleConformanceResources {
       communicationLanguage,
       slotHoldExpires,
       communicationNotBefore,
+      ...measurementStructureDefinitions,
     ] as StructureDefinition[],
   });
 }

@@ -4,8 +4,9 @@ import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes'
  * Builds the snapshot of a simple constraint profile from its differential and the base definition's snapshot.
  * "Simple" is all Hale's profiles need and all this supports: cardinality, fixed/pattern values, bindings, type
  * narrowing (e.g. fewer Reference targets) and added invariants on elements the base snapshot already lists.
- * Slicing and constraints below an element's own data type (e.g. Consent.patient.reference) throw, so a profile
- * that needs them fails loudly here instead of getting a wrong snapshot.
+ * A base profile's own slices (vitalsigns' category:VSCat) are carried into the snapshot unchanged. Slicing in the
+ * differential and constraints below an element's own data type (e.g. Consent.patient.reference) throw, so a
+ * profile that needs them fails loudly here instead of getting a wrong snapshot.
  */
 export function withSnapshot(profile: StructureDefinition, base: StructureDefinition): StructureDefinition {
   if (profile.derivation !== 'constraint' || profile.baseDefinition !== base.url || profile.type !== base.type) {

@@ -224,6 +224,7 @@ function newRepository(
     searchParams: deps.searchParams,
     baseUrl: deps.config.fhirBaseUrl,
     validate: true,
+    requireProfiles: deps.config.requireProfiles,
     strictSearch,
     afterWrite: deps.statistics.recordWrites,
     caller,

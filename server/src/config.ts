@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BulkConfig } from './bulk/config';
 import { BULK_ENV, bulkConfigOf } from './bulk/config';
+import { PROFILED_TYPES } from './validation/required-profiles';
 
 /**
  * Typed configuration, read once from environment variables and validated at start.
@@ -60,6 +61,13 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.-]*(,[A-Za-z0-9.-]+)*$/, 'a comma-separated list of host names such as api.example.org')
     .default(''),
+  REQUIRE_PROFILES: z
+    .string()
+    .refine(
+      (v) => v === 'none' || v.split(',').every((t) => PROFILED_TYPES.includes(t.trim())),
+      `none, or a comma-separated list of resource types with Hale profiles to require (${PROFILED_TYPES.join(', ')})`
+    )
+    .default('Observation'),
   ...BULK_ENV,
 });
 
@@ -115,6 +123,8 @@ export interface HaleConfig {
   analyzeAfterWrites: number;
   /** Bulk Data $export (BULK_*). */
   bulk: BulkConfig;
+  /** Resource types whose Hale profiles a patient app's writes must conform to; empty: none. */
+  requireProfiles: string[];
 }
 
 export class ConfigError extends Error {}
@@ -198,5 +208,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     demoMode: e.DEMO_MODE === 'true',
     analyzeAfterWrites: e.ANALYZE_AFTER_WRITES,
     bulk: bulkConfigOf(e),
+    requireProfiles: e.REQUIRE_PROFILES === 'none' ? [] : e.REQUIRE_PROFILES.split(',').map((t) => t.trim()),
   };
 }

@@ -86,7 +86,14 @@ export const STATUS_REASONS = ['opted-out', 'no-address', 'send-failed', 'quiet-
 export type StatusReason = (typeof STATUS_REASONS)[number];
 
 export const FLAG_CODES = ['clinical-rule-alert', 'weight-management-eligible'] as const;
-export const OBSERVATION_CODES = ['hrv-rmssd'] as const;
+export const OBSERVATION_CODES = [
+  'hrv-rmssd',
+  'mood',
+  'sleep-deep',
+  'sleep-light',
+  'sleep-rem',
+  'sleep-awake',
+] as const;
 export const BASIC_CODES = [COMMUNICATION_PREFERENCES] as const;
 
 /** Notification channels: ContactPoint.system codes. */

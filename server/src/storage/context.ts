@@ -16,6 +16,8 @@ export interface RepoContext {
   baseUrl: string;
   /** Validate writes against the StructureDefinitions (off only for trusted bulk loads of validated data). */
   validate: boolean;
+  /** Resource types whose Hale profiles a patient app's writes must conform to (REQUIRE_PROFILES). */
+  requireProfiles?: readonly string[];
   /** Prefer: handling=strict — unknown search parameters are an error instead of being ignored. */
   strictSearch?: boolean;
   /** Post-write hook: the number of resource versions just written (statistics upkeep). */

@@ -4,6 +4,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { isResourceType } from '../fhir/definitions';
 import { validateResourceForWrite } from '../validation/validate';
 import type { RepoContext } from './context';
+import { runPreWriteSteps } from './pre-write';
 import { checkWriteRules } from './write-rules';
 import type { PendingWrite } from './flush';
 import { buildIndexRows } from './indexer';
@@ -32,7 +33,8 @@ export function assertId(id: string): void {
 
 /**
  * Turns a caller's resource into the version Hale stores: server-owned meta (versionId,
- * lastUpdated) set, validated, indexed, references collected, access checked. Pure CPU.
+ * lastUpdated) set, the pre-write steps run (pre-write.ts), validated, indexed, references
+ * collected, access checked. Pure CPU.
  */
 export function prepareVersion(
   ctx: RepoContext,
@@ -57,6 +59,7 @@ export function prepareVersion(
     ...rest,
   } as Resource & { id: string };
   ctx.access.stampWrite?.(resource as Resource & Record<string, unknown>);
+  runPreWriteSteps(resource, ctx);
   if (ctx.validate) {
     validateResourceForWrite(resource);
     checkWriteRules(resource, ctx);

