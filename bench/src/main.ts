@@ -23,6 +23,7 @@ import { readById } from './reads';
 import { errorCount, renderReport, type BenchResults } from './report';
 import { patientAppSearches } from './searches';
 import { startHale } from './server-process';
+import { wellnessPhase } from './wellness';
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -126,6 +127,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
         addCleanup: (step) => cleanup.add(step),
         log,
       });
+  await wellnessPhase({ fhirBase: hale.fhirBase, log }); // $stats and $lastn (logged; docs/wellness.md#cost)
   await hale.stop();
   if (options.keepDb) {
     log(`Kept database ${name} (--keep-db): psql ${url}`);

@@ -12,10 +12,12 @@ import type { OperationDeps } from './operations/context';
 import { everythingHandler } from './operations/everything';
 import { checkedGraphql, graphqlGetHandler } from './operations/graphql';
 import { historyHandler } from './operations/history';
+import { lastnHandler } from './operations/lastn';
 import { myPatientsHandler } from './operations/my-patients';
 import { requestShareHandler } from './operations/request-share';
 import { revokeShareHandler } from './operations/revoke-share';
 import { shareHandler } from './operations/share';
+import { statsHandler } from './operations/stats';
 import { validateHandler } from './operations/validate';
 import { searchHandler } from './interactions/search';
 import { updateHandler } from './interactions/update';
@@ -41,8 +43,8 @@ const withDeps =
 /**
  * @medplum/fhir-router serves the REST interactions and $graphql over our repository; Hale
  * adds type/system history, $everything, $validate, the sharing operations ($share, $revoke-share,
- * $request-share, $my-patients, $break-glass), Bulk Data $export, its own batch/transaction handler
- * and a check of the $graphql body.
+ * $request-share, $my-patients, $break-glass), Bulk Data $export, Observation $lastn and $stats,
+ * its own batch/transaction handler and a check of the $graphql body.
  * Every handler is wrapped so an unexpected error is logged once, with its stack, and the
  * client gets a bare 500 OperationOutcome.
  */
@@ -70,6 +72,10 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
   router.add('POST', 'Bot/$bot-runs', asRoute(withDeps(botRunsHandler, deps)), 'operation');
   router.add('POST', 'Practitioner/$my-patients', asRoute(withDeps(myPatientsHandler, deps)), 'operation');
   router.add('GET', '$graphql', graphqlGetHandler, 'operation');
+  // Measurements (server/src/wellness/): the latest per code, and the portal's chart statistics.
+  router.add('GET', 'Observation/$lastn', asRoute(lastnHandler), 'operation');
+  router.add('GET', 'Observation/$stats', asRoute(statsHandler), 'operation');
+  router.add('POST', 'Observation/$stats', asRoute(statsHandler), 'operation');
   // Bulk Data $export kick-offs (server/src/bulk/); the status URL and the files are bulk/routes.ts.
   for (const method of ['GET', 'POST'] as const) {
     router.add(method, '$export', asRoute(exportKickoff('system', deps.bulk)), 'operation');

@@ -16,10 +16,12 @@ import { isIndexedParam } from '../../storage/search-params';
 import { getResourceTypes, getSearchParams } from '../definitions';
 import { breakGlassOperation } from './break-glass';
 import { everythingOperation } from './everything';
+import { lastnOperation } from './lastn';
 import { myPatientsOperation } from './my-patients';
 import { requestShareOperation } from './request-share';
 import { revokeShareOperation } from './revoke-share';
 import { shareOperation } from './share';
+import { statsOperation } from './stats';
 import { validateOperation } from './validate';
 
 export const HALE_VERSION = '0.1.0';
@@ -42,6 +44,7 @@ const TYPE_OPERATIONS: Record<string, OperationDefinition[]> = {
   Group: [groupExportOperation],
   Consent: [revokeShareOperation],
   Practitioner: [myPatientsOperation],
+  Observation: [lastnOperation, statsOperation],
 };
 
 const operationRef = (op: OperationDefinition): { name: string; definition: string } => ({
