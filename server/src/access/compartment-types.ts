@@ -17,12 +17,19 @@ export function isInPatientCompartment(resourceType: string): boolean {
 }
 
 /**
- * Directory and definitional resources: who and where providers are, what medications and
- * codes exist. They hold no one's health data, so any signed-in user or patient app may read
- * them. Everything else outside a patient compartment (Binary, Bundle, Group, Basic …) can
- * hold PHI and stays with system-level grants.
+ * Directory and definitional resources: who and where providers are, when they are free, what
+ * medications and codes exist. They hold no one's health data, so any signed-in user or patient
+ * app may read them. Everything else outside a patient compartment (Binary, Bundle, Group, Basic …)
+ * can hold PHI and stays with system-level grants.
+ *
+ * Schedule and Slot are public availability, as in a booking marketplace: a Slot says only that a
+ * provider's time is free or busy, never for whom (the booking is the Appointment, in the patient's
+ * compartment). A Schedule can name a Patient as its actor; such a Schedule is in that patient's
+ * compartment and is directory data only while it is in none (smart-policy.ts).
  */
 export const DIRECTORY_TYPES: ReadonlySet<string> = new Set([
+  'Schedule',
+  'Slot',
   'Practitioner',
   'PractitionerRole',
   'Organization',

@@ -218,13 +218,27 @@ function reachPredicate(alias: string, reach: Reach, resourceType: string, histo
   const compartment = [own, granted, requests].filter((p): p is Sql => p !== undefined);
   if (resourceType === '*') {
     // Rows of any type: the compartments' rows and/or the directory rows.
-    const directory = reach.directory ? sql`${raw(alias)}.type = ANY(${[...DIRECTORY_TYPES]}::text[])` : undefined;
+    const directory = reach.directory
+      ? or([
+          sql`${raw(alias)}.type = ANY(${DIRECTORY_ONLY}::text[])`,
+          sql`(${raw(alias)}.type = ANY(${DIRECTORY_IN_COMPARTMENT}::text[]) AND ${inNoCompartment(alias)})`,
+        ])
+      : undefined;
     return or([...compartment, directory].filter((p): p is Sql => p !== undefined));
   }
   if (isInPatientCompartment(resourceType)) {
-    return or(compartment);
+    // A directory type that can name a patient (Schedule.actor) is directory data while it names none.
+    const directory = reach.directory && DIRECTORY_TYPES.has(resourceType) ? inNoCompartment(alias) : undefined;
+    return or([...compartment, directory].filter((p): p is Sql => p !== undefined));
   }
   return reach.directory && DIRECTORY_TYPES.has(resourceType) ? sql`TRUE` : sql`FALSE`;
+}
+
+const DIRECTORY_ONLY = [...DIRECTORY_TYPES].filter((t) => !isInPatientCompartment(t));
+const DIRECTORY_IN_COMPARTMENT = [...DIRECTORY_TYPES].filter((t) => isInPatientCompartment(t));
+
+function inNoCompartment(alias: string): Sql {
+  return sql`${raw(alias)}.compartments = '{}'::text[]`;
 }
 
 function writeAllowed(

@@ -16,6 +16,7 @@ import { lastnHandler } from './operations/lastn';
 import { myPatientsHandler } from './operations/my-patients';
 import { requestShareHandler } from './operations/request-share';
 import { revokeShareHandler } from './operations/revoke-share';
+import { SCHEDULING_ROUTES } from './operations/scheduling';
 import { shareHandler } from './operations/share';
 import { statsHandler } from './operations/stats';
 import { validateHandler } from './operations/validate';
@@ -76,6 +77,10 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
   router.add('GET', 'Observation/$lastn', asRoute(lastnHandler), 'operation');
   router.add('GET', 'Observation/$stats', asRoute(statsHandler), 'operation');
   router.add('POST', 'Observation/$stats', asRoute(statsHandler), 'operation');
+  // Scheduling (server/src/scheduling/, docs/scheduling.md): slots, holds, bookings and their workflow.
+  for (const [method, path, handler] of SCHEDULING_ROUTES) {
+    router.add(method, path, asRoute(withDeps(handler, deps)), 'operation');
+  }
   // Bulk Data $export kick-offs (server/src/bulk/); the status URL and the files are bulk/routes.ts.
   for (const method of ['GET', 'POST'] as const) {
     router.add(method, '$export', asRoute(exportKickoff('system', deps.bulk)), 'operation');

@@ -20,6 +20,7 @@ import { lastnOperation } from './lastn';
 import { myPatientsOperation } from './my-patients';
 import { requestShareOperation } from './request-share';
 import { revokeShareOperation } from './revoke-share';
+import { SCHEDULING_OPERATIONS } from './scheduling';
 import { shareOperation } from './share';
 import { statsOperation } from './stats';
 import { validateOperation } from './validate';
@@ -45,6 +46,7 @@ const TYPE_OPERATIONS: Record<string, OperationDefinition[]> = {
   Consent: [revokeShareOperation],
   Practitioner: [myPatientsOperation],
   Observation: [lastnOperation, statsOperation],
+  ...SCHEDULING_OPERATIONS,
 };
 
 const operationRef = (op: OperationDefinition): { name: string; definition: string } => ({

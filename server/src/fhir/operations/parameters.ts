@@ -1,5 +1,12 @@
 import { OperationOutcomeError, badRequest } from '@medplum/core';
-import type { OperationDefinition, Parameters, ParametersParameter, Period, Reference } from '@medplum/fhirtypes';
+import type {
+  OperationDefinition,
+  OperationDefinitionParameter,
+  Parameters,
+  ParametersParameter,
+  Period,
+  Reference,
+} from '@medplum/fhirtypes';
 
 /** The value of each input parameter type the operations use, as parsed. */
 interface Values {
@@ -9,6 +16,9 @@ interface Values {
   string: string;
   boolean: boolean;
   integer: number;
+  date: string;
+  time: string;
+  dateTime: string;
 }
 type InputType = keyof Values;
 
@@ -19,6 +29,10 @@ const CHECKS: Record<InputType, (v: unknown) => boolean> = {
   string: (v) => typeof v === 'string' && v.trim().length > 0,
   boolean: (v) => typeof v === 'boolean',
   integer: (v) => typeof v === 'number' && Number.isInteger(v),
+  date: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && isDate(v),
+  // FHIR time is hh:mm:ss; hh:mm is taken too (opening hours are written that way).
+  time: (v) => typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(v),
+  dateTime: (v) => isDate(v),
 };
 
 /**
@@ -33,12 +47,32 @@ export class OperationInput {
     if (body !== undefined && (!isObject(body) || body.resourceType !== 'Parameters')) {
       throw invalid(`$${definition.code} takes a Parameters resource`);
     }
-    const inputs = (definition.parameter ?? []).filter((p) => p.use === 'in');
+    return OperationInput.parseParts(
+      definition.code,
+      definition.parameter ?? [],
+      (body as Parameters | undefined)?.parameter
+    );
+  }
+
+  /** The given parameters (or the parts of one) against the declared ones; a declaration with `part` takes parts. */
+  private static parseParts(
+    code: string,
+    declared: readonly OperationDefinitionParameter[],
+    given: readonly ParametersParameter[] | undefined
+  ): OperationInput {
+    const inputs = declared.filter((p) => p.use === 'in');
     const byName = new Map<string, unknown[]>();
-    for (const part of (body as Parameters | undefined)?.parameter ?? []) {
+    for (const part of given ?? []) {
       const def = inputs.find((p) => p.name === part.name);
       if (!def) {
-        throw invalid(`Unknown parameter '${part.name}' for $${definition.code}`);
+        throw invalid(`Unknown parameter '${part.name}' for $${code}`);
+      }
+      if (def.part) {
+        if (!part.part?.length) {
+          throw invalid(`Parameter '${part.name}' must have parts`);
+        }
+        byName.set(def.name, [...(byName.get(def.name) ?? []), OperationInput.parseParts(code, def.part, part.part)]);
+        continue;
       }
       const type = def.type as InputType;
       const value = valueOf(part, type);
@@ -65,6 +99,11 @@ export class OperationInput {
 
   all<T extends InputType>(name: string, _type: T): Values[T][] {
     return (this.byName.get(name) ?? []) as Values[T][];
+  }
+
+  /** The occurrences of a parameter declared with parts, each parsed against those parts. */
+  parts(name: string): OperationInput[] {
+    return (this.byName.get(name) ?? []) as OperationInput[];
   }
 
   has(name: string): boolean {

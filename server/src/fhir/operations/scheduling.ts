@@ -1,0 +1,47 @@
+import type { FhirRequest, FhirResponse } from '@medplum/fhir-router';
+import type { OperationDefinition } from '@medplum/fhirtypes';
+import type { HaleRepository } from '../../storage/repository';
+import { appointmentBookHandler, appointmentBookOperation } from './appointment-book';
+import { appointmentCancelHandler, appointmentCancelOperation } from './appointment-cancel';
+import { appointmentConfirmHandler, appointmentConfirmOperation } from './appointment-confirm';
+import { appointmentNoShowHandler, appointmentNoShowOperation } from './appointment-no-show';
+import { appointmentRescheduleHandler, appointmentRescheduleOperation } from './appointment-reschedule';
+import {
+  appointmentRescheduleDecisionHandler,
+  appointmentRescheduleDecisionOperation,
+} from './appointment-reschedule-decision';
+import type { OperationDeps } from './context';
+import { scheduleFindSlotsHandler, scheduleFindSlotsOperation } from './schedule-find-slots';
+import { scheduleGenerateSlotsHandler, scheduleGenerateSlotsOperation } from './schedule-generate-slots';
+import { scheduleWaitlistHandler, scheduleWaitlistOperation } from './schedule-waitlist';
+import { slotHoldHandler, slotHoldOperation } from './slot-hold';
+
+type Handler = (req: FhirRequest, repo: HaleRepository, deps: OperationDeps) => Promise<FhirResponse>;
+
+/** The scheduling operations (docs/scheduling.md; logic in server/src/scheduling/), as router.ts adds them. */
+export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, handler: Handler][] = [
+  ['POST', 'Schedule/:id/$generate-slots', scheduleGenerateSlotsHandler],
+  ['GET', 'Schedule/:id/$find-slots', scheduleFindSlotsHandler],
+  ['POST', 'Schedule/:id/$waitlist', scheduleWaitlistHandler],
+  ['POST', 'Slot/:id/$hold', slotHoldHandler],
+  ['POST', 'Appointment/$book', appointmentBookHandler],
+  ['POST', 'Appointment/:id/$confirm', appointmentConfirmHandler],
+  ['POST', 'Appointment/:id/$cancel', appointmentCancelHandler],
+  ['POST', 'Appointment/:id/$no-show', appointmentNoShowHandler],
+  ['POST', 'Appointment/:id/$reschedule', appointmentRescheduleHandler],
+  ['POST', 'Appointment/:id/$reschedule-decision', appointmentRescheduleDecisionHandler],
+];
+
+/** Their OperationDefinitions by resource type, for the CapabilityStatement (metadata.ts). */
+export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
+  Schedule: [scheduleGenerateSlotsOperation, scheduleFindSlotsOperation, scheduleWaitlistOperation],
+  Slot: [slotHoldOperation],
+  Appointment: [
+    appointmentBookOperation,
+    appointmentConfirmOperation,
+    appointmentCancelOperation,
+    appointmentNoShowOperation,
+    appointmentRescheduleOperation,
+    appointmentRescheduleDecisionOperation,
+  ],
+};

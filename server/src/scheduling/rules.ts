@@ -1,0 +1,54 @@
+import { OperationOutcomeError, businessRule, conflict } from '@medplum/core';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { SCHEDULING_RULE_SYSTEM } from './vocabulary';
+
+/**
+ * The rules a scheduling workflow enforces. A refusal names its rule in
+ * `issue[0].details.coding` (system SCHEDULING_RULE_SYSTEM), so a client can tell "someone
+ * else got the slot" from "the slot is in the past" without parsing text.
+ */
+export const RULES = {
+  /** 409: the slot is booked or held by someone else. */
+  slotNotFree: 'slot-not-free',
+  /** 422: the slot starts in the past. */
+  slotInPast: 'slot-in-past',
+  /** 422: the slot's schedule is closed (Schedule.active false). */
+  scheduleClosed: 'schedule-closed',
+  /** 409: the appointment's status does not allow this step. */
+  illegalTransition: 'appointment-transition',
+  /** 422: a no-show can only be recorded once the appointment has started. */
+  noShowBeforeStart: 'no-show-before-start',
+  /** 409: the appointment already has a reschedule request waiting. */
+  reschedulePending: 'reschedule-pending',
+  /** 409: there is no reschedule request to decide on. */
+  noRescheduleRequest: 'no-reschedule-request',
+  /** 422: the new slot is on a schedule of other providers. */
+  rescheduleOtherSchedule: 'reschedule-other-schedule',
+  /** 409: the patient is already waiting on this schedule. */
+  alreadyWaiting: 'already-waiting',
+} as const;
+export type Rule = (typeof RULES)[keyof typeof RULES];
+
+const UNPROCESSABLE: ReadonlySet<Rule> = new Set<Rule>([
+  RULES.slotInPast,
+  RULES.scheduleClosed,
+  RULES.noShowBeforeStart,
+  RULES.rescheduleOtherSchedule,
+]);
+
+/** A refusal naming its rule: 422 for a rule the request breaks whatever the timing, 409 for a state conflict. */
+export function refused(rule: Rule, text: string): OperationOutcomeError {
+  const base: OperationOutcome = UNPROCESSABLE.has(rule) ? businessRule(rule, text) : conflict(text, rule);
+  const issue = base.issue?.[0];
+  return new OperationOutcomeError({
+    ...base,
+    issue: [
+      {
+        ...issue,
+        severity: 'error',
+        code: issue?.code ?? 'conflict',
+        details: { coding: [{ system: SCHEDULING_RULE_SYSTEM, code: rule }], text },
+      },
+    ],
+  });
+}

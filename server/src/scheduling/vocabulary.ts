@@ -1,0 +1,21 @@
+import { HALE_FHIR } from '../access/consent/vocabulary';
+
+/** Slot.identifier system of generated slots: value `<schedule id>/<start, UTC ISO>`, one slot per schedule and start. */
+export const SLOT_ID_SYSTEM = `${HALE_FHIR}/sid/slot`;
+
+/** When a hold on a busy-tentative Slot lapses (fhir-profiles/structuredefinitions/slot-hold-expires.json). */
+export const HOLD_EXPIRES_EXT = `${HALE_FHIR}/StructureDefinition/slot-hold-expires`;
+
+/** The codes of the scheduling rules an OperationOutcome names (docs/scheduling.md lists them). */
+export const SCHEDULING_RULE_SYSTEM = `${HALE_FHIR}/CodeSystem/scheduling-rule`;
+
+/** Notification categories (bots/src/lib/vocabulary.ts NOTIFICATION_CATEGORIES) and their codings. */
+export const NOTIFICATION_CATEGORY_SYSTEM = `${HALE_FHIR}/CodeSystem/notification-category`;
+export const COMMUNICATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/communication-category';
+export const SLOT_OFFERED = 'slot-offered';
+
+/** Task.code of a reschedule request: FHIR task-code `change` (change the focal Appointment). */
+export const TASK_CODE_SYSTEM = 'http://hl7.org/fhir/CodeSystem/task-code';
+export const RESCHEDULE_TASK_CODE = 'change';
+/** Task.input type of the slot a reschedule asks for. */
+export const RESCHEDULE_INPUT = `${HALE_FHIR}/CodeSystem/scheduling-input`;
