@@ -23,6 +23,7 @@ const obs = (patient: string, category: string, value: number): Observation => (
   category: cat(category),
   code: { coding: [{ system: 'http://loinc.org', code: category === 'laboratory' ? '2339-0' : '8867-4' }] },
   subject: { reference: `Patient/${patient}` },
+  effectiveDateTime: '2026-01-01T08:00:00Z',
   valueQuantity: { value, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
 });
 

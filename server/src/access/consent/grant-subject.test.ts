@@ -80,8 +80,10 @@ beforeAll(async () => {
       })
     )
   ).id;
-  ids.moving = (await s.create(observation(alice, 'vital-signs', '2026-10-12'))).id;
-  ids.snapshot = (await s.create(observation(alice, 'vital-signs', '2026-10-13'))).id;
+  // Recategorised below: a code no measurement profile claims (a heart rate must stay vital-signs).
+  const painScore = { code: { coding: [{ system: 'http://loinc.org', code: '72514-3' }] } };
+  ids.moving = (await s.create(observation(alice, 'vital-signs', '2026-10-12', painScore))).id;
+  ids.snapshot = (await s.create(observation(alice, 'vital-signs', '2026-10-13', painScore))).id;
   ids.deleted = (await s.create(observation(alice, 'vital-signs', '2026-10-14'))).id;
   await s.create(
     sharingConsent({ patient: alice, actor: { reference: `Practitioner/${ids.carol}` }, categories: ['vitals'] })
