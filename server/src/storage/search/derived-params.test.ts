@@ -37,7 +37,8 @@ beforeAll(async () => {
   obs.glu = await s.create<Observation>({
     resourceType: 'Observation',
     status: 'final',
-    code: { coding: [{ system: LOINC, code: '2339-0' }] },
+    // Glucose [Moles/volume]: a code Hale does not convert (2339-0 in mmol/L would be stored in mg/dL).
+    code: { coding: [{ system: LOINC, code: '15074-8' }] },
     subject: { reference: `Patient/${alice.id}` },
     valueQuantity: { value: 5.4, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
   });

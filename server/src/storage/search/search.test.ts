@@ -12,13 +12,15 @@ const LOINC = 'http://loinc.org';
 const VITALS = {
   coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }],
 };
+/** Glucose [Moles/volume] in Blood: a code Hale does not convert (2339-0 in mmol/L is stored in mg/dL). */
+const GLUCOSE = '15074-8';
 const LABS = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] };
 
 function observation(subject: string, code: string, effective: string, value?: number, unit = '/min'): Observation {
   return {
     resourceType: 'Observation',
     status: 'final',
-    category: [code === '2339-0' ? LABS : VITALS],
+    category: [code === GLUCOSE ? LABS : VITALS],
     code: {
       coding: [{ system: LOINC, code, display: code === '8867-4' ? 'Heart rate' : 'Glucose' }],
       text: code === '8867-4' ? 'Heart rate' : 'Glucose',
@@ -67,7 +69,7 @@ beforeAll(async () => {
   obs.hr1 = await s.create(observation(`Patient/${alice.id}`, '8867-4', '2024-07-01T10:00:00Z', 72));
   obs.hr2 = await s.create(observation(`Patient/${alice.id}`, '8867-4', '2024-07-15T10:00:00Z', 100));
   obs.hr3 = await s.create(observation(`Patient/${bob.id}`, '8867-4', '2023-01-10T08:30:00+02:00', 55));
-  obs.glu = await s.create(observation(`Patient/${alice.id}`, '2339-0', '2024-08-01', 5.4, 'mmol/L'));
+  obs.glu = await s.create(observation(`Patient/${alice.id}`, GLUCOSE, '2024-08-01', 5.4, 'mmol/L'));
   obs.bp = await s.create<Observation>({
     resourceType: 'Observation',
     status: 'final',
@@ -255,7 +257,7 @@ describe('chains and _has', () => {
     expect(await ids('Observation?subject:Patient.organization.name=harbour')).toEqual([o.id]);
   });
   test('_has reverse chain', async () => {
-    expect(await ids(`Patient?_has:Observation:patient:code=${LOINC}|2339-0`)).toEqual([alice.id]);
+    expect(await ids(`Patient?_has:Observation:patient:code=${LOINC}|${GLUCOSE}`)).toEqual([alice.id]);
     expect(await ids('Patient?_has:Observation:patient:value-quantity=lt60||/min')).toEqual([bob.id]);
   });
 });
