@@ -86,7 +86,7 @@ withRedis('bots on two replicas with Redis', () => {
         sql`SELECT count(*) AS n FROM bot_job WHERE state = 'done' AND resource_type = 'Patient'`
       );
       return Number(row?.n) === 20 ? true : undefined;
-    });
+    }, 60_000); // two replicas' sandboxes start on a shared two-core machine
     const seen = await srv.get<Bundle>('Basic?_count=100');
     const ids = (seen.body.entry ?? []).map(
       (e) => (e.resource as { identifier?: { value?: string }[] }).identifier?.[0]?.value

@@ -23,9 +23,10 @@ export async function deployBot(
   return { ...bot, ...deployed.body, id: bot.id };
 }
 
-/** Polls until `check` returns a value (a delivery is asynchronous), at most ~10 s. */
-export async function eventually<T>(check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+/** Polls until `check` returns a value (a delivery is asynchronous), for at most `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     const value = await check();
     if (value !== undefined) {
       return value;
