@@ -8,6 +8,7 @@ import { policyOfClaims } from './caller';
 import type { AfterPage, RunDeps } from './run-export';
 import { ExportLost, ExportRun, ExportStopped } from './run-export';
 import type { ExportJob } from './store';
+import { LedgerWorker } from './ledger-worker';
 import { MAX_ATTEMPTS } from './store';
 
 export interface WorkerDeps extends RunDeps {
@@ -15,80 +16,30 @@ export interface WorkerDeps extends RunDeps {
 }
 
 /**
- * Runs exports on this replica: claims pending ones from the ledger (SKIP LOCKED, so replicas
- * sharing the database never run one twice at once) when kicked or every `pollMs`, at most
- * `concurrency` at a time. Like the bot outbox's in-process dispatcher, without BullMQ: an export
+ * Runs exports on this replica from the export ledger (LedgerWorker: SKIP LOCKED claims, kicks and
+ * polls, a bounded number at a time). Like the bot outbox's in-process dispatcher, without BullMQ: an export
  * runs for minutes and its state, lease and files are all in PostgreSQL and on disk already, so a
  * queue would only carry its id.
  */
-export class ExportWorker {
-  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  private timer: NodeJS.Timeout | undefined;
-  private looking: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-
+export class ExportWorker extends LedgerWorker<ExportJob> {
   constructor(
     private readonly deps: WorkerDeps,
-    private readonly concurrency: number,
-    private readonly pollMs = 1000
-  ) {}
-
-  start(): void {
-    if (this.concurrency === 0) {
-      return;
-    }
-    this.timer = setInterval(() => this.kick(), this.pollMs);
-    this.timer.unref();
-    this.kick();
-  }
-
-  kick(): void {
-    if (this.stopped || this.concurrency === 0) {
-      return;
-    }
-    if (this.looking) {
-      this.again = true;
-      return;
-    }
-    this.looking = this.look()
-      .catch((err: unknown) => this.deps.logger.warn({ err }, 'claiming bulk exports failed'))
-      .finally(() => {
-        this.looking = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
-  }
-
-  private async look(): Promise<void> {
-    await this.deps.store.reclaimExpired();
-    while (!this.stopped && this.running.size < this.concurrency) {
-      const job = await this.deps.store.claim();
-      if (!job) {
-        return;
-      }
-      const controller = new AbortController();
-      const done = this.execute(job, controller.signal).finally(() => {
-        this.running.delete(job.id);
-        this.kick();
-      });
-      this.running.set(job.id, { controller, done });
-    }
+    concurrency: number,
+    pollMs = 1000
+  ) {
+    super({ store: deps.store, logger: deps.logger, what: 'exports' }, concurrency, pollMs);
   }
 
   /** Claims and runs one pending export here and now (tests, with BULK_WORKERS=0). */
-  async runNext(afterPage?: AfterPage): Promise<string | undefined> {
-    await this.deps.store.reclaimExpired();
-    const job = await this.deps.store.claim();
-    if (job) {
-      await this.execute(job, new AbortController().signal, afterPage);
-    }
-    return job?.id;
+  runNext(afterPage?: AfterPage): Promise<string | undefined> {
+    return this.claimAndRun((job) => this.run(job, new AbortController().signal, afterPage));
   }
 
-  private async execute(job: ExportJob, signal: AbortSignal, afterPage?: AfterPage): Promise<void> {
+  protected execute(job: ExportJob, signal: AbortSignal): Promise<void> {
+    return this.run(job, signal);
+  }
+
+  private async run(job: ExportJob, signal: AbortSignal, afterPage?: AfterPage): Promise<void> {
     const { store, logger } = this.deps;
     if (job.attempts > MAX_ATTEMPTS) {
       await store.fail(job, `The export was interrupted ${MAX_ATTEMPTS} times (the server stopped while running it)`);
@@ -148,16 +99,5 @@ export class ExportWorker {
       // The data is released only by downloads, each audited before it is sent.
       this.deps.logger.warn({ export: job.id, err }, 'bulk export: the completion AuditEvent could not be written');
     }
-  }
-
-  /** Stops claiming; running exports stop at their next page and go back to pending for the next start. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.looking;
-    for (const { controller } of this.running.values()) {
-      controller.abort();
-    }
-    await Promise.all([...this.running.values()].map((r) => r.done));
   }
 }
