@@ -8,13 +8,20 @@ import { sql } from '../db/sql';
 import { createLogger } from '../logger';
 import { startHale } from '../server';
 import { account, observation, userToken } from '../test/consent-fixtures';
-import type { TestServer } from '../test/test-server';
 import type { Manifest } from './manifest';
-import { ASYNC, call, exportAll, finished, idsOf, kickoff, poll, startBulkServer } from './test-support';
+import {
+  ASYNC,
+  call,
+  exportAll,
+  finished,
+  idsOf,
+  kickoff,
+  poll,
+  startBulkServer,
+  withBulkServer,
+} from './test-support';
 
 /** The job side: limits, restarts, the snapshot, expiry and the audit trail. */
-type BulkServer = TestServer & { bulkDir: string };
-
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const srv = createServer();
@@ -25,17 +32,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function withServer(env: Record<string, string>, fn: (s: BulkServer) => Promise<void>): Promise<void> {
-  const s = await startBulkServer(env);
-  try {
-    await fn(s);
-  } finally {
-    await s.stop();
-  }
-}
-
 test('too many exports at once: 429 with Retry-After, per client and user and for the whole server', async () => {
-  await withServer({ BULK_WORKERS: '0', BULK_MAX_PER_CLIENT: '1', BULK_MAX_RUNNING: '2' }, async (s) => {
+  await withBulkServer({ BULK_WORKERS: '0', BULK_MAX_PER_CLIENT: '1', BULK_MAX_RUNNING: '2' }, async (s) => {
     await kickoff(s, '$export?_type=Patient');
     const again = await call(s, 'GET', '$export?_type=Patient', { headers: ASYNC });
     expect(again.status).toBe(429);
@@ -48,7 +46,7 @@ test('too many exports at once: 429 with Retry-After, per client and user and fo
 });
 
 test('polling faster than BULK_MIN_POLL_MS: 429 with Retry-After and a transient issue code', async () => {
-  await withServer({ BULK_MIN_POLL_MS: '60000', BULK_WORKERS: '0' }, async (s) => {
+  await withBulkServer({ BULK_MIN_POLL_MS: '60000', BULK_WORKERS: '0' }, async (s) => {
     const statusUrl = await kickoff(s, '$export?_type=Patient');
     expect((await call(s, 'GET', statusUrl)).status).toBe(202);
     const fast = await call(s, 'GET', statusUrl);
@@ -59,7 +57,7 @@ test('polling faster than BULK_MIN_POLL_MS: 429 with Retry-After and a transient
 });
 
 test('one snapshot: what changes after the transactionTime is exported as it was then', async () => {
-  await withServer({ BULK_WORKERS: '0' }, async (s) => {
+  await withBulkServer({ BULK_WORKERS: '0' }, async (s) => {
     const p = (await s.create({ resourceType: 'Patient' })).id;
     const changed = await s.create(observation(p, 'laboratory', '2026-01-01'));
     const deleted = await s.create(observation(p, 'laboratory', '2026-01-02'));
@@ -77,7 +75,7 @@ test('one snapshot: what changes after the transactionTime is exported as it was
 });
 
 test('an export whose worker died (lease expired) starts over; the half-written file is never listed', async () => {
-  await withServer({ BULK_WORKERS: '0' }, async (s) => {
+  await withBulkServer({ BULK_WORKERS: '0' }, async (s) => {
     const p = (await s.create({ resourceType: 'Patient' })).id;
     await s.create(observation(p, 'laboratory', '2026-01-01'));
     const statusUrl = await kickoff(s, '$export?_type=Patient,Observation');
@@ -98,7 +96,7 @@ test('an export whose worker died (lease expired) starts over; the half-written 
 });
 
 test('an export interrupted too many times fails cleanly: 500 with an OperationOutcome, no files', async () => {
-  await withServer({ BULK_WORKERS: '0' }, async (s) => {
+  await withBulkServer({ BULK_WORKERS: '0' }, async (s) => {
     const statusUrl = await kickoff(s, '$export?_type=Patient');
     const id = statusUrl.split('/').pop() as string;
     await s.hale.db.query(sql`UPDATE bulk_export SET state = 'running', attempts = 3,
@@ -166,7 +164,7 @@ test('a server stopped mid-export hands it back; the next server start finishes 
 });
 
 test('exports and their files are deleted after BULK_EXPIRY_HOURS', async () => {
-  await withServer({ BULK_EXPIRY_HOURS: '0.0001' }, async (s) => {
+  await withBulkServer({ BULK_EXPIRY_HOURS: '0.0001' }, async (s) => {
     const statusUrl = await kickoff(s, '$export?_type=Patient');
     expect((await poll(s, statusUrl)).status).toBe(200);
     const id = statusUrl.split('/').pop() as string;
@@ -179,7 +177,7 @@ test('exports and their files are deleted after BULK_EXPIRY_HOURS', async () => 
 });
 
 test('the completion and every download are audited with the patients covered, not per resource', async () => {
-  await withServer({}, async (s) => {
+  await withBulkServer({}, async (s) => {
     const a = (await s.create({ resourceType: 'Patient' })).id;
     const b = (await s.create({ resourceType: 'Patient' })).id;
     await s.create(observation(a, 'laboratory', '2026-01-01'));

@@ -59,21 +59,7 @@ export function exportKickoff(level: ExportLevel, bulk: BulkExports | undefined)
       bulk.config
     );
     if (result === 'busy') {
-      throw new OperationOutcomeError(
-        withResponseHeaders(
-          {
-            ...tooManyRequests,
-            issue: [
-              {
-                severity: 'error',
-                code: 'throttled',
-                details: { text: 'Too many exports are running; retry after the ones in progress have finished' },
-              },
-            ],
-          },
-          { 'Retry-After': String(BUSY_RETRY_SECONDS) }
-        )
-      );
+      throw tooManyJobs('exports');
     }
     bulk.kick();
     const statusUrl = bulk.statusUrl(id);
@@ -179,4 +165,23 @@ function requestUrl(baseUrl: string, req: FhirRequest): string {
   }
   const text = query.toString();
   return text ? `${url}?${text}` : url;
+}
+
+/** 429 with Retry-After for a kick-off refused because too many jobs of its kind are active. */
+export function tooManyJobs(what: 'exports' | 'imports'): OperationOutcomeError {
+  return new OperationOutcomeError(
+    withResponseHeaders(
+      {
+        ...tooManyRequests,
+        issue: [
+          {
+            severity: 'error',
+            code: 'throttled',
+            details: { text: `Too many ${what} are running; retry after the ones in progress have finished` },
+          },
+        ],
+      },
+      { 'Retry-After': String(BUSY_RETRY_SECONDS) }
+    )
+  );
 }

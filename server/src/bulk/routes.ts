@@ -62,7 +62,7 @@ async function ownJob(bulk: BulkExports, req: Request): Promise<ExportJob> {
   return job;
 }
 
-function informational(text: string): OperationOutcome {
+export function informational(text: string): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     issue: [{ severity: 'information', code: 'informational', details: { text } }],
@@ -190,7 +190,7 @@ async function download(bulk: BulkExports, req: Request, res: Response): Promise
 const auditDeps = (bulk: BulkExports) => ({ audit: bulk.deps.audit, store: bulk.store, baseUrl: bulk.deps.baseUrl });
 
 /** An answer goes out only once its AuditEvents are committed (500, or 503 on a lost connection, otherwise). */
-async function audited(record: () => Promise<void>): Promise<void> {
+export async function audited(record: () => Promise<void>): Promise<void> {
   try {
     await record();
   } catch (err) {

@@ -7,7 +7,7 @@ import { startTestServer } from '../test/test-server';
 import type { Manifest } from './manifest';
 
 /** A test Hale whose exports go to a temporary BULK_DIR (removed by stop), with no poll interval and high export limits. */
-export async function startBulkServer(env: Record<string, string> = {}): Promise<TestServer & { bulkDir: string }> {
+export async function startBulkServer(env: Record<string, string> = {}): Promise<BulkServer> {
   const bulkDir = mkdtempSync(join(tmpdir(), 'hale-bulk-'));
   const s = await startTestServer({
     BULK_DIR: bulkDir,
@@ -25,6 +25,18 @@ export async function startBulkServer(env: Record<string, string> = {}): Promise
       rmSync(bulkDir, { recursive: true, force: true });
     },
   });
+}
+
+export type BulkServer = TestServer & { bulkDir: string };
+
+/** Runs `fn` against a bulk test server of its own, stopped afterwards whatever happens. */
+export async function withBulkServer(env: Record<string, string>, fn: (s: BulkServer) => Promise<void>): Promise<void> {
+  const s = await startBulkServer(env);
+  try {
+    await fn(s);
+  } finally {
+    await s.stop();
+  }
 }
 
 export interface Raw {

@@ -7,6 +7,7 @@ import { forbiddenBecause } from '../../fhir/errors';
 import { callerOf } from '../../fhir/operations/context';
 import { withResponseHeaders } from '../../fhir/http';
 import type { HaleRepository } from '../../storage/repository';
+import { tooManyJobs } from '../kickoff';
 import { parsePreferAsync } from '../parameters';
 import type { BulkImports } from './service';
 import type { NewImportFile } from './store';
@@ -39,7 +40,7 @@ export function importKickoff(imports: BulkImports | undefined) {
       : await binaryInputs(repo, req.body as Parameters | undefined);
     checkScopes(repo, caller.scope, types);
     const id = randomUUID();
-    await imports.store.create(
+    const created = await imports.store.create(
       {
         id,
         client_id: caller.client_id,
@@ -48,8 +49,11 @@ export function importKickoff(imports: BulkImports | undefined) {
         request_url: `${repo.ctx.baseUrl}/$import`,
       },
       files,
-      imports.expiryHours
+      imports.limits
     );
+    if (created === 'busy') {
+      throw tooManyJobs('imports');
+    }
     imports.kick();
     const statusUrl = imports.statusUrl(id);
     return [withResponseHeaders(accepted(statusUrl), { 'Content-Location': statusUrl })];

@@ -2,8 +2,10 @@ import { OperationOutcomeError, notFound, serverError } from '@medplum/core';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { AccessTokenClaims } from '../../auth/types';
+import { FHIR_JSON } from '../../fhir/http';
 import { NDJSON } from '../parameters';
-import { POLL_SECONDS } from '../routes';
+import { POLL_SECONDS, audited, informational } from '../routes';
+import { auditImport } from './audit';
 import type { BulkImports } from './service';
 import type { ImportFile, ImportJob } from './store';
 
@@ -26,6 +28,10 @@ export function importRoutes(imports: BulkImports): express.Router {
   router.get(
     '/:id',
     route((req, res) => status(imports, req, res))
+  );
+  router.delete(
+    '/:id',
+    route((req, res) => cancel(imports, req, res))
   );
   router.get(
     '/:id/:file',
@@ -92,6 +98,38 @@ async function status(imports: BulkImports, req: Request, res: Response): Promis
         .set('Expires', new Date(job.expires_at).toUTCString())
         .send(JSON.stringify(importManifest(imports, job, await imports.store.files(job.id))));
   }
+}
+
+/**
+ * DELETE: the import is forgotten (its status URL and error files answer 404 from now on). A
+ * running one stops within its current file, which rolls back; files already imported stay.
+ * Audited before the answer, as the export's cancellation is.
+ */
+async function cancel(imports: BulkImports, req: Request, res: Response): Promise<void> {
+  const job = await ownJob(imports, req);
+  const files = await imports.store.files(job.id);
+  const was = await imports.store.cancel(job.id);
+  if (!was) {
+    throw new OperationOutcomeError(notFound);
+  }
+  await audited(() =>
+    auditImport(imports.deps.audit, imports.deps.baseUrl, job, {
+      step: 'import-cancelled',
+      files,
+      url: imports.statusUrl(job.id),
+      status: 202,
+      requestId: req.id,
+      address: req.ip,
+    })
+  );
+  const text =
+    was === 'pending' || was === 'running'
+      ? 'The import was cancelled; files already imported stay'
+      : 'The import was deleted';
+  res
+    .status(202)
+    .type(FHIR_JSON)
+    .send(JSON.stringify(informational(text)));
 }
 
 async function errorFile(imports: BulkImports, req: Request, res: Response): Promise<void> {

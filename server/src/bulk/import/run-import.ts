@@ -1,4 +1,5 @@
 import type { Binary } from '@medplum/fhirtypes';
+import type { AuditWriter } from '../../audit/audit-writer';
 import type { Database } from '../../db/database';
 import type { Logger } from '../../logger';
 import { HaleRepository } from '../../storage/repository';
@@ -9,6 +10,7 @@ import type { ImportFile, ImportJob, ImportStore } from './store';
 
 export interface ImportRunDeps extends PolicyDeps {
   db: Database;
+  audit: Pick<AuditWriter, 'recordAll'>;
   store: ImportStore;
   logger: Logger;
 }

@@ -1,3 +1,4 @@
+import type { AuditWriter } from '../../audit/audit-writer';
 import type { Database } from '../../db/database';
 import type { Logger } from '../../logger';
 import type { PolicyDeps } from '../caller';
@@ -7,6 +8,7 @@ import { ImportWorker } from './worker';
 
 export interface ImportDeps extends PolicyDeps {
   config: BulkConfig;
+  audit: Pick<AuditWriter, 'recordAll'>;
   db: Database;
   logger: Logger;
 }
@@ -24,8 +26,8 @@ export class BulkImports {
     this.worker = new ImportWorker({ ...deps, store: this.store }, deps.config.workers);
   }
 
-  get expiryHours(): number {
-    return this.deps.config.expiryHours;
+  get limits(): { maxRunning: number; maxPerClient: number; expiryHours: number } {
+    return this.deps.config;
   }
 
   statusUrl(id: string): string {

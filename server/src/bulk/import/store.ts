@@ -54,20 +54,46 @@ function withIsoTimes(job: ImportJob): ImportJob {
 export class ImportStore {
   constructor(private readonly db: Database) {}
 
+  /**
+   * Inserts the import and its files unless too many imports are active (pending or running), all
+   * clients together or for this client and user: the same limits as exports, counted apart. The
+   * count and the insert run under one advisory lock.
+   */
   async create(
     job: Pick<ImportJob, 'id' | 'client_id' | 'subject' | 'claims' | 'request_url'>,
     files: readonly NewImportFile[],
-    expiryHours: number
-  ): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    limits: { maxRunning: number; maxPerClient: number; expiryHours: number }
+  ): Promise<'created' | 'busy'> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(sql`SELECT pg_advisory_xact_lock(7220433)`);
+      const [counts] = await tx.query<{ total: string; mine: string }>(
+        sql`SELECT count(*) AS total, count(*) FILTER (WHERE client_id = ${job.client_id} AND subject = ${job.subject}) AS mine
+            FROM bulk_import WHERE state IN ('pending', 'running')`
+      );
+      if (Number(counts?.total ?? 0) >= limits.maxRunning || Number(counts?.mine ?? 0) >= limits.maxPerClient) {
+        return 'busy';
+      }
       await tx.query(sql`INSERT INTO bulk_import (id, client_id, subject, claims, request_url, expires_at)
         VALUES (${job.id}, ${job.client_id}, ${job.subject}, ${JSON.stringify(job.claims)}::jsonb, ${job.request_url},
-          now() + ${interval(expiryHours * 3_600_000)}::interval)`);
+          now() + ${interval(limits.expiryHours * 3_600_000)}::interval)`);
       for (const [i, f] of files.entries()) {
         await tx.query(sql`INSERT INTO bulk_import_file (import_id, seq, type, source, body)
           VALUES (${job.id}::uuid, ${i + 1}, ${f.type ?? null}, ${f.source}, ${f.body ?? null})`);
       }
+      return 'created';
     });
+  }
+
+  /**
+   * DELETE on the status URL: the import and its files' rows go, and with them the lease of a
+   * running attempt, whose next heartbeat or done mark then fails, so the file in progress rolls
+   * back. Files already imported stay. Returns the state it was in, or undefined when not found.
+   */
+  async cancel(id: string): Promise<ImportState | undefined> {
+    const [row] = await this.db.query<{ state: ImportState }>(
+      sql`DELETE FROM bulk_import WHERE id = ${id}::uuid RETURNING state`
+    );
+    return row?.state;
   }
 
   async get(id: string): Promise<ImportJob | undefined> {
@@ -133,10 +159,12 @@ export class ImportStore {
         AND j.state = 'running' AND j.attempts = ${job.attempts}`);
   }
 
-  async finish(job: Pick<ImportJob, 'id' | 'attempts'>, state: 'done' | 'failed', error?: string): Promise<void> {
-    await this.db.query(sql`UPDATE bulk_import SET state = ${state}, finished_at = now(), locked_until = NULL,
-        progress = NULL, error = ${error?.slice(0, 2000) ?? null}
-      WHERE id = ${job.id}::uuid AND state = 'running' AND attempts = ${job.attempts}`);
+  /** False when this attempt no longer holds the import (cancelled, or taken over). */
+  async finish(job: Pick<ImportJob, 'id' | 'attempts'>, state: 'done' | 'failed', error?: string): Promise<boolean> {
+    const rows = await this.db.query(sql`UPDATE bulk_import SET state = ${state}, finished_at = now(),
+        locked_until = NULL, progress = NULL, error = ${error?.slice(0, 2000) ?? null}
+      WHERE id = ${job.id}::uuid AND state = 'running' AND attempts = ${job.attempts} RETURNING id`);
+    return rows.length > 0;
   }
 
   /** Back to pending: after a lost connection (attempt counted) or at shutdown (not counted). */

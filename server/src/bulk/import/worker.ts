@@ -1,6 +1,7 @@
 import { isConnectionError } from '../../db/connection-errors';
 import { LedgerWorker } from '../ledger-worker';
 import { MAX_ATTEMPTS } from '../store';
+import { auditImport } from './audit';
 import type { ImportRunDeps } from './run-import';
 import { ImportLost, ImportStopped, runImport } from './run-import';
 import type { ImportJob } from './store';
@@ -23,6 +24,22 @@ export class ImportWorker extends LedgerWorker<ImportJob> {
     return this.claimAndRun((job) => this.execute(job, signal));
   }
 
+  /** The import's AuditEvent; it is done either way, so a failure to record it is logged, not raised. */
+  private async audit(job: ImportJob): Promise<void> {
+    const { store, audit, baseUrl, logger } = this.deps;
+    try {
+      const files = await store.files(job.id);
+      await auditImport(audit, baseUrl, job, {
+        step: 'import-completed',
+        files,
+        url: `${baseUrl}/bulkdata/import/${job.id}`,
+        status: 200,
+      });
+    } catch (err) {
+      logger.error({ import: job.id, err }, 'bulk import: its AuditEvent could not be recorded');
+    }
+  }
+
   protected async execute(job: ImportJob, signal: AbortSignal): Promise<void> {
     const { store, logger } = this.deps;
     if (job.attempts > MAX_ATTEMPTS) {
@@ -31,7 +48,9 @@ export class ImportWorker extends LedgerWorker<ImportJob> {
     }
     try {
       await runImport(job, this.deps, signal);
-      await store.finish(job, 'done');
+      if (await store.finish(job, 'done')) {
+        await this.audit(job);
+      }
     } catch (err) {
       if (err instanceof ImportStopped) {
         await store.release(job, false);
