@@ -9,6 +9,7 @@ import { policyForToken } from './access/caller-policy';
 import type { AccessCache } from './access/consent/access-cache';
 import type { AuditWriter } from './audit/audit-writer';
 import { guardAuditEvents, mayCreateAuditEvents } from './audit/immutable';
+import { guardWorkflowWrites, workflowWriter } from './scheduling/write-guard';
 import { RequestAuditor } from './audit/request-audit';
 import type { AuthDeps } from './auth/deps';
 import type { BotRuntime } from './bots/runtime';
@@ -138,14 +139,10 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     let audited = false;
     try {
       const scopes = parseScopes(claims.scope).resources;
-      access = guardAuditEvents(
-        await policyForToken(
-          claims,
-          scopes,
-          { db: deps.db, searchParams: deps.searchParams, baseUrl: config.fhirBaseUrl },
-          accessCache
-        ),
-        mayCreateAuditEvents(scopes)
+      const policyCtx = { db: deps.db, searchParams: deps.searchParams, baseUrl: config.fhirBaseUrl };
+      access = guardWorkflowWrites(
+        guardAuditEvents(await policyForToken(claims, scopes, policyCtx, accessCache), mayCreateAuditEvents(scopes)),
+        await workflowWriter(claims, scopes, policyCtx, accessCache)
       );
       const repo = newRepository(deps, parsePrefer(req.header('prefer')).handling === 'strict', access, claims);
       // A transaction Bundle writes its AuditEvents in its own transaction, just before the commit,

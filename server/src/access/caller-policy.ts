@@ -10,7 +10,7 @@ import type { ResourceScope } from './scope-types';
 import type { Reach } from './smart-policy';
 import { SmartPolicy } from './smart-policy';
 
-type PolicyContext = Pick<RepoContext, 'searchParams' | 'baseUrl' | 'db'>;
+export type PolicyContext = Pick<RepoContext, 'searchParams' | 'baseUrl' | 'db'>;
 
 /**
  * The access policy of one verified access token: SMART scopes intersected with what the caller

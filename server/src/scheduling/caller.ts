@@ -3,8 +3,9 @@ import type { WithId } from '@medplum/core';
 import type { Appointment, PractitionerRole, Reference, Schedule } from '@medplum/fhirtypes';
 import type { AccessTokenClaims } from '../auth/types';
 import { forbiddenBecause } from '../fhir/errors';
-import type { HaleRepository } from '../storage/repository';
+import { HaleRepository } from '../storage/repository';
 import { searchAll } from './store';
+import { workflowPolicy } from './write-guard';
 
 /** Who is asking, as far as scheduling cares. */
 export interface SchedulingCaller {
@@ -33,7 +34,9 @@ export async function schedulingContext(repo: HaleRepository, system: HaleReposi
   if (!claims) {
     throw forbiddenBecause('Scheduling acts for a signed-in user or a system client');
   }
-  return { caller: await schedulingCaller(claims, system), repo, system, now: new Date() };
+  // The operations keep the workflow's rules, so they write under the caller's policy without the REST guard.
+  const own = new HaleRepository({ ...repo.ctx, access: workflowPolicy(repo.ctx.access) });
+  return { caller: await schedulingCaller(claims, system), repo: own, system, now: new Date() };
 }
 
 export async function schedulingCaller(claims: AccessTokenClaims, system: HaleRepository): Promise<SchedulingCaller> {

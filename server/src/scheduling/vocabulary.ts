@@ -19,3 +19,6 @@ export const TASK_CODE_SYSTEM = 'http://hl7.org/fhir/CodeSystem/task-code';
 export const RESCHEDULE_TASK_CODE = 'change';
 /** Task.input type of the slot a reschedule asks for. */
 export const RESCHEDULE_INPUT = `${HALE_FHIR}/CodeSystem/scheduling-input`;
+
+/** Communication.category of a secure message and of its thread (server/src/messaging, docs/messaging.md). */
+export const MESSAGE_CATEGORY_SYSTEM = `${HALE_FHIR}/CodeSystem/message-category`;
