@@ -60,11 +60,20 @@ async function settle(db: Database, at: string, logger: Logger): Promise<void> {
 }
 
 /**
+ * Between two lease renewals (each an UPDATE and a commit). Renewing after every page made the
+ * commits most of a system export's time (one per page and per type, even an empty one); the
+ * lease is LEASE_MS (2 minutes), and a DELETE is noticed within this long.
+ */
+const HEARTBEAT_MS = 1000;
+
+/**
  * One attempt of an export, from scratch: every attempt writes the same snapshot (the stored
  * transactionTime), into a directory of its own. The caller's policy is rebuilt for every page, and
- * every page renews the lease; a lost lease or a cancellation stops the attempt at the next page.
+ * the lease is renewed between pages at most every HEARTBEAT_MS; a lost lease or a cancellation
+ * stops the attempt at the next renewal.
  */
 export class ExportRun {
+  private lastBeat = 0;
   private readonly writers = new Map<string, NdjsonWriter>();
   private readonly messages: string[] = [];
   private readonly provenanceSeen = new Set<string>();
@@ -114,9 +123,12 @@ export class ExportRun {
     if (this.signal.aborted) {
       throw new ExportStopped('the server is stopping');
     }
-    const progress = `${this.typesDone}/${this.plan.types.length} types, ${this.written} resources (${type})`;
-    if (!(await this.deps.store.heartbeat(this.job, progress))) {
-      throw new ExportLost('the export was cancelled or taken over');
+    if (Date.now() - this.lastBeat >= HEARTBEAT_MS) {
+      const progress = `${this.typesDone}/${this.plan.types.length} types, ${this.written} resources (${type})`;
+      if (!(await this.deps.store.heartbeat(this.job, progress))) {
+        throw new ExportLost('the export was cancelled or taken over');
+      }
+      this.lastBeat = Date.now();
     }
     await this.afterPage?.(type, page);
   }
