@@ -23,6 +23,7 @@ import { readById } from './reads';
 import { errorCount, renderReport, type BenchResults } from './report';
 import { patientAppSearches } from './searches';
 import { startHale } from './server-process';
+import { startupErrors, startupPhase, startupSection, type StartupResult } from './startup';
 import { wellnessPhase } from './wellness';
 
 const log = (line: string): void => {
@@ -56,9 +57,16 @@ async function floorPhase(options: BenchOptions, data: Dataset, cleanup: Cleanup
   return floor;
 }
 
+function startup(options: BenchOptions): Promise<StartupResult> {
+  log(`Start-up: one start on a fresh database, then ${options.startupRuns} restarts…`);
+  return startupPhase({ pgUrl: options.pgUrl, starts: options.startupRuns, idleMs: 5_000, log });
+}
+
 async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResults> {
   const startedAt = new Date();
   const machine = await describeMachine(options.pgUrl);
+  // First, while nothing else of the bench's runs: the figures are the server's own.
+  const startupResult = options.skipStartup ? undefined : await startup(options);
   const name = `hale_bench_${process.pid}`;
   await createDatabase(options.pgUrl, name);
   if (!options.keepDb) {
@@ -152,6 +160,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     everything,
     consent,
     ...(bots ? { bots } : {}),
+    ...(startupResult ? { startup: startupResult } : {}),
     loadAtEnd,
     haleStderr,
   };
@@ -167,6 +176,13 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    if (options.startupOnly) {
+      const result = await startup(options);
+      process.stdout.write(
+        `\nLoad average (1 min) ${(loadavg()[0] ?? Number.NaN).toFixed(1)}.\n\n${startupSection(result)}\n`
+      );
+      return startupErrors(result).length > 0 ? 1 : 0;
+    }
     const results = await run(options, cleanup);
     const report = renderReport(results);
     process.stdout.write(`\n${report}\n`);

@@ -35,10 +35,15 @@ export interface BenchOptions {
   /** Leave out the bots phase (sandbox, trigger latency, rules engine, Subscription overhead). */
   readonly skipBots: boolean;
   readonly bots: BotsOptions;
+  /** Run only the start-up phase (bench/src/startup.ts), or leave it out of a full run. */
+  readonly startupOnly: boolean;
+  readonly skipStartup: boolean;
+  /** Restarts measured on a migrated database. */
+  readonly startupRuns: number;
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--patients=N] [--seed=N] [--concurrency=N] [--docs|--no-docs] [--keep-db] [--graphql-warm]
-         [--skip-bots] [--bot-observations=N]
+         [--skip-bots] [--bot-observations=N] [--startup-only|--skip-startup]
 Environment: BENCH_PATIENTS, BENCH_SEED, BENCH_CONCURRENCY, BENCH_BOT_OBSERVATIONS,
   BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), BENCH_REDIS_URL (default redis://127.0.0.1:6379)`;
 
@@ -101,6 +106,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     'graphql-warm',
     'skip-bots',
     'bot-observations',
+    'startup-only',
+    'skip-startup',
     'help',
   ];
   const flags = parseFlags([
@@ -113,6 +120,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
       'keep-db',
       'skip-bots',
       'bot-observations',
+      'startup-only',
+      'skip-startup',
     ]),
     ...argv,
   ]);
@@ -151,6 +160,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     keepDb: flags.has('keep-db'),
     graphqlWarm: flags.has('graphql-warm'),
     skipBots: flags.has('skip-bots'),
+    startupOnly: flags.has('startup-only'),
+    skipStartup: flags.has('skip-startup'),
+    startupRuns: quick ? 2 : 5,
     bots: {
       observations: integer(
         'bot-observations',

@@ -10,6 +10,7 @@ import type { Machine } from './machine';
 import type { CheckedLatency } from './measure';
 import type { BenchOptions } from './options';
 import type { SearchResult } from './searches';
+import { startupErrors, startupSection, type StartupResult } from './startup';
 import type { LatencySummary } from './stats';
 import type { WaitShare } from './waits';
 
@@ -32,6 +33,8 @@ export interface BenchResults {
   readonly consent: ConsentResult;
   /** The bots phase; absent with --skip-bots. */
   readonly bots?: BotsResult;
+  /** The start-up phase; absent with --skip-startup. */
+  readonly startup?: StartupResult;
   /** 1-minute load average when the measurements ended. */
   readonly loadAtEnd: number;
   /** What Hale wrote to stderr at LOG_LEVEL=warn. */
@@ -167,7 +170,11 @@ function checked(r: BenchResults): CheckedLatency[] {
 }
 
 export function errorCount(r: BenchResults): number {
-  return checked(r).reduce((n, c) => n + c.errors, 0) + (r.bots ? botErrors(r.bots).length : 0);
+  return (
+    checked(r).reduce((n, c) => n + c.errors, 0) +
+    (r.bots ? botErrors(r.bots).length : 0) +
+    (r.startup ? startupErrors(r.startup).length : 0)
+  );
 }
 
 function beforeAnalyzeTable(r: BenchResults): string {
@@ -305,6 +312,7 @@ export function renderReport(r: BenchResults): string {
     consentTable(r),
     '',
     ...(r.bots ? [botsSection(r.bots), ''] : []),
+    ...(r.startup ? [startupSection(r.startup), ''] : []),
     ...notes(r).map((n) => `- ${n}`),
   ]
     .join('\n')

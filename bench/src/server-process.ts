@@ -1,6 +1,7 @@
 /** Runs Hale as a child process on the pinned Node, the way an operator would: `node --import tsx server/src/main.ts`. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { processCpuSeconds } from './cpu';
 
 // CommonJS under tsx (no "type": "module"), like the server's migrate.ts.
 export const REPO_ROOT = resolve(__dirname, '../..');
@@ -11,6 +12,9 @@ export interface HaleProcess {
   readonly fhirBase: string;
   /** A `system/*.cruds` access token minted with the CLI, as an operator would. */
   readonly token: string;
+  /** Wall time from spawning the process to its ready line, and the CPU time it had used by then. */
+  readonly readyMs: number;
+  readonly readyCpuMs: number;
   /** The last lines Hale wrote to stderr (warnings and errors at LOG_LEVEL=warn). */
   stderrTail(): string;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
@@ -31,6 +35,9 @@ export async function startHale(
   databaseUrl: string,
   extra: { nodeArgs?: readonly string[]; env?: Record<string, string> } = {}
 ): Promise<HaleProcess> {
+  const spawnedAt = performance.now();
+  let readyMs = Number.NaN;
+  let readyCpuMs = Number.NaN;
   const child = spawn(process.execPath, [...(extra.nodeArgs ?? []), '--import', 'tsx', 'server/src/main.ts'], {
     cwd: REPO_ROOT,
     // PORT=0: Hale binds a free port and prints the base URL it got.
@@ -67,6 +74,8 @@ export async function startHale(
       stdout += chunk;
       const m = READY.exec(stdout);
       if (m?.[1]) {
+        readyMs = performance.now() - spawnedAt;
+        readyCpuMs = child.pid === undefined ? Number.NaN : processCpuSeconds(child.pid) * 1000;
         clearTimeout(timer);
         ready(m[1]);
       }
@@ -85,6 +94,8 @@ export async function startHale(
   return {
     pid: child.pid,
     fhirBase,
+    readyMs,
+    readyCpuMs,
     token: mintToken(databaseUrl, fhirBase.replace(/\/fhir\/R4$/, '')),
     stderrTail: () => stderr,
     stop,
