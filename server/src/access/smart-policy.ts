@@ -11,10 +11,15 @@ import { buildIndexRows } from '../storage/indexer';
 import type { CompileScope } from '../storage/search/compile';
 import { compileFilters } from '../storage/search/compile';
 import { DIRECTORY_TYPES, isInPatientCompartment } from './compartment-types';
+import { CATEGORY_DEFINITIONS } from './consent/categories';
 import type { RowFacts } from './consent/expr';
 import type { GrantSet } from './consent/grant-set';
 import { factsOfRows } from './consent/grant-set';
+import type { Category } from './consent/vocabulary';
 import type { ResourceScope } from './scope-types';
+
+/** The sharing categories a Consent can grant one by one ('all' is every one of them). */
+const SHARED_CATEGORIES = Object.keys(CATEGORY_DEFINITIONS) as Exclude<Category, 'all'>[];
 
 /**
  * Whose data a grant reaches: everything of the granted types (system), one patient's
@@ -91,6 +96,16 @@ export class SmartPolicy implements AccessPolicy {
       }
     }
     return [...basis];
+  }
+
+  withheldCategories(patientId: string): string[] {
+    const reaches = [...new Set(this.caller.scopes.map((s) => this.reachOf(s)))];
+    if (reaches.some((r) => r.all || r.patientId === patientId)) {
+      return [];
+    }
+    const shares = (c: Exclude<Category, 'all'>): boolean =>
+      reaches.some((r) => r.grants?.sharesCategory(patientId, c));
+    return SHARED_CATEGORIES.filter((c) => !shares(c));
   }
 
   stampWrite(resource: Record<string, unknown> & { resourceType: string }): void {

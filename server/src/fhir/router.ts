@@ -19,6 +19,7 @@ import { revokeShareHandler } from './operations/revoke-share';
 import { SCHEDULING_ROUTES } from './operations/scheduling';
 import { shareHandler } from './operations/share';
 import { statsHandler } from './operations/stats';
+import { summaryHandler } from './operations/summary';
 import { validateHandler } from './operations/validate';
 import { searchHandler } from './interactions/search';
 import { updateHandler } from './interactions/update';
@@ -77,6 +78,7 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
   router.add('GET', 'Observation/$lastn', asRoute(lastnHandler), 'operation');
   router.add('GET', 'Observation/$stats', asRoute(statsHandler), 'operation');
   router.add('POST', 'Observation/$stats', asRoute(statsHandler), 'operation');
+  router.add('GET', 'Patient/:id/$summary', asRoute(summaryHandler), 'operation');
   // Scheduling (server/src/scheduling/, docs/scheduling.md): slots, holds, bookings and their workflow.
   for (const [method, path, handler] of SCHEDULING_ROUTES) {
     router.add(method, path, asRoute(withDeps(handler, deps)), 'operation');

@@ -47,6 +47,12 @@ export interface AccessPolicy {
    * "break-glass/<id>". Empty for system callers.
    */
   basisFor?(patientIds: readonly string[]): string[];
+  /**
+   * The sharing categories (access/consent/vocabulary.ts) of this patient's record the caller is given none
+   * of by the patient's Consents, for answers that say what they leave out (Patient/$summary). Absent or
+   * empty: nothing is withheld by Consent (the patient, a guardian, a system caller).
+   */
+  withheldCategories?(patientId: string): string[];
   /** Lets a policy stamp a resource before it is validated and stored (a provider's writes name them as author). */
   stampWrite?(resource: Record<string, unknown> & { resourceType: string }): void;
 }

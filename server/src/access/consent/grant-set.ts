@@ -3,11 +3,12 @@ import { and, or, raw, sql } from '../../db/sql';
 import type { IndexRows } from '../../storage/indexer';
 import { referenceRowTest } from '../../storage/search/reference';
 import type { SearchParamRegistry } from '../../storage/search-params';
-import { CLINICAL_DATE_PARAMS } from './categories';
+import { CATEGORY_DEFINITIONS, CLINICAL_DATE_PARAMS } from './categories';
 import type { Expr, RowFacts } from './expr';
 import { and as andE, evaluate, FALSE, not as notE, patientOnly, pruneRule, ruleExpr, TRUE } from './expr';
 import type { Grant, RuleNode } from './model';
 import { covers } from './model';
+import type { Category } from './vocabulary';
 import { renderExpr } from './rules-sql';
 
 const READ = ['access', 'use', 'disclose'];
@@ -184,6 +185,27 @@ export class GrantSet {
       patientIds.length > 0 &&
       patientIds.every((p) => this.grants.some((g) => g.write && g.patientId === p && allows(g)))
     );
+  }
+
+  /**
+   * Whether some read grant of this patient shares any of a sharing category: its sample resource (a
+   * representative type or Observation category, unlabelled, dated at any time) passes a grant's rule. A
+   * grant of a past data period shares the category; one naming only particular resources does not.
+   */
+  sharesCategory(patientId: string, category: Exclude<Category, 'all'>): boolean {
+    const def = CATEGORY_DEFINITIONS[category];
+    const observation = def.observationCategories[0];
+    const type = observation ? 'Observation' : (def.types[0] ?? '');
+    const facts: RowFacts = {
+      type,
+      id: '',
+      versionId: '',
+      observationCategories: observation ? [observation] : [],
+      taskCodes: [],
+      security: [],
+      dates: [{ low: -Infinity, high: Infinity }],
+    };
+    return this.grants.some((g) => g.read && g.patientId === patientId && evaluate(this.expr(g, type, READ), facts));
   }
 
   /** True when the caller may delete in every one of these patients' records (only a guardian acting as the patient). */

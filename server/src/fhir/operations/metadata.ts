@@ -17,6 +17,7 @@ import { getResourceTypes, getSearchParams } from '../definitions';
 import { breakGlassOperation } from './break-glass';
 import { everythingOperation } from './everything';
 import { lastnOperation } from './lastn';
+import { summaryOperation } from './summary';
 import { myPatientsOperation } from './my-patients';
 import { requestShareOperation } from './request-share';
 import { revokeShareOperation } from './revoke-share';
@@ -41,7 +42,14 @@ const TYPE_INTERACTIONS = [
 
 /** Operations on one resource type (besides $validate, which every type has). */
 const TYPE_OPERATIONS: Record<string, OperationDefinition[]> = {
-  Patient: [everythingOperation, shareOperation, requestShareOperation, breakGlassOperation, patientExportOperation],
+  Patient: [
+    everythingOperation,
+    shareOperation,
+    requestShareOperation,
+    breakGlassOperation,
+    patientExportOperation,
+    summaryOperation,
+  ],
   Group: [groupExportOperation],
   Consent: [revokeShareOperation],
   Practitioner: [myPatientsOperation],
