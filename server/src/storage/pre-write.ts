@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { requireProfiles } from '../validation/required-profiles';
+import { interpretReferenceRanges } from '../wellness/interpretation';
 import { normaliseMeasurements } from '../wellness/normalise';
 import type { RepoContext } from './context';
 
@@ -14,6 +15,8 @@ export type PreWriteStep = (resource: Resource, ctx: RepoContext) => void;
 export const PRE_WRITE_STEPS: readonly { name: string; run: PreWriteStep }[] = [
   // Measurement values in their profile's UCUM unit, the value as written kept beside it (ADR 0006).
   { name: 'normalise-measurements', run: normaliseMeasurements },
+  // H/L/N from the reference range, when the writer gave no interpretation (wellness/interpretation.ts).
+  { name: 'interpret-reference-ranges', run: interpretReferenceRanges },
   // A patient app's measurement must conform to its Hale profile (REQUIRE_PROFILES).
   { name: 'require-profiles', run: requireProfiles },
 ];
