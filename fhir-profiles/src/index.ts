@@ -26,6 +26,7 @@ import relationship from '../structuredefinitions/hale-relationship.json';
 import sharingConsent from '../structuredefinitions/hale-sharing-consent.json';
 import relationshipFavorite from '../structuredefinitions/relationship-favorite.json';
 import slotHoldExpires from '../structuredefinitions/slot-hold-expires.json';
+import carePlanPhase from '../structuredefinitions/care-plan-phase.json';
 import basicCodeValueSet from '../valuesets/basic-code.json';
 import clinicalRuleActionValueSet from '../valuesets/clinical-rule-action.json';
 import clinicalRuleOperatorValueSet from '../valuesets/clinical-rule-operator.json';
@@ -102,6 +103,7 @@ export function haleConformanceResources(): HaleConformanceResources {
       communicationCategoryPreference,
       communicationLanguage,
       slotHoldExpires,
+      carePlanPhase,
       communicationNotBefore,
       ...measurementStructureDefinitions,
     ] as StructureDefinition[],

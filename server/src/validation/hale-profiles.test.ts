@@ -34,6 +34,7 @@ import { publishHaleConformance } from './hale-profiles';
 // checked against fhir-profiles by bots/src/lib/vocabulary.test.ts.
 import { BOT_STRUCTURE_DEFINITIONS } from '../../../bots/src/lib/vocabulary';
 import { MEASUREMENT_STRUCTURE_DEFINITIONS } from '../wellness/measurements';
+import { CARE_STRUCTURE_DEFINITIONS } from '../wellness/summary';
 
 const published = haleConformanceResources();
 
@@ -84,7 +85,14 @@ describe('Hale vocabulary and the published CodeSystems', () => {
   test('the profile and extension URLs in vocabulary.ts (and the bots vocabulary) are the published StructureDefinitions', () => {
     const urls = published.structureDefinitions.map((sd) => sd.url).sort();
     const sharing = [CARETEAM_PROFILE, CONSENT_PROFILE, FAVORITE_EXTENSION, RESEARCH_CONSENT_PROFILE];
-    expect(urls).toEqual([...sharing, ...BOT_STRUCTURE_DEFINITIONS, ...MEASUREMENT_STRUCTURE_DEFINITIONS].sort());
+    expect(urls).toEqual(
+      [
+        ...sharing,
+        ...BOT_STRUCTURE_DEFINITIONS,
+        ...MEASUREMENT_STRUCTURE_DEFINITIONS,
+        ...CARE_STRUCTURE_DEFINITIONS,
+      ].sort()
+    );
   });
 });
 

@@ -3,6 +3,7 @@ import type { TestServer } from '../test/test-server';
 import { startTestServer } from '../test/test-server';
 import type { Series } from './series-fixture';
 import { createSeries } from './series-fixture';
+import { CARE_PLAN_PHASE_EXTENSION } from './summary';
 
 let s: TestServer;
 let series: Series;
@@ -32,7 +33,11 @@ beforeAll(async () => {
     subject,
     activity: [
       { detail: { status: 'completed', description: 'Baseline readings' } },
-      { detail: { status: 'in-progress', description: 'Weeks 1-4: daily walks' } },
+      {
+        extension: [{ url: CARE_PLAN_PHASE_EXTENSION, valueString: 'Weeks 1-4: build the habit' }],
+        detail: { status: 'in-progress', description: 'Daily walks' },
+      },
+      { detail: { status: 'not-started', description: 'Weeks 5-8' } },
     ],
   });
   await s.create({ resourceType: 'Flag', status: 'active', code: { text: 'High blood pressure' }, subject });
@@ -99,7 +104,7 @@ describe('Patient/$summary', () => {
     expect(progress.find((x) => x.name === 'value')?.valueQuantity?.code).toBe('kg');
     expect(progress.find((x) => x.name === 'achieved')?.valueBoolean).toBe(false);
     const plan = all(body, 'carePlan')[0]?.part ?? [];
-    expect(plan.find((x) => x.name === 'phase')?.valueString).toBe('Weeks 1-4: daily walks');
+    expect(plan.find((x) => x.name === 'phase')?.valueString).toBe('Weeks 1-4: build the habit');
     expect(all(body, 'alert').map((x) => (x.resource as { status?: string }).status)).toEqual(['active']);
     expect(all(body, 'appointment').map((x) => (x.resource as { start?: string }).start)).toEqual([
       '2999-01-01T09:00:00Z',

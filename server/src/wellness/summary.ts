@@ -12,7 +12,7 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { CATEGORY_DEFINITIONS } from '../access/consent/categories';
-import { CATEGORY_SYSTEM } from '../access/consent/vocabulary';
+import { CATEGORY_SYSTEM, HALE_FHIR } from '../access/consent/vocabulary';
 import { parseHaleSearch } from '../fhir/search-request';
 import type { HaleRepository } from '../storage/repository';
 import { lastN } from './lastn';
@@ -20,6 +20,10 @@ import { lastN } from './lastn';
 /** Upcoming appointments and unread messages the dashboard lists at most. */
 const UPCOMING = 5;
 const UNREAD = 50;
+/** The phase of the plan a CarePlan activity belongs to (fhir-profiles/structuredefinitions/care-plan-phase.json). */
+export const CARE_PLAN_PHASE_EXTENSION = `${HALE_FHIR}/StructureDefinition/care-plan-phase`;
+/** The care record's StructureDefinitions in fhir-profiles/ (checked against what is published). */
+export const CARE_STRUCTURE_DEFINITIONS: readonly string[] = [CARE_PLAN_PHASE_EXTENSION];
 
 /**
  * Patient/$summary: what the portal's dashboard shows, in one request — the latest reading of each vital and
@@ -179,8 +183,8 @@ function tokenOf(c: Coding): string {
 }
 
 /**
- * A care plan and its phase: the activity in progress (else the next not started), as the patient's
- * dashboard names where they are in the plan.
+ * A care plan and its phase: that of the activity in progress (else the next not started or scheduled) — its
+ * care-plan-phase extension, else its description — as the patient's dashboard names where they are in the plan.
  */
 function carePlanParts(plan: CarePlan): ParametersParameter[] {
   const activities = plan.activity ?? [];
@@ -188,6 +192,9 @@ function carePlanParts(plan: CarePlan): ParametersParameter[] {
     activities.find((a) => a.detail?.status === 'in-progress') ??
     activities.find((a) => a.detail?.status === 'not-started' || a.detail?.status === 'scheduled');
   const phase =
-    current?.detail?.description ?? current?.detail?.code?.text ?? current?.detail?.code?.coding?.[0]?.display;
+    current?.extension?.find((e) => e.url === CARE_PLAN_PHASE_EXTENSION)?.valueString ??
+    current?.detail?.description ??
+    current?.detail?.code?.text ??
+    current?.detail?.code?.coding?.[0]?.display;
   return [{ name: 'carePlan', resource: plan }, ...(phase ? [{ name: 'phase', valueString: phase }] : [])];
 }
