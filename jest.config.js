@@ -1,7 +1,7 @@
 /** Jest runs TypeScript through SWC (fast, no type-check: `npm run typecheck` does that). */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/server/src', '<rootDir>/seed/src', '<rootDir>/bots'],
+  roots: ['<rootDir>/server/src', '<rootDir>/seed/src', '<rootDir>/bots', '<rootDir>/web/e2e'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j)sx?$': [

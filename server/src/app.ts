@@ -33,6 +33,7 @@ import type { StatisticsMaintainer } from './jobs/analyze';
 import { mountBotMessaging } from './notify/bot-messaging';
 import { notifierFor } from './notify/notifier';
 import type { Logger } from './logger';
+import { DEFAULT_PORTAL_DIR, loadPortalFiles, portalFiles } from './portal/static-files';
 import type { AccessPolicy } from './storage/access';
 import { systemAccess } from './storage/access';
 import { HaleRepository } from './storage/repository';
@@ -178,6 +179,13 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     }
   });
 
+  // The web portal's build at `/` (after every API route, so it never shadows one).
+  const portal = loadPortalFiles(DEFAULT_PORTAL_DIR);
+  if (portal) {
+    app.use(portalFiles(portal));
+  } else {
+    logger.info({ dir: DEFAULT_PORTAL_DIR }, 'no web portal build: `npm run -w web build` to serve it at /');
+  }
   app.use((_req, res) => sendOutcome(res, 404, notFound));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const bodyError = err as { type?: string; status?: number };

@@ -1,0 +1,213 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from '../../server/src/db/sql';
+import type { AccountsHarness } from '../../server/src/auth/accounts/test-support';
+import {
+  STRONG_PASSWORD,
+  linkIn,
+  startAccountsHarness,
+  uniqueEmail,
+} from '../../server/src/auth/accounts/test-support';
+import { PASSWORD, createAccount, createResource } from '../../server/src/auth/oauth/test-support';
+import { chromiumAvailable, CHROMIUM, launchChromium, seriousViolations } from './browser';
+
+/*
+ * The portal end to end: the built web/dist served by a real Hale on PostgreSQL, driven in Debian's chromium.
+ * `npm test` builds the portal first (scripts/build-web.mjs).
+ */
+
+const built = existsSync(join(__dirname, '..', 'dist', 'index.html'));
+if (!chromiumAvailable || !built) {
+  // Loud on purpose: these are the only tests of the portal in a browser.
+  console.warn(
+    `\n*** SKIPPING the portal browser tests: ${!chromiumAvailable ? `${CHROMIUM} is missing` : 'web/dist is not built (npm run build:web)'} ***\n`
+  );
+}
+
+async function expectAccessible(page: Page): Promise<void> {
+  expect(await seriousViolations(page)).toEqual([]);
+}
+
+/** Hale's own sign-in page (server-rendered), then its consent page the first time this app asks. */
+async function signInAtHale(page: Page, email: string, password: string): Promise<void> {
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/oauth2\/authorize/);
+  const form = page.getByRole('group', { name: 'With your password' });
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const allow = page.getByRole('button', { name: 'Allow' });
+  const back = page.waitForURL((url) => url.pathname !== '/signin' && !url.pathname.startsWith('/oauth2'), {
+    timeout: 20000,
+  });
+  await Promise.race([allow.waitFor({ timeout: 20000 }).then(() => allow.click()), back]);
+  await back;
+}
+
+(chromiumAvailable && built ? describe : describe.skip)('the web portal in Chromium', () => {
+  let h: AccountsHarness;
+  let browser: Browser;
+  let patientContext: BrowserContext;
+  let providerContext: BrowserContext;
+  let patient: Page;
+  let provider: Page;
+  let patientEmail: string;
+  let patientId: string;
+  let providerEmail: string;
+
+  beforeAll(async () => {
+    h = await startAccountsHarness();
+    browser = await launchChromium();
+    patientContext = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    // A phone-sized window for the provider: the screens must work at 360 px too.
+    providerContext = await browser.newContext({ viewport: { width: 360, height: 800 } });
+    patient = await patientContext.newPage();
+    provider = await providerContext.newPage();
+    const practitioner = await createResource(h.s, {
+      resourceType: 'Practitioner',
+      name: [{ prefix: ['Dr'], given: ['Rua'], family: 'Tane' }],
+    });
+    const account = await createAccount(h.s, { roles: ['provider'], patient: false, name: 'Dr Rua Tane' });
+    await h.s.hale.db.query(
+      sql`UPDATE account SET profile_type = 'Practitioner', profile_id = ${practitioner.id} WHERE id = ${account.id}`
+    );
+    providerEmail = account.email;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  test('a new patient signs up, confirms their email, signs in and records a first measurement', async () => {
+    await patient.goto(`${h.s.hale.url}/`);
+    await patient.getByRole('heading', { name: 'Sign in to Hale' }).waitFor();
+    await expectAccessible(patient);
+    await patient.getByRole('link', { name: 'Create an account' }).click();
+    await patient.getByRole('heading', { name: 'Create your Hale account' }).waitFor();
+    await expectAccessible(patient);
+
+    patientEmail = uniqueEmail('portal');
+    await patient.getByLabel('Full name').fill('Aroha Ngata');
+    await patient.getByLabel('Email').fill(patientEmail);
+    await patient.getByLabel('Mobile phone').fill('+64 21 555 0199');
+    await patient.getByLabel('Date of birth').fill('1988-03-14');
+    // A password the server's policy refuses: its OperationOutcome is shown as a sentence.
+    await patient.locator('input[name=password]').fill('password123456');
+    await patient.getByRole('button', { name: 'Create account' }).click();
+    const refusal = await patient.getByRole('alert').innerText();
+    expect(refusal).toMatch(/password/i);
+    expect(refusal).toMatch(/\.$/m);
+
+    await patient.locator('input[name=password]').fill(STRONG_PASSWORD);
+    await patient.getByRole('button', { name: 'Create account' }).click();
+    await patient.getByRole('heading', { name: 'Check your email' }).waitFor();
+    await expectAccessible(patient);
+
+    const link = linkIn(await h.mail.waitFor(patientEmail), `${h.s.hale.url}/auth/verify-email?token=`);
+    await patient.goto(link);
+    await patient.getByRole('button').first().click();
+    await patient.waitForLoadState();
+
+    await patient.goto(`${h.s.hale.url}/signin`);
+    await signInAtHale(patient, patientEmail, STRONG_PASSWORD);
+    await patient.getByRole('heading', { name: 'My health' }).waitFor();
+    await patient.getByText('No measurements yet.').waitFor();
+    await expectAccessible(patient);
+
+    await patient.locator('label[for$="-heart-rate"]').click();
+    await patient.getByLabel('Heart rate (beats per minute)').fill('64');
+    await patient.getByRole('button', { name: 'Save heart rate' }).click();
+    await patient.getByRole('status').filter({ hasText: 'Saved: Heart rate 64' }).waitFor();
+
+    await patient.locator('label[for$="-blood-pressure"]').click();
+    await patient.getByLabel('Systolic (mmHg)').fill('122');
+    await patient.getByLabel('Diastolic (mmHg)').fill('79');
+    await patient.getByRole('button', { name: 'Save blood pressure' }).click();
+    await patient.getByRole('status').filter({ hasText: 'Saved: Blood pressure 122/79' }).waitFor();
+
+    const latest = patient.getByRole('region', { name: 'Latest vital signs' });
+    await latest.getByRole('listitem', { name: 'Heart rate' }).getByText('64').waitFor();
+    await latest.getByRole('listitem', { name: 'Blood pressure' }).getByText('122/79 mmHg').waitFor();
+    await patient.getByRole('region', { name: 'Heart rate' }).locator('.recharts-surface').first().waitFor();
+    await expectAccessible(patient);
+
+    // What the form wrote is a profile-valid measurement, stored as Hale's heart-rate profile says.
+    const [row] = await h.s.hale.db.query<{ profile_id: string }>(
+      sql`SELECT profile_id FROM account WHERE email = ${patientEmail}`
+    );
+    patientId = row?.profile_id as string;
+    const stored = await h.s.get<any>(`Observation?subject=Patient/${patientId}&code=http://loinc.org|8867-4`);
+    expect(stored.body.entry[0].resource).toMatchObject({
+      meta: { profile: ['https://hale.health/fhir/StructureDefinition/hale-heart-rate'] },
+      valueQuantity: { value: 64, code: '/min', system: 'http://unitsofmeasure.org' },
+    });
+  });
+
+  test('the patient shares vital signs with a provider for 30 days; the chart shows them and says labs are not shared', async () => {
+    // A lab result in the record: shared vitals must not reveal it.
+    await createResource(h.s, {
+      resourceType: 'Observation',
+      status: 'final',
+      category: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] },
+      ],
+      code: { coding: [{ system: 'http://loinc.org', code: '2339-0', display: 'Glucose' }], text: 'Glucose' },
+      subject: { reference: `Patient/${patientId}` },
+      effectiveDateTime: new Date().toISOString(),
+      valueQuantity: { value: 97, unit: 'mg/dL', system: 'http://unitsofmeasure.org', code: 'mg/dL' },
+    });
+
+    await patient.getByRole('link', { name: 'My providers' }).click();
+    await patient.getByText('You are not sharing your record with anyone.').waitFor();
+    await expectAccessible(patient);
+    await patient.getByLabel("Provider's name").fill('Tane');
+    await patient.getByRole('button', { name: 'Find' }).click();
+    await patient.getByRole('button', { name: 'Share vital signs for 30 days with Dr Rua Tane' }).click();
+    await patient
+      .getByRole('status')
+      .filter({ hasText: 'Dr Rua Tane can see your vital signs for 30 days.' })
+      .waitFor();
+    const until = new Date(Date.now() + 30 * 86_400_000).toLocaleDateString('en-US', { dateStyle: 'medium' });
+    await patient
+      .getByRole('region', { name: 'Sharing now' })
+      .getByRole('listitem')
+      .filter({ hasText: 'Dr Rua Tane' })
+      .getByText(`Sees vital signs until ${until}`)
+      .waitFor();
+    await expectAccessible(patient);
+
+    await provider.goto(`${h.s.hale.url}/signin`);
+    await signInAtHale(provider, providerEmail, PASSWORD);
+    await provider.getByRole('heading', { name: 'My patients' }).waitFor();
+    await expectAccessible(provider);
+    await provider.getByRole('link', { name: 'Aroha Ngata' }).click();
+    await provider.getByRole('heading', { name: 'Aroha Ngata' }).waitFor();
+    const vitals = provider.getByRole('region', { name: 'Latest vital signs' });
+    await vitals.getByRole('listitem', { name: 'Heart rate' }).getByText('64').waitFor();
+    await vitals.getByRole('listitem', { name: 'Blood pressure' }).waitFor();
+    expect(await provider.getByText('Glucose').count()).toBe(0);
+    const notShared = await provider.getByRole('note').innerText();
+    expect(notShared).toContain('Not shared with you');
+    expect(notShared).toContain('Lab results');
+    expect(notShared).not.toContain('Vital signs');
+    await expectAccessible(provider);
+  });
+
+  test('after the patient stops sharing, the provider sees an empty chart on reload', async () => {
+    await patient.getByRole('button', { name: 'Stop sharing with Dr Rua Tane' }).click();
+    await patient.getByRole('status').filter({ hasText: 'You stopped sharing with Dr Rua Tane.' }).waitFor();
+    await patient.getByText('You are not sharing your record with anyone.').waitFor();
+
+    await provider.reload();
+    await provider
+      .getByRole('status')
+      .filter({ hasText: 'This person does not share any part of their record with you now.' })
+      .waitFor();
+    expect(await provider.getByText('64').count()).toBe(0);
+    await expectAccessible(provider);
+    await provider.getByRole('link', { name: 'My patients' }).click();
+    await provider.getByText('Nobody shares their record with you at the moment.').waitFor();
+  });
+});

@@ -1,0 +1,87 @@
+import { Loader } from '@mantine/core';
+import { MedplumProvider } from '@medplum/react-hooks';
+import { Suspense, lazy, useEffect, useState } from 'react';
+import type { ReactNode } from 'react';
+import { SignIn } from './auth/SignIn';
+import { SignUp } from './auth/SignUp';
+import { navigate, usePath } from './router';
+import type { Caller } from './session';
+import { currentCaller, medplum } from './session';
+import { ErrorBoundary } from './ui/ErrorBoundary';
+import { Shell } from './ui/Shell';
+
+// The signed-in screens are their own chunks: the sign-in page loads none of them (nor the charts).
+const Dashboard = lazy(() => import('./patient/Dashboard'));
+const MyProviders = lazy(() => import('./sharing/MyProviders'));
+const MyPatients = lazy(() => import('./provider/MyPatients'));
+const PatientChart = lazy(() => import('./provider/PatientChart'));
+
+function home(caller: Caller): string {
+  return caller.resourceType === 'Patient'
+    ? '/dashboard'
+    : caller.resourceType === 'Practitioner'
+      ? '/patients'
+      : '/signin';
+}
+
+function screen(path: string, caller: Caller): ReactNode {
+  if (caller.resourceType === 'Patient') {
+    if (path === '/dashboard') {
+      return <Dashboard patientId={caller.id} />;
+    }
+    if (path === '/providers') {
+      return <MyProviders patientId={caller.id} />;
+    }
+  }
+  if (caller.resourceType === 'Practitioner') {
+    if (path === '/patients') {
+      return <MyPatients />;
+    }
+    const chart = /^\/patients\/([A-Za-z0-9\-.]{1,64})$/.exec(path);
+    if (chart?.[1]) {
+      return <PatientChart patientId={chart[1]} />;
+    }
+  }
+  return undefined;
+}
+
+export function App(): ReactNode {
+  const path = usePath();
+  const [ready, setReady] = useState(medplum.isInitialized);
+  useEffect(() => {
+    void medplum.getInitPromise().then(() => setReady(true));
+  }, []);
+  if (!ready) {
+    return <Loader aria-label="Loading" m="xl" />;
+  }
+  const caller = currentCaller();
+  if (path === '/signup') {
+    return (
+      <Shell>
+        <SignUp />
+      </Shell>
+    );
+  }
+  if (!caller || path === '/signin') {
+    return (
+      <Shell>
+        <SignIn signedIn={caller ? home(caller) : undefined} />
+      </Shell>
+    );
+  }
+  const content = screen(path, caller);
+  if (!content) {
+    // Unknown or someone else's screen: go to this person's own start page.
+    queueMicrotask(() => navigate(home(caller), true));
+    return null;
+  }
+  return (
+    <MedplumProvider medplum={medplum} navigate={navigate}>
+      <Shell caller={caller}>
+        <ErrorBoundary>
+          <Suspense fallback={<Loader aria-label="Loading" />}>{content}</Suspense>
+        </ErrorBoundary>
+      </Shell>
+    </MedplumProvider>
+  );
+}
