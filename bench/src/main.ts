@@ -7,6 +7,7 @@
  */
 import { useBearerToken } from './http';
 import { botsPhase } from './bots';
+import { bulkLines, bulkPhase } from './bulk';
 import { loadavg } from 'node:os';
 import { consentSearches } from './consent';
 import { buildDataset, type Dataset } from './dataset';
@@ -136,6 +137,16 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
         log,
       });
   await wellnessPhase({ fhirBase: hale.fhirBase, log }); // $stats and $lastn (logged; docs/wellness.md#cost)
+  // $import of the same patients again (new ids) and a system $export of everything (logged; docs/benchmarks.md#bulk-data)
+  const bulk = await bulkPhase({
+    target: { fhirBase: hale.fhirBase, token: hale.token },
+    halePid: hale.pid,
+    databaseUrl: url,
+    data,
+    insertFloor: floor.rowsPerSecond,
+    log,
+  });
+  bulkLines(bulk).forEach((line) => log(`  ${line}`));
   await hale.stop();
   if (options.keepDb) {
     log(`Kept database ${name} (--keep-db): psql ${url}`);
