@@ -10,6 +10,14 @@ import {
   appointmentRescheduleDecisionHandler,
   appointmentRescheduleDecisionOperation,
 } from './appointment-reschedule-decision';
+import {
+  communicationMarkReadHandler,
+  communicationMarkReadOperation,
+  communicationMessagesHandler,
+  communicationMessagesOperation,
+} from './communication-thread-messages';
+import { communicationSendMessageHandler, communicationSendMessageOperation } from './communication-send-message';
+import { communicationThreadsHandler, communicationThreadsOperation } from './communication-threads';
 import type { OperationDeps } from './context';
 import { scheduleFindSlotsHandler, scheduleFindSlotsOperation } from './schedule-find-slots';
 import { scheduleGenerateSlotsHandler, scheduleGenerateSlotsOperation } from './schedule-generate-slots';
@@ -18,7 +26,10 @@ import { slotHoldHandler, slotHoldOperation } from './slot-hold';
 
 type Handler = (req: FhirRequest, repo: HaleRepository, deps: OperationDeps) => Promise<FhirResponse>;
 
-/** The scheduling operations (docs/scheduling.md; logic in server/src/scheduling/), as router.ts adds them. */
+/**
+ * The scheduling and messaging operations (docs/scheduling.md, docs/messaging.md; logic in
+ * server/src/scheduling/ and server/src/messaging/), as router.ts adds them.
+ */
 export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, handler: Handler][] = [
   ['POST', 'Schedule/:id/$generate-slots', scheduleGenerateSlotsHandler],
   ['GET', 'Schedule/:id/$find-slots', scheduleFindSlotsHandler],
@@ -30,6 +41,10 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
   ['POST', 'Appointment/:id/$no-show', appointmentNoShowHandler],
   ['POST', 'Appointment/:id/$reschedule', appointmentRescheduleHandler],
   ['POST', 'Appointment/:id/$reschedule-decision', appointmentRescheduleDecisionHandler],
+  ['POST', 'Communication/$send-message', communicationSendMessageHandler],
+  ['GET', 'Communication/$threads', communicationThreadsHandler],
+  ['GET', 'Communication/:id/$messages', communicationMessagesHandler],
+  ['POST', 'Communication/:id/$mark-read', communicationMarkReadHandler],
 ];
 
 /** Their OperationDefinitions by resource type, for the CapabilityStatement (metadata.ts). */
@@ -43,5 +58,11 @@ export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
     appointmentNoShowOperation,
     appointmentRescheduleOperation,
     appointmentRescheduleDecisionOperation,
+  ],
+  Communication: [
+    communicationSendMessageOperation,
+    communicationThreadsOperation,
+    communicationMessagesOperation,
+    communicationMarkReadOperation,
   ],
 };
