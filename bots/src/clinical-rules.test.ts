@@ -318,3 +318,77 @@ describe('custom rules', () => {
     expect(result.evaluated).toHaveLength(1);
   });
 });
+
+describe('a batch of readings (a history Bundle, for a Subscription with backport-max-count)', () => {
+  /** Stores the Observations and runs the bot once on all of them, as Hale delivers a batching Subscription. */
+  async function observeBatch(observations: Observation[], deleted: Observation[] = []): Promise<ClinicalRulesResult> {
+    const stored = [];
+    for (const obs of observations) {
+      stored.push(await medplum.createResource(obs));
+    }
+    const entry = [
+      ...stored.map((resource) => ({ resource, request: { method: 'POST' as const, url: 'Observation' } })),
+      ...deleted.map((resource) => ({
+        resource,
+        request: { method: 'DELETE' as const, url: `Observation/${resource.id}` },
+      })),
+    ];
+    return handler(medplum, botEvent({ resourceType: 'Bundle', type: 'history', entry, now: NOW }));
+  }
+
+  test('each reading is evaluated over its own window: the second high reading of the batch fires, once', async () => {
+    const other = await createPatient(medplum, { name: [{ family: 'Tane' }] });
+    const result = await observeBatch([
+      bloodPressure(patient, '2025-03-08T08:00:00Z', 150, 85),
+      bloodPressure(other, '2025-03-08T09:00:00Z', 150, 95),
+      bloodPressure(patient, '2025-03-09T08:00:00Z', 145, 92),
+      vital(other, '8867-4', '2025-03-09T09:00:00Z', [62, '/min']),
+    ]);
+    expect(result.evaluated.map((e) => [e.patient, e.triggered])).toEqual([
+      [`Patient/${patient.id}`, false],
+      [`Patient/${other.id}`, false],
+      [`Patient/${patient.id}`, true],
+    ]);
+    const responses = (await all('GuidanceResponse')) as GuidanceResponse[];
+    expect(responses).toHaveLength(3);
+    expect(new Set(result.evaluated.map((e) => e.guidanceResponse))).toEqual(
+      new Set(responses.map((r) => `GuidanceResponse/${r.id}`))
+    );
+    const flags = (await all('Flag')) as Flag[];
+    expect(flags.map((f) => f.subject.reference)).toEqual([`Patient/${patient.id}`]);
+    expect(result.evaluated[2]?.actions).toContain(`Flag/${flags[0]?.id}`);
+  });
+
+  test('the same batch delivered again writes nothing new and answers what it did', async () => {
+    const readings = [
+      bloodPressure(patient, '2025-03-08T08:00:00Z', 150, 85),
+      bloodPressure(patient, '2025-03-09T08:00:00Z', 145, 92),
+    ];
+    const stored = [];
+    for (const obs of readings) {
+      stored.push(await medplum.createResource(obs));
+    }
+    const batch = {
+      resourceType: 'Bundle',
+      type: 'history',
+      entry: [...stored, stored[1]].map((resource) => ({ resource, request: { method: 'PUT', url: 'Observation' } })),
+      now: NOW,
+    };
+    const first = await handler(medplum, botEvent(batch));
+    // The reading that appears twice in the batch is evaluated once.
+    expect(first.evaluated.map((e) => e.triggered)).toEqual([false, true, true]);
+    expect(first.evaluated[1]).toEqual(first.evaluated[2]);
+    const again = await handler(medplum, botEvent(batch));
+    expect(again.evaluated).toEqual(first.evaluated);
+    expect(await all('GuidanceResponse')).toHaveLength(2);
+    expect(await all('Flag')).toHaveLength(1);
+    expect(await all('DetectedIssue')).toHaveLength(1);
+  });
+
+  test('deleted resources and other resource types in the batch are not evaluated', async () => {
+    const gone = await medplum.createResource(bloodPressure(patient, '2025-03-09T08:00:00Z', 170, 110));
+    const result = await observeBatch([], [gone]);
+    expect(result.evaluated).toEqual([]);
+    expect(await all('GuidanceResponse')).toHaveLength(0);
+  });
+});

@@ -1,8 +1,9 @@
 /**
  * Clinical rules engine. Rules are PlanDefinitions (profile hale-clinical-rule; defaults in bots/rules/).
  *
- * - With an Observation as input (subscription on Observation create/update): evaluates the patient's active
- *   rules that read its code, except `missing` ones, over each rule's window ending at the reading.
+ * - With an Observation as input (subscription on Observation create/update), or a batch of them (a history
+ *   Bundle, for a Subscription with backport-max-count): evaluates the patient's active rules that read each
+ *   one's code, except `missing` ones, over each rule's window ending at the reading.
  * - Without a resource input (daily cron): evaluates the `missing` rules for every patient they apply to.
  *
  * Each evaluation is kept as a GuidanceResponse; a fired rule raises a Flag + DetectedIssue, a Task or a
@@ -11,14 +12,30 @@
  */
 import type { BotEvent, MedplumClient } from '@medplum/core';
 import type { Condition, GuidanceResponse, Observation, Parameters, Reference } from '@medplum/fhirtypes';
-import { activeConditions, patientsWithCondition } from './lib/conditions';
+import type { Search } from './lib/batch';
+import { chunks, createAllOnce, searchBatch } from './lib/batch';
+import { activeConditions, activeConditionsSearch, activeOnly, patientsWithCondition } from './lib/conditions';
 import type { BotContext } from './lib/fhir';
-import { addDays, contextOf, findByKey, inputOf, isCronInput, isoDay, referenceTo, searchAll } from './lib/fhir';
-import { effectiveTime, isUsable, patientOf, readingsBetween } from './lib/observations';
+import {
+  addDays,
+  contextOf,
+  findByKey,
+  inputsOf,
+  isCronInput,
+  isoDay,
+  keyIdentifier,
+  keyQuery,
+  referenceTo,
+  searchAll,
+  tokenList,
+} from './lib/fhir';
+import { effectiveTime, isUsable, patientOf, readingsBetween, readingsSearch } from './lib/observations';
 import { act } from './lib/rules/actions';
 import type { Reading } from './lib/rules/evaluate';
 import { evaluate, toReading } from './lib/rules/evaluate';
-import { recordEvaluation } from './lib/rules/record';
+import type { EvaluationRecord } from './lib/rules/record';
+import { evaluationResponse, recordEvaluation } from './lib/rules/record';
+import { BOT_KEY_SYSTEM } from './lib/vocabulary';
 import type { ClinicalRule } from './lib/rules/rule';
 import { appliesTo, loadRules, readsObservation } from './lib/rules/rule';
 
@@ -37,57 +54,175 @@ export interface ClinicalRulesResult {
 
 export async function handler(medplum: MedplumClient, event: BotEvent): Promise<ClinicalRulesResult> {
   const ctx = contextOf(medplum, event);
-  const obs = inputOf<Observation>(event, 'Observation');
-  if (obs) {
-    return evaluateObservation(ctx, obs);
+  const observations = inputsOf<Observation>(event, 'Observation');
+  if (observations) {
+    return evaluateObservations(ctx, observations);
   }
   if (isCronInput(event.input)) {
     return evaluateMissing(ctx);
   }
-  return { evaluated: [], skipped: 'input is neither an Observation nor a cron run' };
+  return { evaluated: [], skipped: 'input is neither an Observation, a batch of them nor a cron run' };
 }
 
-async function evaluateObservation(ctx: BotContext, obs: Observation): Promise<ClinicalRulesResult> {
-  const patient = patientOf(obs);
-  const time = effectiveTime(obs);
-  if (!patient || !obs.id || time === undefined || !isUsable(obs)) {
+/** One rule to evaluate over one reading's window. */
+interface Pending {
+  readonly rule: ClinicalRule;
+  readonly patient: string;
+  readonly obs: Observation;
+  readonly time: number;
+  readonly current?: Reading;
+  readonly key: string;
+}
+
+/**
+ * The readings of one event or of a batch. Every read the batch needs (the patients' conditions, the readings in
+ * the windows, the evaluations already kept) goes in one batch request and every GuidanceResponse in one
+ * transaction, so a batch of a hundred readings costs a handful of requests rather than several per reading.
+ */
+async function evaluateObservations(
+  ctx: BotContext,
+  observations: readonly Observation[]
+): Promise<ClinicalRulesResult> {
+  const usable = observations.filter(
+    (o) => patientOf(o) !== undefined && o.id && effectiveTime(o) !== undefined && isUsable(o)
+  );
+  if (usable.length === 0) {
     return { evaluated: [], skipped: 'not a usable patient Observation with a time' };
   }
-  const rules = (await loadRules(ctx.medplum)).filter((r) => r.operator !== 'missing' && readsObservation(r, obs));
-  let conditions: Condition[] | undefined;
-  const evaluated: RuleOutcome[] = [];
-  for (const rule of rules) {
+  const rules = (await loadRules(ctx.medplum)).filter((r) => r.operator !== 'missing');
+  const candidates = usable.flatMap((obs) => {
+    const time = effectiveTime(obs) ?? 0;
     // A reading older than the rule's window (a late sync, an import) says nothing about now.
-    if (time < addDays(ctx.now, -rule.windowDays).getTime()) {
-      continue;
-    }
-    conditions ??= rule.focus.length > 0 ? await activeConditions(ctx.medplum, patient) : undefined;
-    if (!appliesTo(rule, patient, conditions ?? [])) {
-      continue;
-    }
-    evaluated.push(await evaluateReading(ctx, rule, patient, obs, time));
+    return rules
+      .filter((rule) => readsObservation(rule, obs) && time >= addDays(ctx.now, -rule.windowDays).getTime())
+      .map((rule) => pendingOf(rule, obs, time));
+  });
+  if (candidates.length === 0) {
+    return { evaluated: [] };
   }
-  return { evaluated };
+  const seen = await readForBatch(ctx, candidates);
+  // In the batch's order, one evaluation per key: the same reading twice (a create and an unchanged update)
+  // is evaluated once, and one evaluated before (a second delivery) is what it did then.
+  const order: string[] = [];
+  const outcomes = new Map<string, RuleOutcome>();
+  const toRecord: EvaluationRecord[] = [];
+  for (const p of candidates) {
+    if (!appliesTo(p.rule, p.patient, seen.conditions.get(p.patient) ?? [])) {
+      continue;
+    }
+    order.push(p.key);
+    if (outcomes.has(p.key) || toRecord.some((r) => r.key === p.key)) {
+      continue;
+    }
+    const recorded = seen.recorded.get(p.key);
+    if (recorded) {
+      outcomes.set(p.key, recordedOutcome(p.rule, p.patient, recorded));
+      continue;
+    }
+    toRecord.push(await decide(ctx, p.rule, p.patient, windowOf(p, seen.readings), p.key, p.current));
+  }
+  const written = await createAllOnce(
+    ctx.medplum,
+    toRecord.map((record) => ({
+      resource: { ...evaluationResponse(record), identifier: [keyIdentifier(record.key)] },
+      ifNoneExist: keyQuery(record.key),
+    }))
+  );
+  for (const [i, record] of toRecord.entries()) {
+    outcomes.set(record.key, outcomeOf(record, written[i]?.reference ?? ''));
+  }
+  return { evaluated: order.flatMap((k) => outcomes.get(k) ?? []) };
 }
 
-async function evaluateReading(
-  ctx: BotContext,
-  rule: ClinicalRule,
-  patient: string,
-  obs: Observation,
-  time: number
-): Promise<RuleOutcome> {
-  const end = new Date(time);
-  const window = await readingsBetween(ctx.medplum, patient, rule.metric, addDays(end, -rule.windowDays), end);
-  const readings = window.flatMap((o) => toReading(rule, o) ?? []);
+function pendingOf(rule: ClinicalRule, obs: Observation, time: number): Pending {
   const current = toReading(rule, obs);
-  if (current && !readings.some((r) => r.ref === current.ref)) {
-    readings.push(current);
-    readings.sort((a, b) => a.time - b.time);
-  }
+  const patient = patientOf(obs) ?? '';
   // Keyed by the reading's values too: a corrected value is evaluated again, an unchanged one never.
   const key = `clinical-rule/${rule.id}/Observation/${obs.id}/${time}/${current?.value ?? ''}/${current?.second ?? ''}`;
-  return conclude(ctx, rule, patient, readings, key, current);
+  return { rule, patient, obs, time, key, ...(current ? { current } : {}) };
+}
+
+interface BatchReads {
+  /** Active conditions of each patient a focused rule needs. */
+  readonly conditions: ReadonlyMap<string, Condition[]>;
+  /** Readings by metric (tokenList of the rule's codes), each patient's mixed: windowOf picks. */
+  readonly readings: ReadonlyMap<string, Observation[]>;
+  /** GuidanceResponses already kept, by key. */
+  readonly recorded: ReadonlyMap<string, GuidanceResponse>;
+}
+
+/** Everything the batch's evaluations read, in one batch request. */
+async function readForBatch(ctx: BotContext, candidates: readonly Pending[]): Promise<BatchReads> {
+  const searches: Search[] = [];
+  const focused = [...new Set(candidates.filter((p) => p.rule.focus.length > 0).map((p) => p.patient))];
+  const conditionSearches = chunks(focused).map((patients) => activeConditionsSearch(patients.join(',')));
+  searches.push(...conditionSearches);
+  const windows = new Map<string, { codes: ClinicalRule['metric']; patients: Set<string>; from: number; to: number }>();
+  for (const p of candidates) {
+    const metric = tokenList(p.rule.metric);
+    const from = addDays(new Date(p.time), -p.rule.windowDays).getTime();
+    const w = windows.get(metric) ?? { codes: p.rule.metric, patients: new Set<string>(), from, to: p.time };
+    w.patients.add(p.patient);
+    w.from = Math.min(w.from, from);
+    w.to = Math.max(w.to, p.time);
+    windows.set(metric, w);
+  }
+  const windowSearches: { metric: string; search: Search }[] = [];
+  for (const [metric, w] of windows) {
+    for (const patients of chunks([...w.patients])) {
+      windowSearches.push({
+        metric,
+        search: readingsSearch(patients.join(','), w.codes, new Date(w.from), new Date(w.to)),
+      });
+    }
+  }
+  searches.push(...windowSearches.map((w) => w.search));
+  const keySearches = chunks([...new Set(candidates.map((p) => p.key))]).map((keys): Search => ({
+    resourceType: 'GuidanceResponse',
+    query: [
+      ['identifier', keys.map((k) => `${BOT_KEY_SYSTEM}|${k}`).join(',')],
+      ['_count', String(keys.length * 2)],
+    ],
+  }));
+  searches.push(...keySearches);
+  const results = await searchBatch(ctx.medplum, searches);
+  let i = 0;
+  const conditions = new Map<string, Condition[]>();
+  for (const found of results.slice(i, (i += conditionSearches.length))) {
+    for (const c of activeOnly(found as Condition[])) {
+      const ref = c.subject?.reference ?? '';
+      conditions.set(ref, [...(conditions.get(ref) ?? []), c]);
+    }
+  }
+  const readings = new Map<string, Observation[]>();
+  for (const [j, found] of results.slice(i, (i += windowSearches.length)).entries()) {
+    const metric = windowSearches[j]?.metric ?? '';
+    readings.set(metric, [...(readings.get(metric) ?? []), ...(found as Observation[])]);
+  }
+  const recorded = new Map<string, GuidanceResponse>();
+  for (const found of results.slice(i)) {
+    for (const r of found as GuidanceResponse[]) {
+      const key = r.requestIdentifier?.system === BOT_KEY_SYSTEM ? r.requestIdentifier.value : undefined;
+      if (key) {
+        recorded.set(key, r);
+      }
+    }
+  }
+  return { conditions, readings, recorded };
+}
+
+/** The pending evaluation's window: the patient's readings of the rule's metric up to the reading, oldest first. */
+function windowOf(p: Pending, readings: ReadonlyMap<string, Observation[]>): Reading[] {
+  const from = addDays(new Date(p.time), -p.rule.windowDays).getTime();
+  const inWindow = (readings.get(tokenList(p.rule.metric)) ?? []).filter((o) => {
+    const t = effectiveTime(o);
+    return patientOf(o) === p.patient && t !== undefined && t >= from && t <= p.time && readsObservation(p.rule, o);
+  });
+  const window = inWindow.flatMap((o) => toReading(p.rule, o) ?? []);
+  if (p.current && !window.some((r) => r.ref === p.current?.ref)) {
+    window.push(p.current);
+  }
+  return window.sort((a, b) => a.time - b.time);
 }
 
 /** The daily run: `missing` rules, for the patients each applies to (one evaluation per rule, patient and day). */
@@ -128,8 +263,7 @@ async function conclude(
   rule: ClinicalRule,
   patient: string,
   readings: readonly Reading[],
-  key: string,
-  current?: Reading
+  key: string
 ): Promise<RuleOutcome> {
   // Evaluated before (a second delivery): what it did then. Acting again could open a new episode once the
   // first one's result was resolved, or, for an evaluation that lost a race to open an episode, a second one.
@@ -137,6 +271,20 @@ async function conclude(
   if (recorded) {
     return recordedOutcome(rule, patient, recorded);
   }
+  const record = await decide(ctx, rule, patient, readings, key);
+  const response = await recordEvaluation(ctx.medplum, record);
+  return outcomeOf(record, referenceTo(response).reference ?? '');
+}
+
+/** Evaluates the rule and, when it fires, takes its action (or finds the episode's open result). */
+async function decide(
+  ctx: BotContext,
+  rule: ClinicalRule,
+  patient: string,
+  readings: readonly Reading[],
+  key: string,
+  current?: Reading
+): Promise<EvaluationRecord> {
   const evaluation = evaluate(rule, readings, current);
   const trigger: Reference<Observation> | undefined = current ? { reference: current.ref } : undefined;
   const actions = evaluation.triggered
@@ -150,21 +298,16 @@ async function conclude(
         ...(trigger ? { trigger } : {}),
       })
     : [];
-  const response = await recordEvaluation(ctx.medplum, {
-    rule,
-    patient,
-    evaluation,
-    now: ctx.now,
-    key,
-    actions,
-    ...(trigger ? { trigger } : {}),
-  });
+  return { rule, patient, evaluation, now: ctx.now, key, actions, ...(trigger ? { trigger } : {}) };
+}
+
+function outcomeOf(record: EvaluationRecord, guidanceResponse: string): RuleOutcome {
   return {
-    rule: rule.ref,
-    patient,
-    triggered: evaluation.triggered,
-    guidanceResponse: referenceTo(response).reference ?? '',
-    actions: actions.map((a) => a.reference ?? ''),
+    rule: record.rule.ref,
+    patient: record.patient,
+    triggered: record.evaluation.triggered,
+    guidanceResponse,
+    actions: record.actions.map((a) => a.reference ?? ''),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { MedplumClient } from '@medplum/core';
 import type { Coding, Condition } from '@medplum/fhirtypes';
+import type { Search } from './batch';
 import { anyCodingIn, searchPages, tokenList } from './fhir';
 import { ICD10, ICD10CM, SNOMED } from './vocabulary';
 
@@ -41,15 +42,33 @@ export const SLEEP_APNEA: readonly Coding[] = [
 /** The weight-related conditions that lower the BMI threshold of weight-management programs from 30 to 27. */
 export const WEIGHT_RELATED: readonly Coding[] = [...TYPE_2_DIABETES, ...HYPERTENSION, ...DYSLIPIDEMIA, ...SLEEP_APNEA];
 
+/** The search for the active conditions of a patient (or of several: `Patient/a,Patient/b`). */
+export function activeConditionsSearch(subjects: string): Search {
+  return {
+    resourceType: 'Condition',
+    query: [
+      ['subject', subjects],
+      ['clinical-status', ACTIVE_CLINICAL_STATUSES.join(',')],
+      ['_count', '1000'],
+    ],
+  };
+}
+
+/** Leaves out conditions ruled out (refuted, entered in error). */
+export function activeOnly(conditions: readonly Condition[]): Condition[] {
+  const ruledOut = new Set(['refuted', 'entered-in-error']);
+  return conditions.filter((c) => !(c.verificationStatus?.coding ?? []).some((v) => ruledOut.has(v.code ?? '')));
+}
+
 /** The patient's conditions with an active clinical status (not refuted or entered in error). */
 export async function activeConditions(medplum: MedplumClient, patient: string): Promise<Condition[]> {
-  const found = await medplum.searchResources('Condition', [
-    ['subject', patient],
-    ['clinical-status', ACTIVE_CLINICAL_STATUSES.join(',')],
-    ['_count', '1000'],
-  ]);
-  const ruledOut = new Set(['refuted', 'entered-in-error']);
-  return found.filter((c) => !(c.verificationStatus?.coding ?? []).some((v) => ruledOut.has(v.code ?? '')));
+  const search = activeConditionsSearch(patient);
+  return activeOnly(
+    await medplum.searchResources(
+      'Condition',
+      search.query.map(([k, v]) => [k, v])
+    )
+  );
 }
 
 export function hasAnyCondition(conditions: readonly Condition[], codings: readonly Coding[]): boolean {

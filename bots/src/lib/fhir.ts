@@ -63,6 +63,22 @@ export function inputOf<T extends Resource>(event: BotEvent, resourceType: T['re
   return resource as T;
 }
 
+/**
+ * The inputs of this type: the one resource of a single event (as inputOf), or each written (not deleted) resource
+ * of a batch — the history Bundle Hale delivers for a Subscription with backport-max-count > 1 — oldest first.
+ * Undefined when the input is neither.
+ */
+export function inputsOf<T extends Resource>(event: BotEvent, resourceType: T['resourceType']): T[] | undefined {
+  const input = event.input as Bundle | undefined;
+  if (input?.resourceType === 'Bundle' && input.type === 'history') {
+    return (input.entry ?? []).flatMap((e) =>
+      e.resource?.resourceType === resourceType && e.request?.method !== 'DELETE' ? [e.resource as T] : []
+    );
+  }
+  const one = inputOf<T>(event, resourceType);
+  return one ? [one] : undefined;
+}
+
 /** A secret's string value, or the fallback. */
 export function secretString(event: BotEvent, name: string, fallback: string): string {
   const value = event.secrets?.[name]?.valueString;

@@ -1,5 +1,6 @@
 import type { MedplumClient } from '@medplum/core';
 import type { Coding, Observation, Quantity } from '@medplum/fhirtypes';
+import type { Search } from './batch';
 import { codingIn, isBotWritten, tokenList, typeOf } from './fhir';
 
 /** Observation statuses whose values count; preliminary, cancelled and entered-in-error ones do not. */
@@ -40,6 +41,22 @@ export function patientOf(obs: Observation): string | undefined {
   return typeOf(obs.subject) === 'Patient' ? obs.subject?.reference : undefined;
 }
 
+/** The search for usable Observations of a patient (or several: `Patient/a,Patient/b`) with these codes in [from, to]. */
+export function readingsSearch(subjects: string, codes: readonly Coding[], from: Date, to: Date): Search {
+  return {
+    resourceType: 'Observation',
+    query: [
+      ['subject', subjects],
+      ['code', tokenList(codes)],
+      ['status', USABLE_STATUSES.join(',')],
+      ['date', `ge${from.toISOString()}`],
+      ['date', `le${to.toISOString()}`],
+      ['_sort', 'date'],
+      ['_count', '1000'],
+    ],
+  };
+}
+
 /** The patient's usable Observations with any of these codes, effective in [from, to], oldest first. */
 export async function readingsBetween(
   medplum: MedplumClient,
@@ -48,15 +65,11 @@ export async function readingsBetween(
   from: Date,
   to: Date
 ): Promise<Observation[]> {
-  const found = await medplum.searchResources('Observation', [
-    ['subject', patient],
-    ['code', tokenList(codes)],
-    ['status', USABLE_STATUSES.join(',')],
-    ['date', `ge${from.toISOString()}`],
-    ['date', `le${to.toISOString()}`],
-    ['_sort', 'date'],
-    ['_count', '1000'],
-  ]);
+  const search = readingsSearch(patient, codes, from, to);
+  const found = await medplum.searchResources(
+    'Observation',
+    search.query.map(([k, v]) => [k, v])
+  );
   return [...found].sort((a, b) => (effectiveTime(a) ?? 0) - (effectiveTime(b) ?? 0));
 }
 

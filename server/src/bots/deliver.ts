@@ -1,7 +1,8 @@
 import { OperationOutcomeError, evalFhirPathTyped, toTypedValue } from '@medplum/core';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Logger } from '../logger';
 import type { HaleRepository } from '../storage/repository';
+import type { JobOutcome } from './dispatcher';
 import { PermanentError } from './dispatcher';
 import type { Job } from './job-store';
 import type { BotInvocation, BotRunOutcome } from './run-bot';
@@ -14,10 +15,24 @@ export interface DeliverDeps {
   systemRepository: () => HaleRepository;
   logger: Logger;
   run: (call: BotInvocation) => Promise<BotRunOutcome>;
+  /** Claims a batching Subscription's other due events (JobStore.claimBatch). */
+  claimBatch: (job: Job, limit: number) => Promise<Job[]>;
+  /** The FHIR base URL, for a batch Bundle's fullUrls. */
+  fhirBaseUrl: string;
 }
 
-/** The job handler: delivers a subscription event (to a Bot or an https endpoint) or runs a cron tick. */
-export function deliverer(deps: DeliverDeps): (job: Job) => Promise<void> {
+/** One event ready to deliver: its job and the version it is about. */
+interface Event {
+  job: Job;
+  resource: Resource;
+}
+
+/**
+ * The job handler: delivers a subscription event (to a Bot or an https endpoint) or runs a cron
+ * tick. A Subscription with backport-max-count > 1 takes its other due events along and delivers
+ * them together as one history Bundle (one bot run), each event still its own row in the ledger.
+ */
+export function deliverer(deps: DeliverDeps): (job: Job) => Promise<void | readonly JobOutcome[]> {
   return async (job) => {
     if (job.kind === 'cron') {
       const botId = job.bot_id ?? '';
@@ -33,27 +48,115 @@ export function deliverer(deps: DeliverDeps): (job: Job) => Promise<void> {
       );
       return;
     }
-    const resource = await versionOf(deps, job);
-    if (sub.fhirPath && !(await fhirPathMatches(deps, sub, job, resource))) {
+    if (sub.maxCount <= 1) {
+      const event = await eventOf(deps, sub, job);
+      if (event) {
+        await deliver(deps, sub, [event]);
+      }
       return;
     }
-    const headers: Record<string, string> = { 'X-Hale-Interaction': job.interaction ?? 'create' };
+    const jobs = [job, ...(await deps.claimBatch(job, sub.maxCount - 1))];
+    return deliverBatch(deps, sub, jobs);
+  };
+}
+
+/** The event of a job, or undefined when the Subscription's FHIRPath criteria leave it out. */
+async function eventOf(deps: DeliverDeps, sub: ActiveSubscription, job: Job): Promise<Event | undefined> {
+  const resource = await versionOf(deps, job);
+  if (sub.fhirPath && !(await fhirPathMatches(deps, sub, job, resource))) {
+    return undefined;
+  }
+  return { job, resource };
+}
+
+/**
+ * Each job's event is read (one that cannot be, or whose criteria fail, ends alone), the rest go out in
+ * one delivery whose outcome is theirs: a failed run retries them all, and the bot's writes are
+ * idempotent per event.
+ */
+async function deliverBatch(deps: DeliverDeps, sub: ActiveSubscription, jobs: readonly Job[]): Promise<JobOutcome[]> {
+  const outcomes: JobOutcome[] = [];
+  const events: Event[] = [];
+  for (const job of jobs) {
+    try {
+      const event = await eventOf(deps, sub, job);
+      if (event) {
+        events.push(event);
+      } else {
+        outcomes.push({ job });
+      }
+    } catch (error) {
+      outcomes.push({ job, error });
+    }
+  }
+  if (events.length > 0) {
+    let error: unknown;
+    try {
+      await deliver(deps, sub, events);
+    } catch (err) {
+      error = err ?? new Error('delivery failed');
+    }
+    outcomes.push(...events.map((e) => (error === undefined ? { job: e.job } : { job: e.job, error })));
+  }
+  return outcomes;
+}
+
+const METHOD: Record<NonNullable<Job['interaction']>, 'POST' | 'PUT' | 'DELETE'> = {
+  create: 'POST',
+  update: 'PUT',
+  delete: 'DELETE',
+};
+
+/**
+ * A batch as a history Bundle: an entry per event, oldest first, with the version it is about (for a
+ * delete, the last version before it) and `request` saying what happened (POST create, PUT update,
+ * DELETE delete).
+ */
+function historyBundle(deps: DeliverDeps, events: readonly Event[]): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'history',
+    timestamp: new Date().toISOString(),
+    total: events.length,
+    entry: events.map(({ job, resource }) => {
+      const path = `${job.resource_type}/${job.resource_id}`;
+      const method = METHOD[job.interaction ?? 'create'];
+      return {
+        fullUrl: `${deps.fhirBaseUrl.replace(/\/+$/, '')}/${path}`,
+        resource,
+        request: { method, url: method === 'POST' ? (job.resource_type ?? '') : path },
+      };
+    }),
+  };
+}
+
+async function deliver(deps: DeliverDeps, sub: ActiveSubscription, events: readonly Event[]): Promise<void> {
+  const single = sub.maxCount <= 1 ? events[0] : undefined;
+  const headers: Record<string, string> = { 'X-Hale-Subscription': sub.id };
+  if (single) {
+    const { job } = single;
+    headers['X-Hale-Interaction'] = job.interaction ?? 'create';
     if (job.interaction === 'delete') {
       headers['X-Medplum-Deleted-Resource'] = `${job.resource_type}/${job.resource_id}`;
     }
-    if (sub.channel.kind === 'bot') {
-      await runOrThrow(deps, {
-        botId: sub.channel.botId,
-        trigger: 'subscription',
-        contentType: 'application/fhir+json',
-        input: resource,
-        headers,
-        about: { reference: `${job.resource_type}/${job.resource_id}/_history/${job.version_id}` },
-      });
-    } else {
-      await postWebhook(sub.channel, resource, headers);
-    }
-  };
+  } else {
+    headers['X-Hale-Batch'] = String(events.length);
+  }
+  const input = single ? single.resource : historyBundle(deps, events);
+  if (sub.channel.kind === 'bot') {
+    await runOrThrow(deps, {
+      botId: sub.channel.botId,
+      trigger: 'subscription',
+      contentType: 'application/fhir+json',
+      input,
+      headers,
+      about: events.map(({ job }) => ({
+        reference: `${job.resource_type}/${job.resource_id}/_history/${job.version_id}`,
+      })),
+    });
+  } else {
+    await postWebhook(sub.channel, input, headers);
+  }
 }
 
 async function runOrThrow(deps: DeliverDeps, call: BotInvocation): Promise<void> {

@@ -3,8 +3,18 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import type { Job, JobStore } from './job-store';
 
-/** Runs one job; throws to fail the attempt (a `PermanentError` is not retried). */
-export type JobHandler = (job: Job) => Promise<void>;
+/** How one job of a batch ended: delivered, or failed with this error. */
+export interface JobOutcome {
+  readonly job: Job;
+  readonly error?: unknown;
+}
+
+/**
+ * Runs one job; throws to fail the attempt (a `PermanentError` is not retried). A handler that
+ * delivered more jobs with it (a batching Subscription claims its other due events) returns the
+ * outcome of each, the job it was given among them.
+ */
+export type JobHandler = (job: Job) => Promise<void | readonly JobOutcome[]>;
 
 /** A failure that retrying cannot mend (the bot or Subscription is gone, the code is missing). */
 export class PermanentError extends Error {}
@@ -26,15 +36,28 @@ export interface DispatchOptions {
   pollMs: number;
 }
 
-/** Runs a claimed job and records the outcome in the ledger. */
+/** Runs a claimed job (and any it batched) and records each outcome in the ledger. */
 async function runJob(o: DispatchOptions, job: Job): Promise<void> {
+  let outcomes: readonly JobOutcome[];
   try {
-    await o.handler(job);
-    await o.store.done(job.id);
+    outcomes = (await o.handler(job)) ?? [{ job }];
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const state = await o.store.failed(job, message, !(err instanceof PermanentError));
-    o.logger.warn({ job: job.id, key: job.key, attempts: job.attempts, state, err: message }, 'bot job failed');
+    outcomes = [{ job, error: err }];
+  }
+  const delivered = outcomes.filter((r) => r.error === undefined).map((r) => r.job.id);
+  if (delivered.length > 0) {
+    await o.store.done(...delivered);
+  }
+  for (const { job: failed, error } of outcomes) {
+    if (error === undefined) {
+      continue;
+    }
+    const message = error instanceof Error ? error.message : JSON.stringify(error);
+    const state = await o.store.failed(failed, message, !(error instanceof PermanentError));
+    o.logger.warn(
+      { job: failed.id, key: failed.key, attempts: failed.attempts, state, err: message },
+      'bot job failed'
+    );
   }
 }
 

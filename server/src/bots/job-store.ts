@@ -52,18 +52,39 @@ export class JobStore {
       RETURNING *`);
   }
 
-  /** A queued job a BullMQ worker is about to run: counts the attempt. Undefined when it is not queued (already done). */
+  /**
+   * A queued job a BullMQ worker is about to run: counts the attempt. Undefined when it is no longer
+   * queued: done, or already running in a batch another worker claimed (a worker that died mid-run
+   * hands its jobs back when their lease ends, and the relay queues them again as a new attempt).
+   */
   async start(id: string): Promise<Job | undefined> {
     const lease = `${this.policy.leaseMs} milliseconds`;
     const [job] = await this.db.query<Job>(sql`UPDATE bot_job SET state = 'running', attempts = attempts + 1,
         locked_until = now() + ${lease}::interval
-      WHERE id = ${id} AND state IN ('queued', 'running') RETURNING *`);
+      WHERE id = ${id} AND state = 'queued' RETURNING *`);
     return job;
   }
 
-  async done(id: string): Promise<void> {
+  /**
+   * Up to `limit` more due events of the same Subscription as `job`, in event order, claimed for the run
+   * that delivers them together (pending ones, and ones the relay has queued but no worker started).
+   */
+  async claimBatch(job: Pick<Job, 'id' | 'subscription_id'>, limit: number): Promise<Job[]> {
+    if (limit <= 0 || !job.subscription_id) {
+      return [];
+    }
+    const lease = `${this.policy.leaseMs} milliseconds`;
+    return this.db.query<Job>(sql`UPDATE bot_job SET state = 'running', attempts = attempts + 1,
+        locked_until = now() + ${lease}::interval
+      WHERE id IN (SELECT id FROM bot_job WHERE subscription_id = ${job.subscription_id}
+        AND state IN ('pending', 'queued') AND run_after <= now() AND id <> ${job.id}
+        ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      RETURNING *`);
+  }
+
+  async done(...ids: string[]): Promise<void> {
     await this.db.query(sql`UPDATE bot_job SET state = 'done', finished_at = now(), locked_until = NULL,
-      last_error = NULL WHERE id = ${id}`);
+      last_error = NULL WHERE id = ANY(${ids}::bigint[])`);
   }
 
   /** A failed attempt: retried after the backoff, or dead once the attempts are used up. Returns the new state. */

@@ -17,8 +17,8 @@ export interface BotInvocation {
   contentType: string;
   input: unknown;
   headers?: Record<string, string>;
-  /** The resource the event is about (a subscription's version), for the audit trail. */
-  about?: Reference;
+  /** The versions the event is about (a subscription's, one or a batch), for the audit trail. */
+  about?: readonly Reference[];
   /** The caller's own token, for a Bot with runAsUser on $execute (the bot then acts with the caller's access). */
   callerToken?: string;
 }
@@ -132,7 +132,7 @@ async function recordRun(
           ...(result.logs.length > 0 ? [detail('log', result.logs.join('\n').slice(0, MAX_LOG_CHARS))] : []),
         ],
       },
-      ...(call.about ? [{ what: call.about }] : []),
+      ...(call.about ?? []).map((what) => ({ what })),
     ],
   };
   await repo.createResource(event);

@@ -26,8 +26,20 @@ exports.handler = async function (medplum, event) {
   await medplum.createResource({
     resourceType: 'Basic',
     code: { text: 'seen' },
-    identifier: [{ system: 'https://hale.test/seen', value: event.input.id }],
+    identifier: [{ system: 'https://hale.test/seen/' + event.headers['X-Hale-Subscription'], value: event.input.id }],
   });
+};`;
+
+/** The same, for a batch: one Basic per event of the history Bundle. */
+const BATCH_COUNTING_BOT = `
+exports.handler = async function (medplum, event) {
+  for (const e of event.input.entry) {
+    await medplum.createResource({
+      resourceType: 'Basic',
+      code: { text: 'seen' },
+      identifier: [{ system: 'https://hale.test/seen/' + event.headers['X-Hale-Subscription'], value: e.resource.id }],
+    });
+  }
 };`;
 
 withRedis('bots on two replicas with Redis', () => {
@@ -38,8 +50,7 @@ withRedis('bots on two replicas with Redis', () => {
     await second?.stop(); // before the shared database is dropped
   });
 
-  test('events written on either replica run once each, on whichever replica takes them', async () => {
-    const srv = server();
+  async function startSecond(srv: ReturnType<typeof server>): Promise<{ replica: RunningHale; port: number }> {
     const port = await freePort();
     const config = loadConfig({
       PORT: String(port),
@@ -52,20 +63,14 @@ withRedis('bots on two replicas with Redis', () => {
       NODE_ENV: 'test',
     });
     second = await startHale(config, createLogger(config.logLevel));
-    const bot = await deployBot(srv, COUNTING_BOT, 'system/Basic.c');
-    await srv.create({
-      resourceType: 'Subscription',
-      status: 'active',
-      reason: 'count patients',
-      criteria: 'Patient',
-      channel: { type: 'rest-hook', endpoint: `Bot/${bot.id}` },
-    });
-    // The other replica sees the new Subscription within its reload interval.
-    const other = second;
-    await eventually(async () => ((other.bots?.registry.forType('Patient').length ?? 0) > 0 ? true : undefined));
+    return { replica: second, port };
+  }
+
+  /** Writes `count` Patients, alternating between the replicas; every write answers 201. */
+  async function writePatients(srv: ReturnType<typeof server>, port: number, count: number): Promise<void> {
     const secondBase = `http://127.0.0.1:${port}/fhir/R4/Patient`;
     const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < count; i++) {
       const body = { resourceType: 'Patient', name: [{ family: `replica-${i}` }] };
       writes.push(
         i % 2 === 0
@@ -77,23 +82,70 @@ withRedis('bots on two replicas with Redis', () => {
             })
       );
     }
-    const answers = await Promise.all(writes);
-    for (const a of answers) {
+    for (const a of await Promise.all(writes)) {
       expect((a as { status: number }).status).toBe(201);
     }
+  }
+
+  /** Waits for the Subscription's `count` events done, then checks each was seen once and attempted once. */
+  async function expectEachOnce(srv: ReturnType<typeof server>, subscription: string, count: number): Promise<void> {
     await eventually(async () => {
       const [row] = await srv.hale.db.query<{ n: string }>(
-        sql`SELECT count(*) AS n FROM bot_job WHERE state = 'done' AND resource_type = 'Patient'`
+        sql`SELECT count(*) AS n FROM bot_job WHERE state = 'done' AND subscription_id = ${subscription}`
       );
-      return Number(row?.n) === 20 ? true : undefined;
+      return Number(row?.n) === count ? true : undefined;
     }, 60_000); // two replicas' sandboxes start on a shared two-core machine
-    const seen = await srv.get<Bundle>('Basic?_count=100');
+    const seen = await srv.get<Bundle>(`Basic?identifier=https://hale.test/seen/${subscription}|&_count=100`);
     const ids = (seen.body.entry ?? []).map(
       (e) => (e.resource as { identifier?: { value?: string }[] }).identifier?.[0]?.value
     );
-    expect(ids).toHaveLength(20);
-    expect(new Set(ids).size).toBe(20);
-    const attempts = await srv.hale.db.query<{ attempts: number }>(sql`SELECT attempts FROM bot_job`);
+    expect(ids).toHaveLength(count);
+    expect(new Set(ids).size).toBe(count);
+    const attempts = await srv.hale.db.query<{ attempts: number }>(
+      sql`SELECT attempts FROM bot_job WHERE subscription_id = ${subscription}`
+    );
     expect(attempts.every((a) => a.attempts === 1)).toBe(true);
+  }
+
+  test('events written on either replica run once each, on whichever replica takes them', async () => {
+    const srv = server();
+    const { replica, port } = await startSecond(srv);
+    const bot = await deployBot(srv, COUNTING_BOT, 'system/Basic.c');
+    const sub = await srv.create({
+      resourceType: 'Subscription',
+      status: 'active',
+      reason: 'count patients',
+      criteria: 'Patient',
+      channel: { type: 'rest-hook', endpoint: `Bot/${bot.id}` },
+    });
+    // The other replica sees the new Subscription within its reload interval.
+    await eventually(async () => (replica.bots?.registry.get(sub.id ?? '') ? true : undefined));
+    await writePatients(srv, port, 20);
+    await expectEachOnce(srv, sub.id ?? '', 20);
+  });
+
+  test('a batching Subscription (backport-max-count) delivers each event once across replicas', async () => {
+    const srv = server();
+    const { replica, port } = await startSecond(srv);
+    const bot = await deployBot(srv, BATCH_COUNTING_BOT, 'system/Basic.c');
+    const sub = await srv.create({
+      resourceType: 'Subscription',
+      status: 'active',
+      reason: 'count patients in batches',
+      criteria: 'Patient',
+      channel: {
+        type: 'rest-hook',
+        endpoint: `Bot/${bot.id}`,
+        extension: [
+          {
+            url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-max-count',
+            valuePositiveInt: 5,
+          },
+        ],
+      },
+    });
+    await eventually(async () => (replica.bots?.registry.get(sub.id ?? '') ? true : undefined));
+    await writePatients(srv, port, 30);
+    await expectEachOnce(srv, sub.id ?? '', 30);
   });
 });

@@ -1,4 +1,4 @@
-import type { AuditEvent, Bot, Flag, Parameters } from '@medplum/fhirtypes';
+import type { AuditEvent, Basic, Bot, Bundle, Flag, Parameters } from '@medplum/fhirtypes';
 import { sql } from '../db/sql';
 import { useTestServer } from '../test/bundles';
 import { account } from '../test/consent-fixtures';
@@ -211,6 +211,109 @@ describe('Subscriptions and the outbox', () => {
     expect(http.status).toBe(400);
   });
 
+  test('a Subscription with backport-max-count delivers its events together: a history Bundle, each event once', async () => {
+    const srv = server();
+    const bot = await deployBot(
+      srv,
+      `exports.handler = async function (medplum, event) {
+        const bundle = event.input;
+        const entries = bundle.entry.map((e) => ({
+          request: { method: 'POST', url: 'Basic' },
+          resource: {
+            resourceType: 'Basic',
+            code: { text: bundle.resourceType + ' ' + bundle.type + ' of ' + bundle.entry.length },
+            identifier: [{ system: 'https://hale.test/seen', value: e.resource.id }],
+            subject: { reference: e.request.method + ' ' + e.request.url },
+          },
+        }));
+        await medplum.executeBatch({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+        return bundle.entry.length;
+      };`,
+      'system/Basic.c'
+    );
+    await srv.create({
+      resourceType: 'Subscription',
+      status: 'active',
+      reason: 'patients in batches',
+      criteria: 'Patient?family=Batched',
+      channel: {
+        type: 'rest-hook',
+        endpoint: `Bot/${bot.id}`,
+        extension: [
+          {
+            url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-max-count',
+            valuePositiveInt: 10,
+          },
+        ],
+      },
+    });
+    const written = await srv.post<Bundle>('', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: Array.from({ length: 30 }, () => ({
+        resource: { resourceType: 'Patient', name: [{ family: 'Batched' }] },
+        request: { method: 'POST', url: 'Patient' },
+      })),
+    });
+    expect(written.status).toBe(200);
+    const ids = (written.body.entry ?? []).map((e) => e.response?.location?.split('/')[1]);
+    const seen = await eventually(async () => {
+      const b = await srv.search('Basic?identifier=https://hale.test/seen|&_count=100');
+      return (b.entry?.length ?? 0) >= 30 ? b : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 500)); // a second delivery would have arrived by now
+    const all =
+      (await srv.search('Basic?identifier=https://hale.test/seen|&_count=100')).entry?.map(
+        (e) => e.resource as Basic
+      ) ?? [];
+    expect(all).toHaveLength(30);
+    expect(new Set(all.map((b) => b.identifier?.[0]?.value))).toEqual(new Set(ids));
+    const sizes = all.map((b) => Number(/of (\d+)$/.exec(b.code.text ?? '')?.[1]));
+    expect(all.every((b) => b.code.text?.startsWith('Bundle history of '))).toBe(true);
+    expect(all.every((b) => b.subject?.reference === 'POST Patient')).toBe(true);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
+    const runs = await srv.hale.db.query<{ n: string }>(
+      sql`SELECT count(*) AS n FROM bot_job WHERE state = 'done' AND resource_type = 'Patient'`
+    );
+    expect(Number(runs[0]?.n)).toBe(30);
+    const audits = await srv.search(`AuditEvent?entity=Bot/${bot.id}&_count=100`);
+    const subscriptionRuns = (audits.entry ?? []).filter(
+      (e) => (e.resource as AuditEvent).subtype?.[0]?.code === 'subscription'
+    );
+    // Each run delivered several events: fewer runs than events, and each run names the versions it carried.
+    expect(subscriptionRuns.length).toBeGreaterThanOrEqual(3);
+    expect(subscriptionRuns.length).toBeLessThan(30);
+    expect(seen.entry?.length).toBeGreaterThanOrEqual(30);
+    const named = subscriptionRuns.flatMap(
+      (e) => (e.resource as AuditEvent).entity?.filter((x) => x.what?.reference?.startsWith('Patient/')) ?? []
+    );
+    expect(named).toHaveLength(30);
+  });
+
+  test('backport-max-count out of range is refused at write', async () => {
+    const srv = server();
+    for (const value of [0, 1001, 2.5]) {
+      const res = await srv.post('Subscription', {
+        resourceType: 'Subscription',
+        status: 'active',
+        reason: 'x',
+        criteria: 'Patient',
+        channel: {
+          type: 'rest-hook',
+          endpoint: 'Bot/x',
+          extension: [
+            {
+              url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-max-count',
+              valueInteger: value,
+            },
+          ],
+        },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+  });
+
   test('a failing bot is retried, then dead; an admin lists and retries dead jobs', async () => {
     const srv = server();
     const bot = await deployBot(srv, `exports.handler = async () => { throw new Error('always fails'); };`, '');
@@ -264,7 +367,7 @@ describe('Subscriptions and the outbox', () => {
     expect(await runtime.tickCron(new Date('2026-12-07T10:05:00Z'))).toBe(1);
     expect(await runtime.tickCron(new Date('2026-12-07T10:05:00Z'))).toBe(0); // another replica's second try
     await eventually(async () => {
-      const b = await srv.search('Basic?_summary=count');
+      const b = await srv.search('Basic?code:text=tick&_summary=count');
       return b.total === 1 ? b : undefined;
     });
     const bad = await srv.post('Bot', { resourceType: 'Bot', name: 'x', cronString: 'every day' });

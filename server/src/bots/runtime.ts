@@ -95,6 +95,8 @@ export class BotRuntime {
         systemRepository: this.deps.systemRepository,
         logger,
         run: (call) => this.run(call),
+        claimBatch: (job, limit) => this.store.claimBatch(job, limit),
+        fhirBaseUrl: config.fhirBaseUrl,
       }),
     };
     if (config.redisUrl) {

@@ -12,6 +12,10 @@ export const SUPPORTED_INTERACTION_URL =
   'https://medplum.com/fhir/StructureDefinition/subscription-supported-interaction';
 export const FHIRPATH_CRITERIA_URL = 'https://medplum.com/fhir/StructureDefinition/fhir-path-criteria-expression';
 export const SUBSCRIPTION_SECRET_URL = 'https://www.medplum.com/fhir/StructureDefinition/subscription-secret';
+/** The R5 backport's Subscription.maxCount: at most this many events in one notification (one bot run). */
+export const MAX_COUNT_URL = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-max-count';
+/** Largest batch Hale delivers at once: a run holds its events' resources in memory and in one sandbox. */
+export const MAX_BATCH = 1000;
 
 export type Interaction = 'create' | 'update' | 'delete';
 
@@ -28,6 +32,8 @@ export interface ActiveSubscription {
   /** Medplum's fhir-path-criteria-expression: evaluated with %previous and %current at delivery. */
   fhirPath?: string;
   channel: Channel;
+  /** Events per delivery: 1 delivers each resource alone; more delivers a history Bundle of up to this many. */
+  maxCount: number;
 }
 
 const refuse = (text: string): OperationOutcomeError => new OperationOutcomeError(badRequest(text));
@@ -66,6 +72,7 @@ export function parseSubscription(
     interactions,
     fhirPath: typeof fhirPath === 'string' && fhirPath.trim() ? fhirPath : undefined,
     channel: channelOf(sub),
+    maxCount: maxCountOf(sub),
   };
 }
 
@@ -96,6 +103,19 @@ function interactionsOf(sub: Subscription): ReadonlySet<Interaction> | undefined
     }
   }
   return new Set(codes as Interaction[]);
+}
+
+/** backport-max-count on Subscription.channel (where the backport IG puts it) or on the Subscription. */
+function maxCountOf(sub: Subscription): number {
+  const ext = [...(sub.channel?.extension ?? []), ...(sub.extension ?? [])].find((e) => e.url === MAX_COUNT_URL);
+  if (!ext) {
+    return 1;
+  }
+  const value = ext.valuePositiveInt ?? ext.valueInteger;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_BATCH) {
+    throw refuse(`backport-max-count must be a positiveInt from 1 to ${MAX_BATCH}`);
+  }
+  return value;
 }
 
 function channelOf(sub: Subscription): Channel {

@@ -32,11 +32,18 @@ function readingParameter(r: Reading): ParametersParameter {
 }
 
 /**
- * Keeps the evaluation as a GuidanceResponse: the rule (moduleCanonical), the patient, whether it fired, the
- * summary (a contained OperationOutcome in evaluationMessage) and the values seen (contained Parameters in
- * outputParameters: triggered, operator, slope, each reading, each action). Idempotent on `key`.
+ * Keeps the evaluation as a GuidanceResponse (see evaluationResponse). Idempotent on `key`.
  */
 export function recordEvaluation(medplum: MedplumClient, record: EvaluationRecord): Promise<GuidanceResponse> {
+  return createOnce(medplum, evaluationResponse(record), record.key);
+}
+
+/**
+ * The evaluation as a GuidanceResponse: the rule (moduleCanonical), the patient, whether it fired, the summary (a
+ * contained OperationOutcome in evaluationMessage) and the values seen (contained Parameters in outputParameters:
+ * triggered, operator, slope, each reading, each action); `key` is its requestIdentifier.
+ */
+export function evaluationResponse(record: EvaluationRecord): GuidanceResponse {
   const { rule, evaluation } = record;
   const parameters: ParametersParameter[] = [
     { name: 'triggered', valueBoolean: evaluation.triggered },
@@ -73,5 +80,5 @@ export function recordEvaluation(medplum: MedplumClient, record: EvaluationRecor
     evaluationMessage: [{ reference: '#message' }],
     outputParameters: { reference: '#output' },
   };
-  return createOnce(medplum, response, record.key);
+  return response;
 }
