@@ -76,13 +76,23 @@ export async function deployBot(hale: HaleTarget, name: string, code: string, sc
 }
 
 /** An active rest-hook Subscription that runs the bot; returns its id. */
-export async function subscribe(hale: HaleTarget, criteria: string, botId: string): Promise<string> {
+/** A Subscription delivering to the bot; `maxCount` > 1 batches its events (backport-max-count). */
+export async function subscribe(hale: HaleTarget, criteria: string, botId: string, maxCount = 1): Promise<string> {
+  const extension =
+    maxCount > 1
+      ? [
+          {
+            url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-max-count',
+            valuePositiveInt: maxCount,
+          },
+        ]
+      : undefined;
   const { body } = await post<Subscription>(hale, 'Subscription', {
     resourceType: 'Subscription',
     status: 'active',
     reason: 'npm run bench',
     criteria,
-    channel: { type: 'rest-hook', endpoint: `Bot/${botId}` },
+    channel: { type: 'rest-hook', endpoint: `Bot/${botId}`, ...(extension ? { extension } : {}) },
   });
   return body.id ?? '';
 }

@@ -30,6 +30,9 @@ export interface LoadOptions {
   readonly log: (line: string) => void;
 }
 
+/** Events per engine run (the Subscription's backport-max-count). */
+export const RULES_BATCH = 100;
+
 /** What the engine's own token may do: read the rules and the patient's data, write its results. */
 const ENGINE_SCOPES = [
   'system/PlanDefinition.rs',
@@ -118,7 +121,8 @@ export async function ruleThroughput(
     evaluations: await countResources(db, 'GuidanceResponse'),
     actions: await countAll(db, ACTION_TYPES),
   };
-  const subscription = await subscribe(hale, 'Observation', engine);
+  // The engine's Subscription batches (backport-max-count): a run evaluates up to RULES_BATCH readings.
+  const subscription = await subscribe(hale, 'Observation', engine, RULES_BATCH);
   const start = performance.now();
   const measured = await (async () => {
     try {
