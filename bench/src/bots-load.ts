@@ -30,8 +30,8 @@ export interface LoadOptions {
   readonly log: (line: string) => void;
 }
 
-/** Events per engine run (the Subscription's backport-max-count). */
-export const RULES_BATCH = 100;
+/** Events per engine run (the Subscription's backport-max-count; BENCH_RULES_BATCH). */
+export const RULES_BATCH = Number(process.env.BENCH_RULES_BATCH ?? 100);
 
 /** What the engine's own token may do: read the rules and the patient's data, write its results. */
 const ENGINE_SCOPES = [

@@ -1,0 +1,63 @@
+/**
+ * The clinical rules engine's throughput on its own (bots-load.ts ruleThroughput), on a fresh database: Hale
+ * started as `npm start` would, the engine deployed with its Subscription (batching RULES_BATCH events a run),
+ * then N new Observations of N/100 patients. The whole bench (`npm run bench`) runs the same measurement in its
+ * bots phase; this is for working on the engine.
+ *
+ *   npx tsx bench/src/rules-main.ts [--observations=10000]
+ */
+import { loadavg } from 'node:os';
+import { connect } from './bots-client';
+import { RULES_BATCH, ruleThroughput } from './bots-load';
+import { createDatabase, databaseUrl, dropDatabase } from './postgres';
+import { startHale } from './server-process';
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+async function main(): Promise<void> {
+  const arg = process.argv.slice(2).find((a) => a.startsWith('--observations='));
+  const observations = Number(arg?.slice('--observations='.length) ?? 10_000);
+  const pgUrl = (process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
+  const name = `hale_rules_${process.pid}`;
+  await createDatabase(pgUrl, name);
+  try {
+    const url = databaseUrl(pgUrl, name);
+    const hale = await startHale(url, { env: { GRAPHQL_WARMUP: 'false' } });
+    const db = await connect(url);
+    try {
+      log(`rules engine: ${observations} Observations, batches of ${RULES_BATCH}; load ${load()}`);
+      const r = await ruleThroughput({ fhirBase: hale.fhirBase, token: hale.token, databaseUrl: url }, db, {
+        observations,
+        patients: Math.max(1, Math.round(observations / 100)),
+        perBundle: 100,
+        seed: 1,
+        log,
+        timeoutMs: 600_000,
+      });
+      const seconds = r.totalMs / 1000;
+      log(
+        `${r.evaluations} evaluations and ${r.actions} actions from ${r.jobs.done} jobs (${r.jobs.dead} dead) in ` +
+          `${seconds.toFixed(1)} s (ingest ${(r.ingestMs / 1000).toFixed(1)} s): ` +
+          `${Math.round(r.evaluations / seconds)} evaluations/s; runs p50 ${r.runs.p50} ms, p99 ${r.runs.p99} ms, ` +
+          `${r.runs.count} runs, workers busy ${(r.workerBusy * 100).toFixed(0)}%; load ${load()}`
+      );
+    } finally {
+      await db.end();
+      await hale.stop();
+    }
+  } finally {
+    await dropDatabase(pgUrl, name);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
