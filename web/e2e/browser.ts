@@ -35,10 +35,10 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   // Evaluated, not added as a <script>: the portal's CSP (rightly) refuses inline scripts.
   await page.evaluate(`window.axe || (0, eval)(${JSON.stringify(AXE)})`);
   // A string, not a function: it runs in the page, and this TypeScript project has no DOM types.
-  const violations = (await page.evaluate(
+  const violations = await page.evaluate<AxeViolation[]>(
     `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
        .then((r) => r.violations)`
-  )) as AxeViolation[];
+  );
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map(

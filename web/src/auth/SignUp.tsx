@@ -4,6 +4,7 @@ import type { FormEvent, ReactNode } from 'react';
 import { errorSentence, postAccount } from '../errors';
 import { ErrorText } from '../ui/ErrorText';
 import { Link } from '../ui/Shell';
+import { formText } from '../form-text';
 
 /** /signup: a patient account (POST /auth/register); Hale then mails a link that verifies the address. */
 export function SignUp(): ReactNode {
@@ -14,7 +15,7 @@ export function SignUp(): ReactNode {
   const submit = (e: FormEvent<HTMLElement>): void => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
-    const value = (name: string): string => String(form.get(name) ?? '').trim();
+    const value = (name: string): string => formText(form, name).trim();
     setBusy(true);
     setError(undefined);
     postAccount('/auth/register', {
@@ -22,7 +23,7 @@ export function SignUp(): ReactNode {
       email: value('email'),
       phone: value('phone').replace(/[\s()-]/g, ''),
       birthDate: value('birthDate'),
-      password: String(form.get('password') ?? ''),
+      password: formText(form, 'password'),
     }).then(
       () => setSentTo(value('email')),
       (err: unknown) => {

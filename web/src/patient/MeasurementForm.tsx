@@ -6,6 +6,7 @@ import { medplum } from '../session';
 import { ErrorText } from '../ui/ErrorText';
 import type { MeasurementKind } from './measurements';
 import { MEASUREMENTS, buildObservation, formatReading, specOf } from './measurements';
+import { formText } from '../form-text';
 
 /** A local date-time for <input type="datetime-local">, now. */
 function nowLocal(): string {
@@ -27,14 +28,14 @@ export function MeasurementForm({ patientId, onSaved }: { patientId: string; onS
     const form = new FormData(e.currentTarget as HTMLFormElement);
     const values: Record<string, number> = {};
     for (const f of spec.fields) {
-      const v = Number(String(form.get(f.name) ?? '').replace(',', '.'));
+      const v = Number(formText(form, f.name).replace(',', '.'));
       if (!Number.isFinite(v) || v < f.min || v > f.max) {
         setError(`${f.label} must be a number from ${f.min} to ${f.max} ${f.unitLabel}.`);
         return;
       }
       values[f.name] = v;
     }
-    const when = new Date(String(form.get('effective') ?? ''));
+    const when = new Date(formText(form, 'effective'));
     if (Number.isNaN(when.getTime()) || when.getTime() > Date.now() + 60_000) {
       setError('The time of the reading must be a date and time that is not in the future.');
       return;

@@ -5,7 +5,7 @@ import { medplum } from '../session';
 export async function latestVitals(patientId: string): Promise<Observation[]> {
   const url = medplum.fhirUrl('Observation', '$lastn');
   url.search = new URLSearchParams({ patient: patientId, category: 'vital-signs' }).toString();
-  const bundle = (await medplum.get(url)) as Bundle<Observation>;
+  const bundle = await medplum.get<Bundle<Observation>>(url);
   const readings = (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
   return readings.sort((a, b) => (b.effectiveDateTime ?? '').localeCompare(a.effectiveDateTime ?? ''));
 }
@@ -37,7 +37,7 @@ export async function dailyAverages(patientId: string, series: SeriesSpec[], day
     timezone,
     statistic: 'average',
   }).toString();
-  const answer = (await medplum.get(url)) as Parameters;
+  const answer = await medplum.get<Parameters>(url);
   const byDay = new Map<string, DailyPoint>();
   for (const stat of answer.parameter ?? []) {
     const part = (name: string) => stat.part?.find((p) => p.name === name);

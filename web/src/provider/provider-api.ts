@@ -19,7 +19,7 @@ function parts(p: ParametersParameter, name: string): ParametersParameter[] {
 
 /** The provider's patients as Hale computes them for access itself (Practitioner/$my-patients). */
 export async function myPatients(): Promise<SharedPatient[]> {
-  const answer = (await medplum.get(medplum.fhirUrl('Practitioner', '$my-patients'))) as Parameters;
+  const answer = await medplum.get<Parameters>(medplum.fhirUrl('Practitioner', '$my-patients'));
   return (answer.parameter ?? [])
     .filter((p) => p.name === 'patient')
     .map((p) => {

@@ -8,6 +8,7 @@ import { ErrorText } from '../ui/ErrorText';
 import { useLoad } from '../ui/useLoad';
 import type { Share } from './sharing-api';
 import { categoryLabel, findProviders, myShares, revokeShare, shareVitals } from './sharing-api';
+import { formText } from '../form-text';
 
 const SHARE_DAYS = 30;
 
@@ -41,7 +42,7 @@ export default function MyProviders({ patientId }: { patientId: string }): React
 
   const search = (e: FormEvent<HTMLElement>): void => {
     e.preventDefault();
-    const name = String(new FormData(e.currentTarget as HTMLFormElement).get('name') ?? '').trim();
+    const name = formText(new FormData(e.currentTarget as HTMLFormElement), 'name').trim();
     setError(undefined);
     findProviders(name).then(setFound, (err: unknown) => setError(errorSentence(err)));
   };
