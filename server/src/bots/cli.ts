@@ -12,7 +12,7 @@ import { HaleRepository } from '../storage/repository';
 import { BOT_ACCESS_URL } from './bot-token';
 import { deployCode } from './deploy';
 import type { Interaction } from './subscription-model';
-import { SUPPORTED_INTERACTION_URL } from './subscription-model';
+import { MAX_COUNT_URL, SUPPORTED_INTERACTION_URL } from './subscription-model';
 
 export const BOT_USAGE = `  bot deploy <file.ts|file.js>             bundle a bot (esbuild, CommonJS) and deploy it: creates or updates the
       [--name <name>]                      Bot named by --name (default: the file name), sets its access scopes
@@ -184,19 +184,30 @@ export async function subscriptionsTo(repo: HaleRepository, botId: string): Prom
   return (found.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
 }
 
+/** The Subscription's backport-max-count (1 when it delivers each event alone). */
+function maxCountOf(sub: Subscription): number {
+  const ext = [...(sub.channel.extension ?? []), ...(sub.extension ?? [])].find((e) => e.url === MAX_COUNT_URL);
+  return ext?.valuePositiveInt ?? ext?.valueInteger ?? 1;
+}
+
 /**
  * Makes sure an active rest-hook Subscription to the Bot has these criteria (and, when given, is
- * limited to these interactions): an inactive one that matches is switched back on.
+ * limited to these interactions and batches up to `maxCount` events a run): an inactive one that
+ * matches is switched back on.
  */
 export async function ensureSubscription(
   repo: HaleRepository,
   botId: string,
   criteria: string,
-  interactions: readonly Interaction[] = []
+  interactions: readonly Interaction[] = [],
+  maxCount = 1
 ): Promise<{ id: string; created: boolean; updated: boolean }> {
   const wanted = [...interactions].sort();
   const candidates = (await subscriptionsTo(repo, botId)).filter(
-    (s) => s.criteria === criteria && JSON.stringify(interactionsOf(s)) === JSON.stringify(wanted)
+    (s) =>
+      s.criteria === criteria &&
+      JSON.stringify(interactionsOf(s)) === JSON.stringify(wanted) &&
+      maxCountOf(s) === maxCount
   );
   const same = candidates.find((s) => s.status === 'active') ?? candidates[0];
   if (same?.id && same.status === 'active') {
@@ -211,7 +222,11 @@ export async function ensureSubscription(
     status: 'active',
     reason: `Runs Bot/${botId}`,
     criteria,
-    channel: { type: 'rest-hook', endpoint: `Bot/${botId}` },
+    channel: {
+      type: 'rest-hook',
+      endpoint: `Bot/${botId}`,
+      ...(maxCount > 1 ? { extension: [{ url: MAX_COUNT_URL, valuePositiveInt: maxCount }] } : {}),
+    },
     ...(wanted.length > 0 ? { extension: wanted.map((c) => ({ url: SUPPORTED_INTERACTION_URL, valueCode: c })) } : {}),
   });
   return { id: created.id, created: true, updated: false };

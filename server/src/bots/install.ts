@@ -17,6 +17,7 @@ import {
   withSystemRepository,
 } from './cli';
 import { deployCode } from './deploy';
+import { MAX_BATCH } from './subscription-model';
 
 /** The manifest of Hale's own bots, in the repository. */
 export const DEFAULT_MANIFEST = join(__dirname, '../../../bots/bots.json');
@@ -40,6 +41,8 @@ const manifestSchema = z.object({
                 criteria: z.string().min(1),
                 /** Medplum's subscription-supported-interaction; absent: create, update and delete. */
                 interactions: z.array(z.enum(['create', 'update', 'delete'])).optional(),
+                /** backport-max-count: up to this many events in one run (a history Bundle); absent: one. */
+                maxCount: z.number().int().min(1).max(MAX_BATCH).optional(),
               })
             )
             .default([]),
@@ -135,7 +138,7 @@ async function installBot(
   }
   const subscriptions: string[] = [];
   for (const s of entry.subscriptions) {
-    subscriptions.push((await ensureSubscription(repo, bot.id, s.criteria, s.interactions ?? [])).id);
+    subscriptions.push((await ensureSubscription(repo, bot.id, s.criteria, s.interactions ?? [], s.maxCount ?? 1)).id);
   }
   const switchedOff: string[] = [];
   for (const sub of await subscriptionsTo(repo, bot.id)) {
