@@ -53,6 +53,10 @@ if (!built) {
     expect(screen.status).toBe(200);
     expect(await screen.text()).toContain('<div id="root">');
     expect((await get('/assets/missing-0000.js')).status).toBe(404);
+    // A path that is no screen keeps the API's 404 OperationOutcome.
+    const nowhere = await get('/nothing-here');
+    expect(nowhere.status).toBe(404);
+    expect(((await nowhere.json()) as { resourceType?: string }).resourceType).toBe('OperationOutcome');
     for (const path of ['/fhir/R4/NoSuchType', '/oauth2/nowhere', '/.well-known/nothing', '/auth/nothing']) {
       const res = await get(path);
       expect([401, 404]).toContain(res.status);

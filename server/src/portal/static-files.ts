@@ -84,9 +84,16 @@ function reserved(path: string): boolean {
   return RESERVED.some((p) => path === p || path.startsWith(`${p}/`));
 }
 
-/** A path a portal screen could have: not reserved and no file extension in its last segment. */
+/**
+ * The portal's screens (web/src/App.tsx routes on these; a screen added there is added here). Only they get
+ * index.html: any other path keeps the API's 404 OperationOutcome, as a FHIR client probing the server expects.
+ */
+const SCREENS = ['/', '/signin', '/signup', '/dashboard', '/providers', '/patients'];
+
+/** A path of one of the portal's screens, or below one (`/patients/123`); never a reserved prefix. */
 function isScreenPath(path: string): boolean {
-  return !reserved(path) && !/\.[^/]*$/.test(path);
+  const bare = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  return !reserved(bare) && SCREENS.some((s) => bare === s || (s !== '/' && bare.startsWith(`${s}/`)));
 }
 
 function accepts(req: Request, coding: string): boolean {
