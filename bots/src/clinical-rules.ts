@@ -104,6 +104,7 @@ async function evaluateObservations(
   // In the batch's order, one evaluation per key: the same reading twice (a create and an unchanged update)
   // is evaluated once, and one evaluated before (a second delivery) is what it did then.
   const order: string[] = [];
+  const seenKeys = new Set<string>();
   const outcomes = new Map<string, RuleOutcome>();
   const toRecord: EvaluationRecord[] = [];
   for (const p of candidates) {
@@ -111,9 +112,10 @@ async function evaluateObservations(
       continue;
     }
     order.push(p.key);
-    if (outcomes.has(p.key) || toRecord.some((r) => r.key === p.key)) {
+    if (seenKeys.has(p.key)) {
       continue;
     }
+    seenKeys.add(p.key);
     const recorded = seen.recorded.get(p.key);
     if (recorded) {
       outcomes.set(p.key, recordedOutcome(p.rule, p.patient, recorded));

@@ -12,7 +12,7 @@ import { HaleRepository } from '../storage/repository';
 import { BOT_ACCESS_URL } from './bot-token';
 import { deployCode } from './deploy';
 import type { Interaction } from './subscription-model';
-import { MAX_COUNT_URL, SUPPORTED_INTERACTION_URL } from './subscription-model';
+import { MAX_COUNT_URL, SUPPORTED_INTERACTION_URL, declaredMaxCount } from './subscription-model';
 
 export const BOT_USAGE = `  bot deploy <file.ts|file.js>             bundle a bot (esbuild, CommonJS) and deploy it: creates or updates the
       [--name <name>]                      Bot named by --name (default: the file name), sets its access scopes
@@ -184,12 +184,6 @@ export async function subscriptionsTo(repo: HaleRepository, botId: string): Prom
   return (found.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
 }
 
-/** The Subscription's backport-max-count (1 when it delivers each event alone). */
-function maxCountOf(sub: Subscription): number {
-  const ext = [...(sub.channel.extension ?? []), ...(sub.extension ?? [])].find((e) => e.url === MAX_COUNT_URL);
-  return ext?.valuePositiveInt ?? ext?.valueInteger ?? 1;
-}
-
 /**
  * Makes sure an active rest-hook Subscription to the Bot has these criteria (and, when given, is
  * limited to these interactions and batches up to `maxCount` events a run): an inactive one that
@@ -207,7 +201,7 @@ export async function ensureSubscription(
     (s) =>
       s.criteria === criteria &&
       JSON.stringify(interactionsOf(s)) === JSON.stringify(wanted) &&
-      maxCountOf(s) === maxCount
+      (declaredMaxCount(s) ?? 1) === maxCount
   );
   const same = candidates.find((s) => s.status === 'active') ?? candidates[0];
   if (same?.id && same.status === 'active') {

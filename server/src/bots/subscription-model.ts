@@ -105,13 +105,18 @@ function interactionsOf(sub: Subscription): ReadonlySet<Interaction> | undefined
   return new Set(codes as Interaction[]);
 }
 
-/** backport-max-count on Subscription.channel (where the backport IG puts it) or on the Subscription. */
-function maxCountOf(sub: Subscription): number {
+/** backport-max-count's raw value, on Subscription.channel (where the backport IG puts it) or on the Subscription. */
+export function declaredMaxCount(sub: Subscription): unknown {
   const ext = [...(sub.channel?.extension ?? []), ...(sub.extension ?? [])].find((e) => e.url === MAX_COUNT_URL);
-  if (!ext) {
+  return ext ? (ext.valuePositiveInt ?? ext.valueInteger) : undefined;
+}
+
+/** The events per delivery a Subscription asks for: 1 without backport-max-count. */
+function maxCountOf(sub: Subscription): number {
+  const value = declaredMaxCount(sub);
+  if (value === undefined) {
     return 1;
   }
-  const value = ext.valuePositiveInt ?? ext.valueInteger;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_BATCH) {
     throw refuse(`backport-max-count must be a positiveInt from 1 to ${MAX_BATCH}`);
   }
