@@ -201,7 +201,12 @@ test('the completion and every download are audited with the patients covered, n
     expect(count(completed[0] as AuditEvent, 'resource-count')).toBe('4');
     const downloads = summaries.filter((ev) => step(ev) === 'file-download');
     expect(downloads).toHaveLength(2);
-    const obsDownload = downloads.find((ev) => count(ev, 'resource-count') === '2') as AuditEvent;
+    // Both files hold two resources, so the Observation file's event is found by its URL.
+    const obsUrl = e.manifest.output.find((o) => o.type === 'Observation')?.url;
+    const obsDownload = downloads.find((ev) =>
+      ev.entity?.some((en) => en.detail && en.description === obsUrl)
+    ) as AuditEvent;
+    expect(count(obsDownload, 'resource-count')).toBe('2');
     expect(count(obsDownload, 'patient-count')).toBe('1');
     // One event per patient besides the summary, each naming only its patient.
     const perPatient = events.filter((ev) => step(ev) === 'file-download' && !summaries.includes(ev));
