@@ -19,6 +19,10 @@ export interface HaleProcess {
   stderrTail(): string;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /** Sends a signal and returns at once (the graceful-shutdown test holds requests open meanwhile). */
+  kill(signal: NodeJS.Signals): void;
+  /** Settles when the process has exited, with its exit code (null when a signal ended it). */
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 const READY = /Hale FHIR server ready: (\S+)/;
@@ -51,6 +55,9 @@ export async function startHale(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal }))
+  );
   let stdout = '';
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -99,6 +106,8 @@ export async function startHale(
     token: mintToken(databaseUrl, fhirBase.replace(/\/fhir\/R4$/, '')),
     stderrTail: () => stderr,
     stop,
+    kill: (signal) => child.kill(signal),
+    exit,
   };
 }
 

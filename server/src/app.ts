@@ -33,6 +33,8 @@ import type { StatisticsMaintainer } from './jobs/analyze';
 import { mountBotMessaging } from './notify/bot-messaging';
 import { notifierFor } from './notify/notifier';
 import type { Logger } from './logger';
+import type { Lifecycle } from './health/probes';
+import { closeConnectionsWhileDraining, mountProbes } from './health/probes';
 import { DEFAULT_PORTAL_DIR, loadPortalFiles, portalFiles } from './portal/static-files';
 import type { AccessPolicy } from './storage/access';
 import { systemAccess } from './storage/access';
@@ -57,6 +59,8 @@ export interface AppDeps {
   bulk?: BulkExports;
   /** Extra health facts (embedded database, Redis) shown by /healthcheck. */
   health: () => Promise<Record<string, unknown>>;
+  /** Starting, ready or draining: /readyz reports it. */
+  lifecycle: Lifecycle;
 }
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
@@ -84,6 +88,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   // Behind a reverse proxy, its X-Forwarded-For names the client (rate limits count per client address).
   app.set('trust proxy', config.trustProxy);
   app.use(requestLog(logger));
+  app.use(closeConnectionsWhileDraining(deps.lifecycle));
   app.use(securityHeaders);
   app.use(cors(config));
   app.use(refuseDeclaredOversize(config.bodyLimitBytes));
@@ -97,6 +102,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     }
   });
 
+  mountProbes(app, deps.lifecycle);
   app.get('/healthcheck', async (_req, res, next) => {
     try {
       const [row] = await deps.db.query<{ version: string }>(sql`SELECT version()`);

@@ -38,6 +38,7 @@ const schema = z.object({
   BUNDLE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10000),
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
   GRAPHQL_WARMUP: z.enum(['true', 'false']).optional(),
   SMTP_URL: z.string().url().optional(),
   MAIL_FROM: z.string().default('Hale <no-reply@hale.invalid>'),
@@ -103,6 +104,8 @@ export interface HaleConfig {
   botFetchAllowHosts: string[];
   env: z.infer<typeof schema>['NODE_ENV'];
   shutdownGraceMs: number;
+  /** On SIGTERM, how long to keep accepting (with /readyz answering 503) before closing the listener. */
+  shutdownDelayMs: number;
   /** Build the GraphQL schema before reporting ready (a one-time ~7 s of CPU); off by default in tests. */
   graphqlWarmup: boolean;
   /** SMTP server for mail (nodemailer URL); unset: mail is written to the log sink only in development/test. */
@@ -187,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
       .filter(Boolean),
     env: e.NODE_ENV,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     graphqlWarmup: e.GRAPHQL_WARMUP === 'true',
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

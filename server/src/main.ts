@@ -19,8 +19,18 @@ async function main(): Promise<void> {
   process.stdout.write(`\nHale FHIR server ready: ${hale.fhirBaseUrl}\n\n`);
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
+    // stop() is bounded by the delay and grace periods; past them plus a margin for closing the pools and
+    // queues, something hangs, and an orchestrator would SIGKILL us anyway: exit non-zero and say so.
+    const limitMs = config.shutdownDelayMs + config.shutdownGraceMs + 15_000;
+    setTimeout(() => {
+      logger.error({ limitMs }, 'shutdown did not finish in time');
+      process.exit(1);
+    }, limitMs).unref();
     hale.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -19,6 +19,7 @@ import type { EmbeddedPostgres } from './db/embedded';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { loadFhirDefinitions } from './fhir/definitions';
+import { Lifecycle } from './health/probes';
 import type { Logger } from './logger';
 import { SearchParamRegistry } from './storage/search-params';
 import { releaseStartupMemory } from './startup-memory';
@@ -109,8 +110,10 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     baseUrl: effective.fhirBaseUrl,
     afterWrite: statistics.recordWrites,
   });
+  const lifecycle = new Lifecycle();
   const appDeps = {
     config: effective,
+    lifecycle,
     db,
     searchParams,
     logger,
@@ -160,6 +163,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
   bulk.start();
   // After the ready line, not before it: the collection takes ~0.2 s of CPU that start-up need not wait for.
   setImmediate(releaseStartupMemory).unref();
+  lifecycle.state = 'ready';
   let stopping: Promise<void> | undefined;
   return {
     url: serverUrl,
@@ -173,6 +177,11 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     statistics,
     stop() {
       stopping ??= (async () => {
+        // Not ready from now on; a load balancer that probes /readyz stops sending new requests during the delay.
+        lifecycle.state = 'draining';
+        if (config.shutdownDelayMs > 0) {
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
           server.close(() => {
