@@ -20,6 +20,7 @@ import { parseScopes, verifyAccessToken } from './auth/oauth';
 import { mountAuthRoutes } from './auth/routes';
 import type { AccessTokenClaims } from './auth/types';
 import type { RateLimits } from './auth/rate-limit';
+import { runInRequest } from './request-context';
 import { cors, securityHeaders } from './response-headers';
 import type { HaleConfig } from './config';
 import type { Database } from './db/database';
@@ -96,10 +97,12 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   app.use((req, _res, next) => {
     try {
       req.body = parseBody(req, config.maxJsonDepth);
-      next();
     } catch (err) {
       next(err);
+      return;
     }
+    // Here, not in requestLog: the body arrives on socket events, which run outside any request's context.
+    runInRequest(req.id ?? '', next);
   });
 
   mountProbes(app, deps.lifecycle);
@@ -335,13 +338,15 @@ function requestLog(logger: Logger) {
     req.id = incoming && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.id);
     const start = process.hrtime.bigint();
+    // Read now: by 'finish', a router mounted at /fhir/R4 or /auth may have cut its prefix off req.path.
+    const path = req.path;
     res.on('finish', () => {
       // The path only: query strings and bodies can carry PHI.
       logger.info(
         {
           reqId: req.id,
           method: req.method,
-          path: req.path,
+          path,
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - start) / 1e6,
         },

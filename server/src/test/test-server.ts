@@ -1,4 +1,5 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { DestinationStream } from 'pino';
 import { issueAccessToken } from '../auth/oauth';
 import { loadConfig } from '../config';
 import { sql } from '../db/sql';
@@ -42,7 +43,10 @@ export interface TestServer {
  * Starts a real Hale (HTTP on a random port) on a fresh database. Tests talk to it only
  * through HTTP, as any client would.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  logDestination?: DestinationStream
+): Promise<TestServer> {
   const db: TestDatabase = await createTestDatabase();
   const config = loadConfig({
     PORT: '0',
@@ -55,7 +59,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   let hale: RunningHale;
   try {
-    hale = await startHale(config, createLogger(config.logLevel));
+    hale = await startHale(config, createLogger(config.logLevel, logDestination));
   } catch (err) {
     await db.drop();
     throw err;
