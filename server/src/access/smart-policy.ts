@@ -227,7 +227,13 @@ function reachPredicate(alias: string, reach: Reach, resourceType: string, histo
     reach.patientId !== undefined ? sql`${raw(alias)}.compartments @> ARRAY[${reach.patientId}]::text[]` : undefined;
   const granted =
     reach.grants && !reach.grants.empty
-      ? reach.grants.readPredicate(alias, resourceType === '*' ? undefined : resourceType, history, hint?.patientIds)
+      ? reach.grants.readPredicate(
+          alias,
+          resourceType === '*' ? undefined : resourceType,
+          history,
+          hint?.patientIds,
+          hint?.row === 'series'
+        )
       : undefined;
   const requests = reach.grants?.ownRequestsPredicate(alias, resourceType === '*' ? undefined : resourceType, history);
   const compartment = [own, granted, requests].filter((p): p is Sql => p !== undefined);

@@ -6,6 +6,8 @@ import { int8Array, textArray } from '../storage/binary-arrays';
 import { INDEX_TABLES, indexArrays, unnestColumns } from '../storage/index-arrays';
 import type { IndexRows } from '../storage/indexer';
 import { buildIndexRows, compartmentsOf } from '../storage/indexer';
+import { seriesPointsOf } from '../storage/series/points';
+import { seriesDelete, seriesInsert } from '../storage/series/write';
 
 export interface LockedResource {
   rid: string;
@@ -48,7 +50,8 @@ export async function rebuildRows(
   if (live.length === 0) {
     return 0;
   }
-  const rebuilt = live.map((r) => buildIndexRows(JSON.parse(r.content) as Resource, lookupSp, { baseUrl }));
+  const resources = live.map((r) => JSON.parse(r.content) as Resource);
+  const rebuilt = resources.map((resource) => buildIndexRows(resource, lookupSp, { baseUrl }));
   const rids = sql`${int8Array(live.map((r) => Number(r.rid)))}::bigint[]`;
   const parts: Sql[] = [
     sql`WITH k AS (SELECT * FROM unnest(${rids}, ${textArray(rebuilt.map((r) => r.compartments.join(',')))}::text[])
@@ -62,6 +65,19 @@ export async function rebuildRows(
     if (arrays) {
       parts.push(insertRows(table, ['sp', 'grp', ...tableSpec.columns.map(([name]) => name)], arrays));
     }
+  }
+  // The measurement series follows the index rows it is derived from (storage/series/write.ts).
+  const series = resources.map((resource, i) => ({
+    type: resource.resourceType,
+    id: resource.id ?? '',
+    versionId: Number(resource.meta?.versionId ?? 0),
+    lastUpdated: resource.meta?.lastUpdated ?? new Date(0).toISOString(),
+    compartments: (rebuilt[i] as IndexRows).compartments,
+    series: seriesPointsOf(resource, rebuilt[i] as IndexRows, lookupSp),
+  }));
+  if (resources.some((r) => r.resourceType === 'Observation')) {
+    parts.push(seriesDelete(sql`SELECT unnest(${rids})`));
+    parts.push(seriesInsert(series, { rids: live.map((r) => Number(r.rid)) }) ?? empty);
   }
   parts.push(sql`, comp AS (UPDATE resource r SET compartments = c.comps FROM (
       SELECT rid, CASE WHEN comps = '' THEN '{}'::text[] ELSE string_to_array(comps, ',') END AS comps FROM k) c

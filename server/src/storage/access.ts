@@ -10,6 +10,13 @@ export type Interaction = 'read' | 'search' | 'create' | 'update' | 'delete';
 export interface ReadHint {
   /** Every row the query can return is about one of these patients (the first of its compartments). */
   patientIds?: readonly string[];
+  /**
+   * The alias is a measurement_series row (db/migrations/0017_measurement_series.sql), not a resource row: it has
+   * the resource row's rid, type, id, version_id, last_updated and compartments, so any filter over those is
+   * right as it is, and also the Observation's categories (`categories`, system|code) and effective period
+   * (`at`, `at_high`) as columns, which a policy may test instead of the index tables. Not a narrowing.
+   */
+  row?: 'series';
 }
 
 /** What a write check sees of a resource version: its compartments and search index rows. */

@@ -3,6 +3,7 @@ import { join, raw, sql } from '../db/sql';
 import { int8Array } from './binary-arrays';
 import type { FlushStatement, PendingWrite } from './flush';
 import { INDEX_TABLES, RESOURCE_COLUMNS, indexArrays, resourceArrays, unnestColumns } from './index-arrays';
+import { seriesInsert } from './series/write';
 import { VersionConflictError } from './version-conflict';
 
 /**
@@ -37,6 +38,11 @@ export function createStatement(writes: readonly PendingWrite[], rids: readonly 
     parts.push(
       sql`, ${raw(`ins_${table}`)} AS (INSERT INTO ${raw(`idx_${table}`)} (${raw(names.join(', '))}) ${unnestColumns(arrays, names)})`
     );
+  }
+  const series = seriesInsert(writes, { rids });
+  if (series) {
+    variant += 'ms';
+    parts.push(series);
   }
   parts.push(sql` SELECT 1`);
   return { writes, sql: join(parts, ''), name: variant, creates: true };

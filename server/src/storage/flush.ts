@@ -5,6 +5,8 @@ import { int8Array } from './binary-arrays';
 import { concurrentCreate, createStatement } from './flush-creates';
 import { INDEX_TABLES, RESOURCE_COLUMNS, indexArrays, resourceArrays, unnestColumns } from './index-arrays';
 import type { IndexRows } from './indexer/rows';
+import type { SeriesPoint } from './series/points';
+import { seriesDelete, seriesInsert } from './series/write';
 import { VersionConflictError } from './version-conflict';
 
 /** One resource version waiting to be written. */
@@ -19,6 +21,8 @@ export interface PendingWrite {
   content: string | null;
   compartments: readonly string[];
   rows: IndexRows | undefined;
+  /** An Observation's measurement_series rows (series/points.ts); none for other types and deletes. */
+  series?: readonly SeriesPoint[];
   /** True when the resource row exists already, so its old index rows must go. */
   replaces: boolean;
 }
@@ -111,6 +115,15 @@ function upsertStatement(writes: readonly PendingWrite[], anyReplaces: boolean):
           .join(', ')
       )}
       FROM (${unnestColumns(arrays, names)}) AS x JOIN keys ON keys.ord = x.ord)`);
+  }
+  const replacedObservations = replacedOrds(writes).filter((ord) => writes[ord - 1]?.type === 'Observation');
+  if (replacedObservations.length > 0) {
+    parts.push(seriesDelete(sql`SELECT rid FROM keys WHERE ord = ANY(${int8Array(replacedObservations)}::bigint[])`));
+  }
+  const series = seriesInsert(writes, { ord: true });
+  if (series) {
+    variant += 'ms';
+    parts.push(series);
   }
   parts.push(sql` SELECT type, id FROM keys`);
   return { writes, sql: join(parts, ''), name: anyReplaces ? undefined : variant, creates: false };

@@ -92,12 +92,15 @@ export function indexArrays(
     sql`${int8Array(ords)}::bigint[]`,
     sql`${int4Array(sps)}::int[]`,
     sql`${int4Array(grps)}::int[]`,
-    ...columns.map(([, pgType], c) =>
-      pgType === 'text'
-        ? sql`${textArray(values[c] as (string | null)[])}::text[]`
-        : sql`${textArray(values[c] as (string | null)[])}::text[]::${raw(`${pgType}[]`)}`
-    ),
+    ...columns.map(([, pgType], c) => typedArray(values[c] as (string | null)[], pgType)),
   ];
+}
+
+/** A column's values as a binary text[] parameter, cast to the column's type. */
+export function typedArray(values: readonly (string | null)[], pgType: 'text' | 'timestamptz' | 'numeric'): Sql {
+  return pgType === 'text'
+    ? sql`${textArray(values)}::text[]`
+    : sql`${textArray(values)}::text[]::${raw(`${pgType}[]`)}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import { checkWriteRules } from './write-rules';
 import type { PendingWrite } from './flush';
 import { buildIndexRows } from './indexer';
 import type { LocalReference } from './references';
+import { seriesPointsOf } from './series/points';
 import { collectReferences } from './references';
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -90,6 +91,7 @@ export function prepareVersion(
       content,
       compartments: rows.compartments,
       rows,
+      series: seriesPointsOf(resource, rows, ctx.searchParams.lookup),
       replaces,
     },
   };

@@ -3,10 +3,13 @@ import { Operator } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/database';
 import type { Sql } from '../db/sql';
-import { join, sql } from '../db/sql';
+import { sql } from '../db/sql';
 import type { RepoContext } from '../storage/context';
 import { compileSearchWhere } from '../storage/search';
 import { sortKeys } from '../storage/search/sort';
+import type { LastnRow } from './lastn-rows';
+import { pickedRows } from './lastn-rows';
+import { seriesLastN } from './series-lastn';
 
 export interface LastnQuery {
   /** The search filters besides the grouping code (patient/subject, category, date, status, …). */
@@ -26,17 +29,7 @@ export const MAX_GROUPS = 200;
  * (several codings) is returned once. One statement for the groups; one more to find them when `code` is absent.
  */
 export async function lastN(db: Queryable, ctx: RepoContext, q: LastnQuery): Promise<Bundle> {
-  const codes = q.codes ?? (await codesOf(db, ctx, q.filters));
-  // The branches pick rids by their sort key only; the content of the few picked is read once, after.
-  const rows =
-    codes.length === 0
-      ? []
-      : await db.query<{ g: number; rid: string; type: string; id: string; content: string }>(
-          sql`SELECT x.g, r.rid, r.type, r.id, r.content FROM (${join(
-            codes.map((code, g) => branch(ctx, q, code, g)),
-            ' UNION ALL '
-          )}) x JOIN resource r ON r.rid = x.rid ORDER BY x.g, x.at DESC, x.rid DESC`
-        );
+  const rows = (await seriesLastN(db, ctx, q, MAX_GROUPS)) ?? (await searchLastN(db, ctx, q));
   const seen = new Set<string>();
   const entry: BundleEntry[] = [];
   for (const row of rows) {
@@ -50,6 +43,17 @@ export async function lastN(db: Queryable, ctx: RepoContext, q: LastnQuery): Pro
     }
   }
   return { resourceType: 'Bundle', type: 'searchset', total: entry.length, entry };
+}
+
+/** The search path: each group's branch is the ordinary search WHERE, for filters the series cannot answer. */
+async function searchLastN(db: Queryable, ctx: RepoContext, q: LastnQuery): Promise<LastnRow[]> {
+  const codes = q.codes ?? (await codesOf(db, ctx, q.filters));
+  return codes.length === 0
+    ? []
+    : pickedRows(
+        db,
+        codes.map((code, g) => branch(ctx, q, code, g))
+      );
 }
 
 function branch(ctx: RepoContext, q: LastnQuery, code: string, g: number): Sql {

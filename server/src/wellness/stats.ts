@@ -9,6 +9,9 @@ import { compileSearchWhere } from '../storage/search';
 import { tokenMatch } from '../storage/search/token';
 import { splitEscaped, unescape } from '../storage/search/values';
 import { measurementOfToken } from './measurements';
+import { seriesStatsBranch } from './series-stats';
+import type { SeriesCoding } from './series-where';
+import { seriesCodingOf, seriesPatientOf } from './series-where';
 
 export type Interval = 'day' | 'week' | 'month';
 /** to_char's pattern for an instant in UTC, as JavaScript's toISOString writes it. */
@@ -74,8 +77,21 @@ export async function observationStats(db: Queryable, ctx: RepoContext, q: Stats
     value: spOf(ctx, 'value-quantity'),
     components: spOf(ctx, 'component-code-value-quantity'),
   };
-  const bucket = q.interval ? sql`date_trunc(${q.interval}, d.low AT TIME ZONE ${q.timezone})` : sql`NULL::timestamp`;
-  const branches = q.codes.flatMap((code, g) => branchesFor(ctx, q, ids, bucket, code, g));
+  const bucketOf = (at: Sql): Sql =>
+    q.interval ? sql`date_trunc(${q.interval}, ${at} AT TIME ZONE ${q.timezone})` : sql`NULL::timestamp`;
+  const bucket = bucketOf(sql`d.low`);
+  const patientId = seriesPatientOf(q.subject);
+  const codings = q.codes.map(seriesCodingOf);
+  // The series index answers a patient's system|code series; anything else takes the search path.
+  const series = patientId !== undefined && codings.every((c) => c !== undefined);
+  const branches = q.codes.flatMap((code, g) =>
+    series
+      ? [
+          seriesStatsBranch(ctx, q, patientId, codings[g] as SeriesCoding, g, bucketOf(sql`s.at`)),
+          elsewhereBranch(ctx, q, ids, bucket, code, g),
+        ]
+      : branchesFor(ctx, q, ids, bucket, code, g)
+  );
   const step = q.interval ? sql`${`1 ${q.interval}`}::interval` : sql`NULL::interval`;
   const rows = await db.query<Row>(sql`WITH v AS (${join(branches, ' UNION ALL ')})
     SELECT g, csys, ccode, unit, to_char(bucket AT TIME ZONE ${q.timezone} AT TIME ZONE 'UTC', ${ISO}) AS bucket_start,
@@ -87,19 +103,8 @@ export async function observationStats(db: Queryable, ctx: RepoContext, q: Stats
   return rows.map((r) => toSeries(r, q.codes));
 }
 
-function branchesFor(
-  ctx: RepoContext,
-  q: StatsQuery,
-  sp: { date: number; value: number; components: number },
-  bucket: Sql,
-  code: string,
-  g: number
-): Sql[] {
-  const status: Filter = { code: 'status', operator: Operator.NOT, value: 'entered-in-error' };
-  const where = (filters: Filter[]): Sql =>
-    compileSearchWhere(ctx, { resourceType: 'Observation', filters: [q.subject, status, ...filters] }).where;
-  const range = sql`${q.start ? sql`AND d.low >= ${q.start}` : sql``} ${q.end ? sql`AND d.low < ${q.end}` : sql``}`;
-  const dated = sql`FROM resource r JOIN idx_date d ON d.rid = r.rid AND d.sp = ${sp.date}`;
+function branchesFor(ctx: RepoContext, q: StatsQuery, sp: Sps, bucket: Sql, code: string, g: number): Sql[] {
+  const { where, range, dated } = searchParts(ctx, q, sp);
   const isCode: Filter = { code: 'code', operator: Operator.EQUALS, value: code };
   const [system, bare] = tokenParts(code);
   const measurement = measurementOfToken(system, bare);
@@ -117,16 +122,41 @@ function branchesFor(
     JOIN idx_token i ON i.rid = r.rid AND i.sp = ${sp.components} AND i.code IS NOT NULL
     JOIN idx_quantity cq ON cq.rid = r.rid AND cq.sp = ${sp.components} AND cq.grp = i.grp
     WHERE ${where([isCode])} ${range}`;
-  // Components coded C in Observations with another code (a pulse recorded with a blood pressure).
-  const elsewhere = sql`SELECT ${g}::int, NULL::text, NULL::text, cq.code, ${bucket}, cq.value ${dated}
+  // A measurement whose profile has no components (heart rate, weight, …) skips the branch that would look for them.
+  return measurement && !measurement.components
+    ? [own, elsewhereBranch(ctx, q, sp, bucket, code, g)]
+    : [own, components, elsewhereBranch(ctx, q, sp, bucket, code, g)];
+}
+
+type Sps = { date: number; value: number; components: number };
+
+function searchParts(
+  ctx: RepoContext,
+  q: StatsQuery,
+  sp: Sps
+): { where: (f: Filter[]) => Sql; range: Sql; dated: Sql } {
+  const status: Filter = { code: 'status', operator: Operator.NOT, value: 'entered-in-error' };
+  return {
+    where: (filters) =>
+      compileSearchWhere(ctx, { resourceType: 'Observation', filters: [q.subject, status, ...filters] }).where,
+    range: sql`${q.start ? sql`AND d.low >= ${q.start}` : sql``} ${q.end ? sql`AND d.low < ${q.end}` : sql``}`,
+    dated: sql`FROM resource r JOIN idx_date d ON d.rid = r.rid AND d.sp = ${sp.date}`,
+  };
+}
+
+/**
+ * Components coded C in Observations with another code (a pulse recorded with a blood pressure). Searched through
+ * the component-code index, which finds the few such Observations directly.
+ */
+function elsewhereBranch(ctx: RepoContext, q: StatsQuery, sp: Sps, bucket: Sql, code: string, g: number): Sql {
+  const { where, range, dated } = searchParts(ctx, q, sp);
+  return sql`SELECT ${g}::int, NULL::text, NULL::text, cq.code, ${bucket}, cq.value ${dated}
     JOIN idx_token i ON i.rid = r.rid AND i.sp = ${sp.components} AND ${tokenMatch(Operator.EQUALS, code)}
     JOIN idx_quantity cq ON cq.rid = r.rid AND cq.sp = ${sp.components} AND cq.grp = i.grp
     WHERE ${where([
       { code: 'component-code', operator: Operator.EQUALS, value: code },
       { code: 'code', operator: Operator.NOT, value: code },
     ])} ${range}`;
-  // A measurement whose profile has no components (heart rate, weight, …) skips the branch that would look for them.
-  return measurement && !measurement.components ? [own, elsewhere] : [own, components, elsewhere];
 }
 
 function spOf(ctx: RepoContext, code: string): number {

@@ -109,11 +109,18 @@ export class GrantSet {
    * author) puts it in their compartment for their own reads, but releases it under no grant of theirs.
    * An older version (`history`: the alias may be a resource_history row) is shown only while the
    * resource's current version is too, unless a grant names that very version (docs/consent.md).
+   * `series`: the alias is a measurement_series row (storage/access.ts ReadHint.row), current by construction.
    */
-  readPredicate(alias: string, rowType: string | undefined, history: boolean, onlyPatients?: readonly string[]): Sql {
+  readPredicate(
+    alias: string,
+    rowType: string | undefined,
+    history: boolean,
+    onlyPatients?: readonly string[],
+    series = false
+  ): Sql {
     const grants = this.grants.filter((x) => x.read && (!onlyPatients || onlyPatients.includes(x.patientId)));
     const groups = this.readGroups(grants, rowType);
-    const version = this.versionPredicate(alias, rowType, history, groups);
+    const version = this.versionPredicate(alias, rowType, history, groups, series);
     if (!history || groups.length === 0) {
       return version;
     }
@@ -143,10 +150,11 @@ export class GrantSet {
     alias: string,
     rowType: string | undefined,
     history: boolean,
-    groups: readonly { expr: Expr; patients: string[] }[]
+    groups: readonly { expr: Expr; patients: string[] }[],
+    series = false
   ): Sql {
     const a = raw(alias);
-    const target = { alias, history, rowType, searchParams: this.searchParams };
+    const target = { alias, history, rowType, searchParams: this.searchParams, series };
     const branches = groups.map(({ expr, patients }) =>
       and([sql`${a}.compartments[1] = ANY(${patients}::text[])`, renderExpr(expr, target)])
     );

@@ -12,6 +12,11 @@ export interface RenderTarget {
   history: boolean;
   rowType: string | undefined;
   searchParams: SearchParamRegistry;
+  /**
+   * The alias is a measurement_series row (an Observation's current version): its categories and effective
+   * period are its own columns, so the rule tests those rather than probing idx_token and idx_date per row.
+   */
+  series?: boolean;
 }
 
 /**
@@ -36,6 +41,9 @@ export function renderExpr(e: Expr, t: RenderTarget): Sql {
       return sql`(${a}.type || '/' || ${a}.id = ANY(${e.keys}::text[])
         OR ${a}.type || '/' || ${a}.id || '/_history/' || ${a}.version_id = ANY(${e.keys}::text[]))`;
     case 'obs-category':
+      if (t.series) {
+        return sql`${a}.categories && ${e.codings.map((c) => `${c.system}|${c.code}`)}::text[]`;
+      }
       return t.history
         ? jsonContains(
             t.alias,
@@ -99,6 +107,10 @@ function dateIn(t: RenderTarget, w: Window): Sql {
     sql`EXISTS (SELECT 1 FROM idx_date cd WHERE cd.rid = ${a}.rid AND cd.sp = ANY(${sps}::int[])
       AND cd.low <= ${end}::timestamptz AND cd.high >= ${start}::timestamptz)`;
   const written = sql`(${a}.last_updated <= ${end}::timestamptz AND ${a}.last_updated >= ${start}::timestamptz)`;
+  if (t.series) {
+    // The Observation's `date` period, as the clinical() test below reads it from idx_date.
+    return sql`(${a}.at <= ${end}::timestamptz AND ${a}.at_high >= ${start}::timestamptz)`;
+  }
   if (t.rowType) {
     const code = CLINICAL_DATE_PARAMS[t.rowType];
     return code ? clinical([t.searchParams.id(t.rowType, code) ?? -1]) : written;
