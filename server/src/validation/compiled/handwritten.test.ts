@@ -39,6 +39,33 @@ const EXTENSIONS: unknown[] = [
   { url: 'http://e', _extension: [{ id: 'x' }] },
 ];
 
+/** Parameters of every shape inv-1 tells apart: value, resource, parts, several, none, empty and `_x` values. */
+const PARAMETERS: Resource[] = [
+  {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'triggered', valueBoolean: true },
+      { name: 'patient', resource: { resourceType: 'Patient', id: 'p' } },
+      {
+        name: 'reading',
+        part: [
+          { name: 'observation', valueReference: { reference: 'Observation/1' } },
+          { name: 'value', valueDecimal: 120 },
+        ],
+      },
+      { name: 'none' },
+      { name: 'both', valueString: 'a', resource: { resourceType: 'Patient' } },
+      { name: 'part and value', valueInteger: 1, part: [{ name: 'x', valueCode: 'y' }] },
+      { name: 'part and resource', resource: { resourceType: 'Basic' }, part: [{ name: 'x' }] },
+      { name: 'empty value', valueString: '' },
+      { name: 'extended value', _valueString: { extension: [{ url: 'http://e', valueString: 'x' }] } },
+      { name: 'empty part', part: [] },
+      { name: 'empty resource', resource: {} },
+      { name: 'two values', valueString: 'a', valueBoolean: false },
+    ],
+  } as Resource,
+];
+
 describe('hand-written invariants give the same result as the FHIRPath engine', () => {
   loadFhirDefinitions();
   const synthea = syntheaResources();
@@ -51,6 +78,8 @@ describe('hand-written invariants give the same result as the FHIRPath engine', 
     ...synthea,
     ...containers,
     ...seeded,
+    ...PARAMETERS,
+    ...[...mutants(PARAMETERS, 400, 10)].map((m) => m.resource),
     ...[...mutants(synthea, 1500, 7)].map((m) => m.resource),
     ...[...mutants(containers, 200, 8)].map((m) => m.resource),
     ...[...mutants(seeded, 1500, 9)].map((m) => m.resource),
