@@ -1,5 +1,6 @@
 import { OperationOutcomeError, badRequest, contentTooLarge, notFound, unsupportedMediaType } from '@medplum/core';
 import type { FhirRouter } from '@medplum/fhir-router';
+import type { CapabilityStatement } from '@medplum/fhirtypes';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +35,8 @@ import type { StatisticsMaintainer } from './jobs/analyze';
 import { mountBotMessaging } from './notify/bot-messaging';
 import { notifierFor } from './notify/notifier';
 import type { Logger } from './logger';
+import { httpMetrics, mountMetrics, vocabularyOf } from './metrics/http';
+import { HaleMetrics } from './metrics/registry';
 import type { Lifecycle } from './health/probes';
 import { closeConnectionsWhileDraining, mountProbes } from './health/probes';
 import { DEFAULT_PORTAL_DIR, loadPortalFiles, portalFiles } from './portal/static-files';
@@ -79,8 +82,10 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     bots: deps.bots,
     bulk: deps.bulk,
   });
-  const capability = JSON.stringify(buildCapabilityStatement(config.fhirBaseUrl));
+  const capabilityStatement = buildCapabilityStatement(config.fhirBaseUrl);
+  const capability = JSON.stringify(capabilityStatement);
   const app = express();
+  const metrics = new HaleMetrics(deps.db);
   app.disable('x-powered-by');
   app.set('query parser', (q: string | null) => parseQuery(q));
   // Resources carry their own ETag (W/"versionId"); hashing every other body (a 300-entry
@@ -89,6 +94,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   // Behind a reverse proxy, its X-Forwarded-For names the client (rate limits count per client address).
   app.set('trust proxy', config.trustProxy);
   app.use(requestLog(logger));
+  app.use(httpMetrics(metrics, vocabularyOf(app, declaredOperations(capabilityStatement))));
   app.use(closeConnectionsWhileDraining(deps.lifecycle));
   app.use(securityHeaders);
   app.use(cors(config));
@@ -106,6 +112,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   });
 
   mountProbes(app, deps.lifecycle);
+  mountMetrics(app, metrics, config.metricsToken);
   app.get('/healthcheck', async (_req, res, next) => {
     try {
       const [row] = await deps.db.query<{ version: string }>(sql`SELECT version()`);
@@ -223,6 +230,12 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     );
   };
   return Object.assign(app, { warmGraphql });
+}
+
+function declaredOperations(statement: CapabilityStatement): Set<string> {
+  const rest = statement.rest?.[0];
+  const ops = [...(rest?.operation ?? []), ...(rest?.resource ?? []).flatMap((r) => r.operation ?? [])];
+  return new Set(ops.map((op) => op.name));
 }
 
 /** A repository for one request, carrying the caller's access policy. */

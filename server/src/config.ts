@@ -39,6 +39,10 @@ const schema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,}$/, 'at least 32 printable characters without spaces (openssl rand -hex 32)')
+    .optional(),
   GRAPHQL_WARMUP: z.enum(['true', 'false']).optional(),
   SMTP_URL: z.string().url().optional(),
   MAIL_FROM: z.string().default('Hale <no-reply@hale.invalid>'),
@@ -106,6 +110,8 @@ export interface HaleConfig {
   shutdownGraceMs: number;
   /** On SIGTERM, how long to keep accepting (with /readyz answering 503) before closing the listener. */
   shutdownDelayMs: number;
+  /** The bearer token a Prometheus scraper sends for /metrics; unset: /metrics is off. */
+  metricsToken: string | undefined;
   /** Build the GraphQL schema before reporting ready (a one-time ~7 s of CPU); off by default in tests. */
   graphqlWarmup: boolean;
   /** SMTP server for mail (nodemailer URL); unset: mail is written to the log sink only in development/test. */
@@ -191,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     env: e.NODE_ENV,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    metricsToken: e.METRICS_TOKEN,
     graphqlWarmup: e.GRAPHQL_WARMUP === 'true',
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
