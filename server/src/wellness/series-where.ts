@@ -18,11 +18,14 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/;
  * The WHERE of one series of one patient over measurement_series rows `s` (db/migrations/0017): the key, and the
  * caller's access filter over the row — the same policy a search applies (storage/access.ts ReadHint.row), which
  * tests the copied resource columns and the row's categories and period, so Consent needs no per-reading probe.
+ * `component`: the series of components coded so (in Observations of any code), not of Observations coded so.
  */
-export function seriesWhere(ctx: RepoContext, patientId: string, coding: SeriesCoding): Sql {
+export function seriesWhere(ctx: RepoContext, patientId: string, coding: SeriesCoding, component = false): Sql {
   ctx.access.checkInteraction('Observation', 'search');
   return and([
-    sql`s.patient = ${patientId} AND s.system = ${coding.system} AND s.code = ${coding.code}`,
+    component
+      ? sql`s.patient = ${patientId} AND s.comp_system = ${coding.system} AND s.comp_code = ${coding.code}`
+      : sql`s.patient = ${patientId} AND s.system = ${coding.system} AND s.code = ${coding.code}`,
     accessClause(ctx.access, 's', 'Observation', false, { patientIds: [patientId], row: 'series' }),
   ]);
 }

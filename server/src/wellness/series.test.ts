@@ -133,14 +133,24 @@ describe('the measurement series behind $stats and $lastn', () => {
       ['85354-9', '8480-6', 2, 120, 140],
     ]);
     expect(await stats(patient, SYSTOLIC)).toEqual([['8480-6', undefined, 2, 120, 140]]);
+    // A panel coded twice, with a pulse: the pulse counts once in the heart-rate series.
+    const twice = bloodPressure(patient, '2026-03-03T09:00:00Z', 150, 95);
+    await s.create({
+      ...twice,
+      code: { coding: [...(twice.code.coding ?? []), { system: LOINC, code: '55284-4' }] },
+      component: [...(twice.component ?? []), component(LOINC, '8867-4', ucum(77, '/min'))],
+    });
+    expect(await stats(patient, HR)).toEqual([['8867-4', undefined, 1, 77, 77]]);
+    expect(await stats(patient, SYSTOLIC)).toEqual([['8480-6', undefined, 3, 120, 150]]);
 
     await s.put(`Observation/${one.id}`, { ...bloodPressure(patient, '2026-03-01T09:00:00Z', 110, 70), id: one.id });
     expect(await stats(patient, BP)).toEqual([
-      ['85354-9', '8462-4', 2, 70, 90],
-      ['85354-9', '8480-6', 2, 110, 140],
+      ['85354-9', '8462-4', 3, 70, 95],
+      ['85354-9', '8480-6', 3, 110, 150],
+      ['85354-9', '8867-4', 1, 77, 77],
     ]);
-    const latest = await s.get<Bundle<Observation>>(`Observation/$lastn?patient=${patient}&code=${BP}&max=2`);
-    expect(latest.body.entry?.map((e) => e.resource?.component?.[0]?.valueQuantity?.value)).toEqual([140, 110]);
+    const latest = await s.get<Bundle<Observation>>(`Observation/$lastn?patient=${patient}&code=${BP}&max=3`);
+    expect(latest.body.entry?.map((e) => e.resource?.component?.[0]?.valueQuantity?.value)).toEqual([150, 140, 110]);
     // One own row (no value of its own) and two component rows per panel.
     expect((await seriesRows(patient)).filter((r) => r[0] === one.id)).toEqual([
       [one.id, 2, '85354-9', null, null],

@@ -9,7 +9,7 @@ import { compileSearchWhere } from '../storage/search';
 import { tokenMatch } from '../storage/search/token';
 import { splitEscaped, unescape } from '../storage/search/values';
 import { measurementOfToken } from './measurements';
-import { seriesStatsBranch } from './series-stats';
+import { seriesStatsBranches } from './series-stats';
 import type { SeriesCoding } from './series-where';
 import { seriesCodingOf, seriesPatientOf } from './series-where';
 
@@ -86,10 +86,7 @@ export async function observationStats(db: Queryable, ctx: RepoContext, q: Stats
   const series = patientId !== undefined && codings.every((c) => c !== undefined);
   const branches = q.codes.flatMap((code, g) =>
     series
-      ? [
-          seriesStatsBranch(ctx, q, patientId, codings[g] as SeriesCoding, g, bucketOf(sql`s.at`)),
-          elsewhereBranch(ctx, q, ids, bucket, code, g),
-        ]
+      ? seriesStatsBranches(ctx, q, patientId, codings[g] as SeriesCoding, g, bucketOf)
       : branchesFor(ctx, q, ids, bucket, code, g)
   );
   const step = q.interval ? sql`${`1 ${q.interval}`}::interval` : sql`NULL::interval`;
