@@ -4,7 +4,10 @@
  * then N new Observations of N/100 patients. The whole bench (`npm run bench`) runs the same measurement in its
  * bots phase; this is for working on the engine.
  *
- *   npx tsx bench/src/rules-main.ts [--observations=10000]
+ *   npx tsx bench/src/rules-main.ts [--observations=10000] [--cpu-prof=<dir>] [--request-log=<file>]
+ *
+ * --cpu-prof writes the server's V8 CPU profile to <dir>; --request-log writes its log at level info, a line per
+ * request with its time, to <file>: together they show where a run's time goes.
  */
 import { loadavg } from 'node:os';
 import { connect } from './bots-client';
@@ -22,14 +25,24 @@ const load = (): string =>
     .join(' ');
 
 async function main(): Promise<void> {
-  const arg = process.argv.slice(2).find((a) => a.startsWith('--observations='));
-  const observations = Number(arg?.slice('--observations='.length) ?? 10_000);
+  const option = (name: string): string | undefined =>
+    process.argv
+      .slice(2)
+      .find((a) => a.startsWith(`--${name}=`))
+      ?.slice(name.length + 3);
+  const profileDir = option('cpu-prof');
+  const requestLog = option('request-log');
+  const observations = Number(option('observations') ?? 10_000);
   const pgUrl = (process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
   const name = `hale_rules_${process.pid}`;
   await createDatabase(pgUrl, name);
   try {
     const url = databaseUrl(pgUrl, name);
-    const hale = await startHale(url, { env: { GRAPHQL_WARMUP: 'false' } });
+    const hale = await startHale(url, {
+      env: { GRAPHQL_WARMUP: 'false', ...(requestLog ? { LOG_LEVEL: 'info' } : {}) },
+      ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+      ...(requestLog ? { logFile: requestLog } : {}),
+    });
     const db = await connect(url);
     try {
       log(`rules engine: ${observations} Observations, batches of ${RULES_BATCH}; load ${load()}`);

@@ -1,5 +1,6 @@
 /** Runs Hale as a child process on the pinned Node, the way an operator would: `node --import tsx server/src/main.ts`. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { processCpuSeconds } from './cpu';
 
@@ -34,10 +35,13 @@ function exited(child: ChildProcess): Promise<void> {
     : new Promise((done) => child.once('exit', () => done()));
 }
 
-/** `nodeArgs` go before the script (e.g. `--cpu-prof` for `bench/src/profile-ingest.ts`); `env` adds variables. */
+/**
+ * `nodeArgs` go before the script (e.g. `--cpu-prof` for `bench/src/profile-ingest.ts`); `env` adds variables;
+ * `logFile` gets everything Hale writes to stdout (its JSON log lines), for reading request timings afterwards.
+ */
 export async function startHale(
   databaseUrl: string,
-  extra: { nodeArgs?: readonly string[]; env?: Record<string, string> } = {}
+  extra: { nodeArgs?: readonly string[]; env?: Record<string, string>; logFile?: string } = {}
 ): Promise<HaleProcess> {
   const spawnedAt = performance.now();
   let readyMs = Number.NaN;
@@ -60,6 +64,9 @@ export async function startHale(
   );
   let stdout = '';
   let stderr = '';
+  if (extra.logFile) {
+    child.stdout?.pipe(createWriteStream(extra.logFile));
+  }
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-8_000);
   });

@@ -385,6 +385,30 @@ describe('a batch of readings (a history Bundle, for a Subscription with backpor
     expect(await all('DetectedIssue')).toHaveLength(1);
   });
 
+  test('a later firing in the batch points to the episode an earlier one opened; every reference is stored', async () => {
+    const result = await observeBatch([
+      bloodPressure(patient, '2025-03-08T08:00:00Z', 150, 85),
+      bloodPressure(patient, '2025-03-09T08:00:00Z', 145, 92),
+      bloodPressure(patient, '2025-03-09T20:00:00Z', 160, 99),
+    ]);
+    expect(result.evaluated.map((e) => e.triggered)).toEqual([false, true, true]);
+    const [flag, ...moreFlags] = (await all('Flag')) as Flag[];
+    const issues = (await all('DetectedIssue')) as DetectedIssue[];
+    expect(moreFlags).toHaveLength(0);
+    expect(issues).toHaveLength(1);
+    expect(result.evaluated[1]?.actions).toEqual([`Flag/${flag?.id}`, `DetectedIssue/${issues[0]?.id}`]);
+    expect(result.evaluated[2]?.actions).toEqual([`Flag/${flag?.id}`]);
+    // The transaction turned the batch's urn:uuid names into the stored resources' references.
+    expect(JSON.stringify([flag, issues, await all('GuidanceResponse')])).not.toContain('urn:uuid');
+    expect(flag?.extension?.find((e) => e.valueReference)?.valueReference?.reference).toBe(
+      `DetectedIssue/${issues[0]?.id}`
+    );
+    const responses = (await all('GuidanceResponse')) as GuidanceResponse[];
+    const last = responses.find((r) => `GuidanceResponse/${r.id}` === result.evaluated[2]?.guidanceResponse);
+    const actions = output(last as GuidanceResponse)?.parameter?.filter((p) => p.name === 'action');
+    expect(actions?.map((a) => a.valueReference?.reference)).toEqual([`Flag/${flag?.id}`]);
+  });
+
   test('deleted resources and other resource types in the batch are not evaluated', async () => {
     const gone = await medplum.createResource(bloodPressure(patient, '2025-03-09T08:00:00Z', 170, 110));
     const result = await observeBatch([], [gone]);

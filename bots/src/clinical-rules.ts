@@ -30,11 +30,11 @@ import {
   tokenList,
 } from './lib/fhir';
 import { effectiveTime, isUsable, patientOf, readingsBetween, readingsSearch } from './lib/observations';
-import { act } from './lib/rules/actions';
+import { planActions } from './lib/rules/actions';
 import type { Reading } from './lib/rules/evaluate';
 import { evaluate, toReading } from './lib/rules/evaluate';
 import type { EvaluationRecord } from './lib/rules/record';
-import { evaluationResponse, recordEvaluation } from './lib/rules/record';
+import { evaluationResponse } from './lib/rules/record';
 import { BOT_KEY_SYSTEM } from './lib/vocabulary';
 import type { ClinicalRule } from './lib/rules/rule';
 import { appliesTo, loadRules, readsObservation } from './lib/rules/rule';
@@ -106,7 +106,7 @@ async function evaluateObservations(
   const order: string[] = [];
   const seenKeys = new Set<string>();
   const outcomes = new Map<string, RuleOutcome>();
-  const toRecord: EvaluationRecord[] = [];
+  const toDecide: Decision[] = [];
   for (const p of candidates) {
     if (!appliesTo(p.rule, p.patient, seen.conditions.get(p.patient) ?? [])) {
       continue;
@@ -121,17 +121,16 @@ async function evaluateObservations(
       outcomes.set(p.key, recordedOutcome(p.rule, p.patient, recorded));
       continue;
     }
-    toRecord.push(await decide(ctx, p.rule, p.patient, windowOf(p, seen.readings), p.key, p.current));
+    toDecide.push({
+      rule: p.rule,
+      patient: p.patient,
+      readings: windowOf(p, seen.readings),
+      key: p.key,
+      ...(p.current ? { current: p.current } : {}),
+    });
   }
-  const written = await createAllOnce(
-    ctx.medplum,
-    toRecord.map((record) => ({
-      resource: { ...evaluationResponse(record), identifier: [keyIdentifier(record.key)] },
-      ifNoneExist: keyQuery(record.key),
-    }))
-  );
-  for (const [i, record] of toRecord.entries()) {
-    outcomes.set(record.key, outcomeOf(record, written[i]?.reference ?? ''));
+  for (const outcome of await decideAndKeep(ctx, toDecide)) {
+    outcomes.set(outcome.key, outcome.outcome);
   }
   return { evaluated: order.flatMap((k) => outcomes.get(k) ?? []) };
 }
@@ -273,34 +272,77 @@ async function conclude(
   if (recorded) {
     return recordedOutcome(rule, patient, recorded);
   }
-  const record = await decide(ctx, rule, patient, readings, key);
-  const response = await recordEvaluation(ctx.medplum, record);
-  return outcomeOf(record, referenceTo(response).reference ?? '');
+  const [kept] = await decideAndKeep(ctx, [{ rule, patient, readings, key }]);
+  if (!kept) {
+    throw new Error(`evaluation ${key} was not kept`);
+  }
+  return kept.outcome;
 }
 
-/** Evaluates the rule and, when it fires, takes its action (or finds the episode's open result). */
-async function decide(
+/** One evaluation to make: the rule over the patient's readings, and the reading that started it, if any. */
+interface Decision {
+  readonly rule: ClinicalRule;
+  readonly patient: string;
+  readonly readings: readonly Reading[];
+  readonly key: string;
+  readonly current?: Reading;
+}
+
+/**
+ * Evaluates each rule; the fired ones take their actions (or find their episodes' open results) through one batch
+ * of searches; then every new result and every evaluation's GuidanceResponse go in one transaction, so an
+ * evaluation is never kept without its action nor an action written without its evaluation.
+ */
+async function decideAndKeep(
   ctx: BotContext,
-  rule: ClinicalRule,
-  patient: string,
-  readings: readonly Reading[],
-  key: string,
-  current?: Reading
-): Promise<EvaluationRecord> {
-  const evaluation = evaluate(rule, readings, current);
-  const trigger: Reference<Observation> | undefined = current ? { reference: current.ref } : undefined;
-  const actions = evaluation.triggered
-    ? await act({
-        medplum: ctx.medplum,
-        now: ctx.now,
-        rule,
-        patient,
-        evaluation,
-        evaluationKey: key,
-        ...(trigger ? { trigger } : {}),
-      })
-    : [];
-  return { rule, patient, evaluation, now: ctx.now, key, actions, ...(trigger ? { trigger } : {}) };
+  decisions: readonly Decision[]
+): Promise<{ key: string; outcome: RuleOutcome }[]> {
+  if (decisions.length === 0) {
+    return [];
+  }
+  const evaluated = decisions.map((d) => {
+    const trigger: Reference<Observation> | undefined = d.current ? { reference: d.current.ref } : undefined;
+    return { ...d, evaluation: evaluate(d.rule, d.readings, d.current), ...(trigger ? { trigger } : {}) };
+  });
+  const fired = evaluated.filter((e) => e.evaluation.triggered);
+  const plan = await planActions(
+    ctx.medplum,
+    fired.map((e) => ({
+      medplum: ctx.medplum,
+      now: ctx.now,
+      rule: e.rule,
+      patient: e.patient,
+      evaluation: e.evaluation,
+      evaluationKey: e.key,
+      ...(e.trigger ? { trigger: e.trigger } : {}),
+    }))
+  );
+  let next = 0;
+  const records: EvaluationRecord[] = evaluated.map((e) => ({
+    rule: e.rule,
+    patient: e.patient,
+    evaluation: e.evaluation,
+    now: ctx.now,
+    key: e.key,
+    actions: e.evaluation.triggered ? (plan.actions[next++] ?? []) : [],
+    ...(e.trigger ? { trigger: e.trigger } : {}),
+  }));
+  const written = await createAllOnce(ctx.medplum, [
+    ...plan.writes,
+    ...records.map((record) => ({
+      resource: { ...evaluationResponse(record), identifier: [keyIdentifier(record.key)] },
+      ifNoneExist: keyQuery(record.key),
+    })),
+  ]);
+  // The new results' fullUrls become what they were stored as (a new resource, or the one a race left first).
+  const stored = new Map(plan.writes.map((w, i) => [w.fullUrl, written[i]?.reference ?? w.fullUrl]));
+  return records.map((record, i) => ({
+    key: record.key,
+    outcome: outcomeOf(
+      { ...record, actions: record.actions.map((a) => ({ reference: stored.get(a.reference ?? '') ?? a.reference })) },
+      written[plan.writes.length + i]?.reference ?? ''
+    ),
+  }));
 }
 
 function outcomeOf(record: EvaluationRecord, guidanceResponse: string): RuleOutcome {

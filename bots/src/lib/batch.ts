@@ -78,11 +78,12 @@ export interface Written {
 
 /**
  * Creates the resources in one transaction, each unless a resource matching its `ifNoneExist` query exists (then
- * that one is the answer): all or nothing, so a failed run writes none of them and its retry writes them once.
+ * that one is the answer, and what other entries' references to its fullUrl become): all or nothing, so a failed
+ * run writes none of them and its retry writes them once.
  */
 export async function createAllOnce(
   medplum: MedplumClient,
-  items: readonly { resource: Resource; ifNoneExist: string }[]
+  items: readonly { resource: Resource; ifNoneExist: string; fullUrl?: string }[]
 ): Promise<Written[]> {
   if (items.length === 0) {
     return [];
@@ -90,7 +91,9 @@ export async function createAllOnce(
   const response = await medplum.executeBatch({
     resourceType: 'Bundle',
     type: 'transaction',
-    entry: items.map(({ resource, ifNoneExist }) => ({
+    // A fullUrl (urn:uuid) lets other entries point to the resource; it becomes the stored reference.
+    entry: items.map(({ resource, ifNoneExist, fullUrl }) => ({
+      ...(fullUrl ? { fullUrl } : {}),
       resource,
       request: { method: 'POST', url: resource.resourceType, ifNoneExist },
     })),

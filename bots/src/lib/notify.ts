@@ -31,7 +31,12 @@ export function notificationCategories(category: NotificationCategory): Communic
  * recipient, categories notification + the Hale category.
  */
 export function queueNotification(medplum: MedplumClient, request: NotificationRequest): Promise<Communication> {
-  const communication: Communication = {
+  return createOnce(medplum, notification(request), request.key);
+}
+
+/** The Communication queueNotification writes (without its key), for a bot that writes it in a transaction. */
+export function notification(request: NotificationRequest): Communication {
+  return {
     resourceType: 'Communication',
     status: 'preparation',
     category: notificationCategories(request.category),
@@ -42,7 +47,6 @@ export function queueNotification(medplum: MedplumClient, request: NotificationR
     ...(request.about?.length ? { about: [...request.about] } : {}),
     payload: [{ contentString: request.text }],
   };
-  return createOnce(medplum, communication, request.key);
 }
 
 /** The Hale notification category of a Communication, if it has one. */

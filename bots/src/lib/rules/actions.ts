@@ -5,9 +5,21 @@
  * workers) agree on it and the conditional create keeps one result. Each write also names the evaluation.
  */
 import type { MedplumClient } from '@medplum/core';
-import type { Communication, DetectedIssue, Flag, Observation, Reference, Resource, Task } from '@medplum/fhirtypes';
-import { addDays, createOnce, instantOf, referenceTo, searchAll } from '../fhir';
-import { notificationCategories, queueNotification } from '../notify';
+import type {
+  Communication,
+  DetectedIssue,
+  Flag,
+  Identifier,
+  Observation,
+  Reference,
+  Resource,
+  ResourceType,
+  Task,
+} from '@medplum/fhirtypes';
+import type { Search } from '../batch';
+import { chunks, searchBatch } from '../batch';
+import { addDays, instantOf, keyIdentifier, keyQuery, referenceTo } from '../fhir';
+import { notification, notificationCategories } from '../notify';
 import type { RuleSeverity } from '../vocabulary';
 import {
   BOT_KEY_SYSTEM,
@@ -52,21 +64,43 @@ export function episodeKey(rule: ClinicalRule, patient: string): string {
   return `clinical-rule/${rule.id}/${patient}`;
 }
 
-/** Takes the rule's action, or finds the episode's open result; returns what the evaluation led to. */
-export async function act(ctx: ActionContext): Promise<Reference[]> {
-  const { open, next } = await episodes(ctx);
-  if (open) {
-    return [referenceTo(open)];
-  }
-  switch (ctx.rule.action) {
-    case 'alert':
-      return raiseAlert(ctx, next);
-    case 'suggest_visit':
-    case 'assign_task':
-      return assignTask(ctx, next);
-    case 'assign_content':
-      return assignContent(ctx, next);
-  }
+/** A conditional create of one result, named in its batch by `fullUrl` so that other writes can point to it. */
+export interface PlannedWrite {
+  readonly fullUrl: string;
+  readonly resource: Resource;
+  readonly ifNoneExist: string;
+}
+
+/** What the fired evaluations lead to: for each, its results (a planned write's `fullUrl` when new). */
+export interface ActionPlan {
+  readonly actions: readonly Reference[][];
+  readonly writes: readonly PlannedWrite[];
+}
+
+/**
+ * The actions of many fired evaluations (in order) from one batch of searches: each episode's open result, or the
+ * writes that open the next episode. A later evaluation of an episode that an earlier one opens in this batch
+ * points to that one's new result, as it would have found it open had they run one after the other. The caller
+ * makes the writes in one transaction (with whatever else it writes), where `fullUrl`s become references.
+ */
+export async function planActions(medplum: MedplumClient, ctxs: readonly ActionContext[]): Promise<ActionPlan> {
+  const history = await episodeHistory(medplum, ctxs);
+  const state = new Map<string, { open?: Reference[]; next: string }>();
+  const writes: PlannedWrite[] = [];
+  const names = fullUrls();
+  const actions = ctxs.map((ctx): Reference[] => {
+    const key = episodeKey(ctx.rule, ctx.patient);
+    const known = state.get(key) ?? episodeState(ctx, history.get(key) ?? []);
+    if (known.open) {
+      state.set(key, known);
+      return known.open.slice(0, 1);
+    }
+    const opened = openEpisode(ctx, known.next, names);
+    writes.push(...opened.writes);
+    state.set(key, { open: opened.results, next: known.next });
+    return opened.results;
+  });
+  return { actions, writes };
 }
 
 const RESULT_TYPE = {
@@ -76,29 +110,98 @@ const RESULT_TYPE = {
   assign_content: 'Communication',
 } as const;
 
+type EpisodeResult = Flag | Task | Communication;
+
+/** Every result ever written for the evaluations' episodes (open or not), by episode key: one search per type. */
+async function episodeHistory(
+  medplum: MedplumClient,
+  ctxs: readonly ActionContext[]
+): Promise<Map<string, EpisodeResult[]>> {
+  const byType = new Map<string, Set<string>>();
+  for (const ctx of ctxs) {
+    const type = RESULT_TYPE[ctx.rule.action];
+    byType.set(type, (byType.get(type) ?? new Set()).add(episodeKey(ctx.rule, ctx.patient)));
+  }
+  const searches = [...byType].flatMap(([type, keys]) =>
+    chunks([...keys]).map((some): Search => ({
+      resourceType: type as ResourceType,
+      query: [
+        ['identifier', some.map((k) => `${BOT_KEY_SYSTEM}|${k}`).join(',')],
+        ['_count', String(EPISODES_PAGE)],
+      ],
+    }))
+  );
+  const wanted = new Set(ctxs.map((ctx) => episodeKey(ctx.rule, ctx.patient)));
+  const history = new Map<string, EpisodeResult[]>();
+  for (const found of await searchBatch(medplum, searches)) {
+    for (const r of found as EpisodeResult[]) {
+      for (const i of r.identifier ?? []) {
+        if (i.system === BOT_KEY_SYSTEM && i.value && wanted.has(i.value)) {
+          history.set(i.value, [...(history.get(i.value) ?? []), r]);
+        }
+      }
+    }
+  }
+  return history;
+}
+
+/** Results read a page at a time while gathering an episode's history (searchBatch follows the next links). */
+const EPISODES_PAGE = 1000;
+
 /**
  * The episode's open result, or else the key of the episode to open: `<episode key>/episode/<n>`, one more than
  * the highest number so far (the highest, not a count, so that a deleted result does not bring a number back).
  * Both come from one search: an evaluation either sees another's new result as open, or picks the same number.
  */
-async function episodes(ctx: ActionContext): Promise<{ open?: Resource; next: string }> {
-  const key = episodeKey(ctx.rule, ctx.patient);
-  const prefix = `${key}/episode/`;
-  const earlier: (Flag | Task | Communication)[] = await searchAll(
-    ctx.medplum,
-    RESULT_TYPE[ctx.rule.action],
-    [['identifier', `${BOT_KEY_SYSTEM}|${key}`]],
-    100_000
-  );
+function episodeState(ctx: ActionContext, earlier: readonly EpisodeResult[]): { open?: Reference[]; next: string } {
+  const prefix = `${episodeKey(ctx.rule, ctx.patient)}/episode/`;
   const numbers = earlier.flatMap((r) =>
     (r.identifier ?? []).flatMap((i) =>
       i.system === BOT_KEY_SYSTEM && i.value?.startsWith(prefix) ? [Number(i.value.slice(prefix.length))] : []
     )
   );
+  const open = earlier.find((r) => isOpen(ctx, r));
   return {
-    open: earlier.find((r) => isOpen(ctx, r)),
+    ...(open ? { open: [referenceTo(open)] } : {}),
     next: `${prefix}${Math.max(0, ...numbers.filter(Number.isInteger)) + 1}`,
   };
+}
+
+/** Names for a batch's new results: urn:uuid fullUrls, unique in the batch (bots have no randomUUID). */
+function fullUrls(): () => string {
+  let n = 0;
+  return () => `urn:uuid:00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`;
+}
+
+/** The writes that open an episode, and its results (their fullUrls), the first being the episode's result. */
+function openEpisode(ctx: ActionContext, episode: string, name: () => string): Opened {
+  switch (ctx.rule.action) {
+    case 'alert':
+      return raiseAlert(ctx, episode, name);
+    case 'suggest_visit':
+    case 'assign_task':
+      return assignTask(ctx, episode, name);
+    case 'assign_content':
+      return assignContent(ctx, episode, name);
+  }
+}
+
+/** A conditional create on the first key; every key is an identifier of the resource. */
+function planned(
+  name: () => string,
+  resource: DetectedIssue | Flag | Task | Communication,
+  key: string,
+  ...moreKeys: string[]
+): PlannedWrite {
+  const identifier: Identifier[] = [...(resource.identifier ?? []), ...[key, ...moreKeys].map(keyIdentifier)];
+  return { fullUrl: name(), resource: { ...resource, identifier }, ifNoneExist: keyQuery(key) };
+}
+
+const refOf = (w: PlannedWrite): Reference => ({ reference: w.fullUrl });
+
+interface Opened {
+  readonly writes: PlannedWrite[];
+  readonly results: Reference[];
 }
 
 function isOpen(ctx: ActionContext, result: Flag | Task | Communication): boolean {
@@ -121,10 +224,10 @@ const ruleCode = (ctx: ActionContext): Flag['code'] => ({
 });
 
 /** alert: a DetectedIssue naming the readings, and an active Flag on the patient pointing to it. */
-async function raiseAlert(ctx: ActionContext, episode: string): Promise<Reference[]> {
+function raiseAlert(ctx: ActionContext, episode: string, name: () => string): Opened {
   const { rule, evaluation, now } = ctx;
-  const issue = await createOnce<DetectedIssue>(
-    ctx.medplum,
+  const issue = planned(
+    name,
     {
       resourceType: 'DetectedIssue',
       status: 'final',
@@ -141,8 +244,8 @@ async function raiseAlert(ctx: ActionContext, episode: string): Promise<Referenc
     `${episode}/detected-issue`,
     `${ctx.evaluationKey}/detected-issue`
   );
-  const flag = await createOnce<Flag>(
-    ctx.medplum,
+  const flag = planned(
+    name,
     {
       resourceType: 'Flag',
       status: 'active',
@@ -155,25 +258,25 @@ async function raiseAlert(ctx: ActionContext, episode: string): Promise<Referenc
           url: FLAG_PRIORITY_EXT,
           valueCodeableConcept: { coding: [{ system: FLAG_PRIORITY_SYSTEM, code: FLAG_PRIORITY[rule.severity] }] },
         },
-        { url: FLAG_DETAIL_EXT, valueReference: referenceTo(issue) },
+        { url: FLAG_DETAIL_EXT, valueReference: refOf(issue) },
       ],
     },
     episode,
     `${ctx.evaluationKey}/flag`,
     episodeKey(rule, ctx.patient)
   );
-  return [referenceTo(flag), referenceTo(issue)];
+  return { writes: [issue, flag], results: [refOf(flag), refOf(issue)] };
 }
 
 /**
  * suggest_visit / assign_task: a Task (intent proposal for a visit, order for a task) for the patient. When the
  * rule's participant is the patient, they own it and are told there is something new (care-alert).
  */
-async function assignTask(ctx: ActionContext, episode: string): Promise<Reference[]> {
+function assignTask(ctx: ActionContext, episode: string, name: () => string): Opened {
   const { rule, now } = ctx;
   const forPatient = rule.participantType === 'patient';
-  const task = await createOnce<Task>(
-    ctx.medplum,
+  const task = planned(
+    name,
     {
       resourceType: 'Task',
       status: 'requested',
@@ -193,22 +296,24 @@ async function assignTask(ctx: ActionContext, episode: string): Promise<Referenc
     `${ctx.evaluationKey}/task`,
     episodeKey(rule, ctx.patient)
   );
+  const writes = [task];
   if (forPatient) {
-    await queueNotification(ctx.medplum, {
+    const notice = notification({
       key: `${episode}/notify`,
       recipient: { reference: ctx.patient },
       category: 'care-alert',
       text: 'You have a new task from your care team.',
       subject: { reference: ctx.patient },
-      about: [referenceTo(task)],
+      about: [refOf(task)],
       priority: rule.priority,
     });
+    writes.push(planned(name, notice, `${episode}/notify`));
   }
-  return [referenceTo(task)];
+  return { writes, results: [refOf(task)] };
 }
 
 /** assign_content: a Communication to the patient carrying the rule's documentation (sent as a notification). */
-async function assignContent(ctx: ActionContext, episode: string): Promise<Reference[]> {
+function assignContent(ctx: ActionContext, episode: string, name: () => string): Opened {
   const { rule } = ctx;
   const payload: Communication['payload'] = rule.documentation.map((d) => ({
     contentAttachment: { ...(d.url ? { url: d.url } : {}), title: d.display ?? d.label ?? rule.title },
@@ -216,8 +321,8 @@ async function assignContent(ctx: ActionContext, episode: string): Promise<Refer
   if (rule.description) {
     payload.push({ contentString: rule.description });
   }
-  const communication = await createOnce<Communication>(
-    ctx.medplum,
+  const communication = planned(
+    name,
     {
       resourceType: 'Communication',
       status: 'preparation',
@@ -233,5 +338,5 @@ async function assignContent(ctx: ActionContext, episode: string): Promise<Refer
     `${ctx.evaluationKey}/content`,
     episodeKey(rule, ctx.patient)
   );
-  return [referenceTo(communication)];
+  return { writes: [communication], results: [refOf(communication)] };
 }

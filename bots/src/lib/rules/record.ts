@@ -1,6 +1,5 @@
-import type { MedplumClient } from '@medplum/core';
 import type { GuidanceResponse, Observation, ParametersParameter, Reference } from '@medplum/fhirtypes';
-import { createOnce, keyIdentifier } from '../fhir';
+import { keyIdentifier } from '../fhir';
 import type { Evaluation, Reading } from './evaluate';
 import type { ClinicalRule } from './rule';
 
@@ -29,13 +28,6 @@ function readingParameter(r: Reading): ParametersParameter {
     part.push({ name: 'secondValue', valueDecimal: r.second });
   }
   return { name: 'reading', part };
-}
-
-/**
- * Keeps the evaluation as a GuidanceResponse (see evaluationResponse). Idempotent on `key`.
- */
-export function recordEvaluation(medplum: MedplumClient, record: EvaluationRecord): Promise<GuidanceResponse> {
-  return createOnce(medplum, evaluationResponse(record), record.key);
 }
 
 /**
