@@ -65,7 +65,7 @@ async function postAll(fhirBase: string, bundles: readonly string[]): Promise<st
 }
 
 /** Verified, active provider accounts whose profile is the Practitioner, as the accounts flow leaves them. */
-async function insertAccounts(databaseUrl: string, practitionerIds: readonly string[]): Promise<string[]> {
+export async function insertAccounts(databaseUrl: string, practitionerIds: readonly string[]): Promise<string[]> {
   const emails = practitionerIds.map((_, i) => `bench-provider-${i}@example.org`);
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hale-bench' });
   await client.connect();
@@ -83,7 +83,7 @@ async function insertAccounts(databaseUrl: string, practitionerIds: readonly str
 }
 
 /** `npm run hale -- token --user <email> --scope "user/*.rs"`, as server-process.ts mints the system token. */
-function mintUserToken(databaseUrl: string, fhirBase: string, email: string): Promise<string> {
+export function mintUserToken(databaseUrl: string, fhirBase: string, email: string): Promise<string> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'server/src/cli.ts', 'token', '--user', email, '--scope', 'user/*.rs'],

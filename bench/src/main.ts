@@ -136,7 +136,7 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
         addCleanup: (step) => cleanup.add(step),
         log,
       });
-  await wellnessPhase({ fhirBase: hale.fhirBase, log }); // $stats and $lastn (logged; docs/wellness.md#cost)
+  await wellnessPhase({ fhirBase: hale.fhirBase, databaseUrl: url, log }); // $stats and $lastn (logged; docs/wellness.md#cost)
   // $import of the same patients again (new ids) and a system $export of everything (logged; docs/benchmarks.md#bulk-data)
   const bulk = await bulkPhase({
     target: { fhirBase: hale.fhirBase, token: hale.token },

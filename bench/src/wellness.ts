@@ -13,6 +13,8 @@ import type { CheckedLatency } from './measure';
 import { measure } from './measure';
 import { createDatabase, databaseUrl, dropDatabase } from './postgres';
 import { startHale } from './server-process';
+import type { ProviderWellnessResult } from './wellness-provider';
+import { providerWellness } from './wellness-provider';
 
 export interface WellnessResult {
   readonly readings: number;
@@ -21,6 +23,8 @@ export interface WellnessResult {
   readonly statsYearByMonth: CheckedLatency;
   readonly lastn20: CheckedLatency;
   readonly summary: CheckedLatency;
+  /** The same $stats and $lastn as a provider with a one-month vitals Consent (when the database URL is known). */
+  readonly provider?: ProviderWellnessResult;
 }
 
 const LOINC = 'http://loinc.org';
@@ -72,7 +76,12 @@ async function load(fhirBase: string, patient: string): Promise<number> {
 const countOf = (body: Parameters): number | undefined =>
   body.parameter?.[0]?.part?.find((p) => p.name === 'count')?.valueInteger;
 
-export async function wellnessPhase(input: { fhirBase: string; log: (line: string) => void }): Promise<WellnessResult> {
+export async function wellnessPhase(input: {
+  fhirBase: string;
+  log: (line: string) => void;
+  /** Hale's database, for the provider's account (wellness-provider.ts); without it that half is skipped. */
+  databaseUrl?: string;
+}): Promise<WellnessResult> {
   const { fhirBase, log } = input;
   const started = performance.now();
   const patient = (await fhirRequest<{ id: string }>('POST', `${fhirBase}/Patient`, '{"resourceType":"Patient"}')).body
@@ -81,7 +90,9 @@ export async function wellnessPhase(input: { fhirBase: string; log: (line: strin
   const loadMs = performance.now() - started;
   log(`Wellness: ${readings} Observations of one patient in ${(loadMs / 1000).toFixed(1)} s`);
   const items = Array.from({ length: REQUESTS + WARM_UP }, (_, i) => i);
-  const year = `${fhirBase}/Observation/$stats?patient=${patient}&code=${LOINC}|8867-4&start=2025-01-01&end=2025-12-31`;
+  const statsUrl = (p: string): string =>
+    `${fhirBase}/Observation/$stats?patient=${p}&code=${LOINC}|8867-4&start=2025-01-01&end=2025-12-31`;
+  const year = statsUrl(patient);
   const statsYear = await measure(items, WARM_UP, async () => {
     const { ms, body } = await getJson<Parameters>(year);
     return { ms, problem: countOf(body) === HOURS ? undefined : `$stats counted ${countOf(body)}, not ${HOURS}` };
@@ -92,8 +103,9 @@ export async function wellnessPhase(input: { fhirBase: string; log: (line: strin
     return { ms, problem: months === 12 ? undefined : `$stats per month gave ${months} series` };
   });
   const codes = CODES.map((c) => `${LOINC}|${c}`).join(',');
+  const lastnUrl = (p: string): string => `${fhirBase}/Observation/$lastn?patient=${p}&code=${codes}`;
   const lastn20 = await measure(items, WARM_UP, async () => {
-    const { ms, body } = await getJson<Bundle>(`${fhirBase}/Observation/$lastn?patient=${patient}&code=${codes}`);
+    const { ms, body } = await getJson<Bundle>(lastnUrl(patient));
     const n = body.entry?.length ?? 0;
     return { ms, problem: n === CODES.length ? undefined : `$lastn returned ${n} Observations` };
   });
@@ -110,7 +122,22 @@ export async function wellnessPhase(input: { fhirBase: string; log: (line: strin
   log(line('$stats, a year of one code per month', statsYearByMonth, 'p50 ≤ 15 ms'));
   log(line('$lastn, 20 codes', lastn20, 'p50 ≤ 10 ms'));
   log(line('Patient/$summary', summary, 'p50 ≤ 20 ms'));
-  return { readings, loadMs, statsYear, statsYearByMonth, lastn20, summary };
+  const provider = input.databaseUrl
+    ? await providerWellness({
+        fhirBase,
+        databaseUrl: input.databaseUrl,
+        patient,
+        statsUrl,
+        lastnUrl,
+        items,
+        warmUp: WARM_UP,
+      })
+    : undefined;
+  if (provider) {
+    log(line('$stats, a year of one code, as a provider sharing December', provider.statsYear, 'p50 ≤ 15 ms'));
+    log(line('$lastn, 20 codes, as that provider', provider.lastn20, 'p50 ≤ 10 ms'));
+  }
+  return { readings, loadMs, statsYear, statsYearByMonth, lastn20, summary, provider };
 }
 
 /** Alone: a fresh database and Hale, the phase, and both removed again. */
@@ -119,10 +146,11 @@ async function standalone(): Promise<void> {
   const name = `hale_bench_wellness_${process.pid}`;
   await createDatabase(pgUrl, name);
   try {
-    const hale = await startHale(databaseUrl(pgUrl, name));
+    const url = databaseUrl(pgUrl, name);
+    const hale = await startHale(url);
     try {
       useBearerToken(hale.token);
-      await wellnessPhase({ fhirBase: hale.fhirBase, log: (l) => process.stderr.write(`${l}\n`) });
+      await wellnessPhase({ fhirBase: hale.fhirBase, databaseUrl: url, log: (l) => process.stderr.write(`${l}\n`) });
     } finally {
       await hale.stop();
     }
