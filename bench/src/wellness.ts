@@ -13,6 +13,8 @@ import type { CheckedLatency } from './measure';
 import { measure } from './measure';
 import { createDatabase, databaseUrl, dropDatabase } from './postgres';
 import { startHale } from './server-process';
+import type { WellnessFloor } from './wellness-floor';
+import { wellnessFloor } from './wellness-floor';
 import type { ProviderWellnessResult } from './wellness-provider';
 import { providerWellness } from './wellness-provider';
 
@@ -23,8 +25,12 @@ export interface WellnessResult {
   readonly statsYearByMonth: CheckedLatency;
   readonly lastn20: CheckedLatency;
   readonly summary: CheckedLatency;
+  /** GET Patient/{id}: the per-request cost every figure above includes. */
+  readonly read: CheckedLatency;
   /** The same $stats and $lastn as a provider with a one-month vitals Consent (when the database URL is known). */
   readonly provider?: ProviderWellnessResult;
+  /** The same two questions in raw PostgreSQL (wellness-floor.ts), when the database URL is known. */
+  readonly floor?: WellnessFloor;
 }
 
 const LOINC = 'http://loinc.org';
@@ -53,7 +59,7 @@ function reading(patient: string, code: string, at: Date, value: number): Observ
   };
 }
 
-async function load(fhirBase: string, patient: string): Promise<number> {
+async function load(fhirBase: string, patient: string): Promise<Observation[]> {
   const all: Observation[] = [];
   const start = Date.UTC(2025, 0, 1);
   for (let h = 0; h < HOURS; h++) {
@@ -70,7 +76,7 @@ async function load(fhirBase: string, patient: string): Promise<number> {
       .map((resource) => ({ resource, request: { method: 'POST', url: 'Observation' } }));
     await fhirRequest('POST', fhirBase, JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }));
   }
-  return all.length;
+  return all;
 }
 
 const countOf = (body: Parameters): number | undefined =>
@@ -86,7 +92,8 @@ export async function wellnessPhase(input: {
   const started = performance.now();
   const patient = (await fhirRequest<{ id: string }>('POST', `${fhirBase}/Patient`, '{"resourceType":"Patient"}')).body
     .id;
-  const readings = await load(fhirBase, patient);
+  const loaded = await load(fhirBase, patient);
+  const readings = loaded.length;
   const loadMs = performance.now() - started;
   log(`Wellness: ${readings} Observations of one patient in ${(loadMs / 1000).toFixed(1)} s`);
   const items = Array.from({ length: REQUESTS + WARM_UP }, (_, i) => i);
@@ -115,6 +122,11 @@ export async function wellnessPhase(input: {
     const n = vitals?.entry?.length ?? 0;
     return { ms, problem: n === CODES.length ? undefined : `$summary gave ${n} latest vitals` };
   });
+  // What any request costs here (token, routing, audit, JSON): the part of each figure no index can remove.
+  const read = await measure(items, WARM_UP, async () => {
+    const { ms, body } = await getJson<{ id?: string }>(`${fhirBase}/Patient/${patient}`);
+    return { ms, problem: body.id === patient ? undefined : 'Patient read' };
+  });
   const line = (name: string, r: CheckedLatency, target: string): string =>
     `  ${name}: p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms (target ${target})` +
     (r.errors ? `, ${r.errors} wrong: ${r.errorExamples.join('; ')}` : '');
@@ -122,6 +134,7 @@ export async function wellnessPhase(input: {
   log(line('$stats, a year of one code per month', statsYearByMonth, 'p50 ≤ 15 ms'));
   log(line('$lastn, 20 codes', lastn20, 'p50 ≤ 10 ms'));
   log(line('Patient/$summary', summary, 'p50 ≤ 20 ms'));
+  log(line('a Patient read, for comparison', read, 'none'));
   const provider = input.databaseUrl
     ? await providerWellness({
         fhirBase,
@@ -133,11 +146,20 @@ export async function wellnessPhase(input: {
         warmUp: WARM_UP,
       })
     : undefined;
+  const floor = input.databaseUrl ? await wellnessFloor(input.databaseUrl, loaded, CODES, items, WARM_UP) : undefined;
+  if (floor) {
+    const ratio = (hale: CheckedLatency, raw: CheckedLatency): string =>
+      `${(hale.latency.p50 / raw.latency.p50).toFixed(1)}×`;
+    log(
+      `  raw-pg floor (same run): $stats p50 ${floor.stats.latency.p50.toFixed(2)} ms (Hale ${ratio(statsYear, floor.stats)}), ` +
+        `$lastn p50 ${floor.lastn.latency.p50.toFixed(2)} ms (Hale ${ratio(lastn20, floor.lastn)})`
+    );
+  }
   if (provider) {
     log(line('$stats, a year of one code, as a provider sharing December', provider.statsYear, 'p50 ≤ 15 ms'));
     log(line('$lastn, 20 codes, as that provider', provider.lastn20, 'p50 ≤ 10 ms'));
   }
-  return { readings, loadMs, statsYear, statsYearByMonth, lastn20, summary, provider };
+  return { readings, loadMs, statsYear, statsYearByMonth, lastn20, summary, read, provider, floor };
 }
 
 /** Alone: a fresh database and Hale, the phase, and both removed again. */
