@@ -294,6 +294,30 @@ describe('large transactions', () => {
     expect((await s.search('Organization?identifier=urn:npi|race-2&_summary=count')).total).toBe(1);
   });
 
+  test('concurrent transactions naming the same new identifiers in different orders create each once, no deadlock', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `swarm-${i}`);
+    const bundles = Array.from({ length: 8 }, (_, b) =>
+      tx(
+        // Each bundle names the keys in its own order: the locks are still taken in one order.
+        [...keys]
+          .sort(
+            (x, y) => ((x.length * 7 + b * 13 + x.charCodeAt(6)) % 5) - ((y.length * 7 + b * 13 + y.charCodeAt(6)) % 5)
+          )
+          .map((k) =>
+            post(
+              `urn:uuid:${randomUUID()}`,
+              { resourceType: 'Basic', code: { text: k }, identifier: [{ system: 'urn:swarm', value: k }] },
+              `identifier=urn:swarm|${k}`
+            )
+          )
+      )
+    );
+    const results = await Promise.all(bundles.map((b) => s.post('', b)));
+    expect(results.map((r) => r.status)).toEqual(bundles.map(() => 200));
+    expect((await s.search('Basic?identifier=urn:swarm|swarm-0,urn:swarm|swarm-19&_summary=count')).total).toBe(2);
+    expect((await s.search('Basic?code:text=swarm&_summary=count&_count=100')).total).toBe(20);
+  });
+
   test('concurrent transactions that update-as-create one new id all commit, one version each', async () => {
     const id = `tx-race-${Date.now()}`;
     const results = await Promise.all(

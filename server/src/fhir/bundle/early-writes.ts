@@ -1,6 +1,6 @@
 import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
-import { prefetchIdentifierMatches } from './identifier-matches';
+import { lockUnmatched, prefetchIdentifierMatches } from './identifier-matches';
 import { assertUniqueTargets, resolveIdentity } from './identity';
 import { Names, identityMap, namesUnresolved, resolveConditionalReferences } from './rewrite';
 
@@ -48,6 +48,7 @@ export async function writeEarly(tx: HaleRepository, ordered: readonly ParsedEnt
     }
   }
   await prefetched;
+  await lockUnmatched(tx, conditional, own);
   for (const e of conditional) {
     await resolveIdentity(tx, e, own);
   }

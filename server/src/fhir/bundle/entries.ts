@@ -22,6 +22,11 @@ export interface ParsedEntry {
   noop?: boolean;
   /** The matches of its ifNoneExist, when looked up with the bundle's others (identifier-matches.ts). */
   prefetched?: Resource[];
+  /**
+   * Set when `prefetched` was read again under the criteria's advisory lock (lockUnmatched): an empty answer is
+   * then final, and singleMatch need not lock and search again.
+   */
+  criteriaLocked?: boolean;
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']);

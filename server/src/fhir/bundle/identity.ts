@@ -13,8 +13,12 @@ import { entryError } from './entries';
  * without SERIALIZABLE isolation: a transaction-scoped advisory lock per (type, query).
  */
 export async function lockCriteria(repo: HaleRepository, type: string, query: string): Promise<void> {
-  const key = createHash('sha256').update(`${type}?${query}`).digest().readBigInt64BE(0);
-  await repo.queryable.query(sql`SELECT pg_advisory_xact_lock(${key.toString()}::bigint)`);
+  await repo.queryable.query(sql`SELECT pg_advisory_xact_lock(${criteriaLockKey(type, query)}::bigint)`);
+}
+
+/** The advisory lock key of conditional criteria (lockCriteria, and lockUnmatched for many at once). */
+export function criteriaLockKey(type: string, query: string): string {
+  return createHash('sha256').update(`${type}?${query}`).digest().readBigInt64BE(0).toString();
 }
 
 /**
@@ -112,7 +116,7 @@ async function singleMatch(
   own?: ReadonlySet<string>
 ): Promise<Resource | undefined> {
   let matches = e.prefetched ?? (await matchAtMostTwo(repo, type, query, own));
-  if (matches.length === 0) {
+  if (matches.length === 0 && !e.criteriaLocked) {
     await lockCriteria(repo, type, query);
     matches = await matchAtMostTwo(repo, type, query, own);
   }

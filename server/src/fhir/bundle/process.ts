@@ -16,7 +16,7 @@ import type { ReturnPreference } from './prefer';
 import { returnPreference, shapeEntry } from './prefer';
 import type { RunEntry } from './early-writes';
 import { noteMatches, writeEarly, writesEarly } from './early-writes';
-import { prefetchIdentifierMatches } from './identifier-matches';
+import { lockUnmatched, prefetchIdentifierMatches } from './identifier-matches';
 import { assertUniqueTargets, resolveIdentity } from './identity';
 import type { Rewrite } from './rewrite';
 import { Names, identityMap, resolveConditionalReferences, rewriteReferences, undoRewrites } from './rewrite';
@@ -89,6 +89,7 @@ async function transaction(
         await writeEarly(tx, ordered, run);
       } else {
         await prefetchIdentifierMatches(tx, entries);
+        await lockUnmatched(tx, entries);
         for (const e of ordered) {
           await resolveIdentity(tx, e);
         }
