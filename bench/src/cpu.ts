@@ -1,8 +1,8 @@
 /**
- * CPU time of Hale's process, of the PostgreSQL backends serving it and of the bench itself over
+ * CPU time of Hale's process, of its bot workers, of the PostgreSQL backends serving it and of the bench itself over
  * a span of wall time, read from /proc: says which side a throughput figure is bound by.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import pg from 'pg';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -19,9 +19,24 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/** Hale's bot worker processes (sandbox/worker.ts, forked on first use), from /proc/<pid>/task/<tid>/children. */
+export function botWorkerPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`)
+      .flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' '))
+      .filter((child) => child.trim() !== '')
+      .map(Number)
+      .filter((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('sandbox/worker'));
+  } catch {
+    return [];
+  }
+}
+
 export interface CpuShare {
   /** Percent of one core, averaged over the span. */
   readonly halePct: number;
+  /** Hale's bot worker processes alive at the end of the span. */
+  readonly workersPct: number;
   readonly postgresPct: number;
   readonly benchPct: number;
 }
@@ -29,6 +44,7 @@ export interface CpuShare {
 interface Snapshot {
   readonly wall: number;
   readonly hale: number;
+  readonly workers: Map<number, number>;
   readonly backends: Map<number, number>;
   readonly bench: NodeJS.CpuUsage;
 }
@@ -62,6 +78,7 @@ export class CpuMeter {
     this.snapshot = {
       wall: performance.now(),
       hale: processCpuSeconds(this.halePid),
+      workers: new Map(botWorkerPids(this.halePid).map((pid) => [pid, processCpuSeconds(pid)])),
       backends,
       bench: process.cpuUsage(),
     };
@@ -80,9 +97,15 @@ export class CpuMeter {
     for (const [pid, cpu] of after) {
       postgres += cpu - (before.backends.get(pid) ?? 0);
     }
+    let workers = 0;
+    for (const pid of botWorkerPids(this.halePid)) {
+      // A worker forked during the span started from zero; one that was killed is not counted.
+      workers += processCpuSeconds(pid) - (before.workers.get(pid) ?? 0);
+    }
     const pct = (cpuSeconds: number): number => (cpuSeconds / seconds) * 100;
     return {
       halePct: pct(processCpuSeconds(this.halePid) - before.hale),
+      workersPct: pct(workers),
       postgresPct: pct(postgres),
       benchPct: pct((bench.user + bench.system) / 1e6),
     };

@@ -11,6 +11,7 @@
  */
 import { loadavg } from 'node:os';
 import { connect } from './bots-client';
+import { CpuMeter } from './cpu';
 import { RULES_BATCH, ruleThroughput } from './bots-load';
 import { createDatabase, databaseUrl, dropDatabase } from './postgres';
 import { startHale } from './server-process';
@@ -46,6 +47,9 @@ async function main(): Promise<void> {
     const db = await connect(url);
     try {
       log(`rules engine: ${observations} Observations, batches of ${RULES_BATCH}; load ${load()}`);
+      // CPU as well as wall time: on a shared machine the wall time says little, the cores used say what it costs.
+      const cpu = new CpuMeter(`${pgUrl}/postgres`, name, hale.pid);
+      await cpu.start();
       const r = await ruleThroughput({ fhirBase: hale.fhirBase, token: hale.token, databaseUrl: url }, db, {
         observations,
         patients: Math.max(1, Math.round(observations / 100)),
@@ -60,6 +64,14 @@ async function main(): Promise<void> {
           `${seconds.toFixed(1)} s (ingest ${(r.ingestMs / 1000).toFixed(1)} s): ` +
           `${Math.round(r.evaluations / seconds)} evaluations/s; runs p50 ${r.runs.p50} ms, p99 ${r.runs.p99} ms, ` +
           `${r.runs.count} runs, workers busy ${(r.workerBusy * 100).toFixed(0)}%; load ${load()}`
+      );
+      const used = await cpu.stop();
+      const cores = (pct: number): string => (pct / 100).toFixed(2);
+      log(
+        `CPU in cores over the run: Hale ${cores(used.halePct)}, bot workers ${cores(used.workersPct)}, ` +
+          `PostgreSQL ${cores(used.postgresPct)}, bench ${cores(used.benchPct)}; ` +
+          `${(((used.halePct + used.workersPct + used.postgresPct) / 100) * (seconds / r.evaluations) * 1000).toFixed(2)} ` +
+          `ms of server-side CPU per evaluation (ingest included)`
       );
     } finally {
       await db.end();
