@@ -105,7 +105,7 @@ describe('manifest and files', () => {
     const manifest = done.json as Manifest;
     expect(manifest.transactionTime >= before).toBe(true);
     expect(manifest.transactionTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-    expect(manifest.request).toBe(`${s.base}/$export?_type=Patient%2CObservation%2CPractitioner`);
+    expect(manifest.request).toBe(`${s.base}/$export?_type=Patient,Observation,Practitioner`);
     expect(manifest.requiresAccessToken).toBe(true);
     expect(manifest.error).toEqual([]);
     expect(manifest.deleted).toBeUndefined();
@@ -160,6 +160,27 @@ describe('manifest and files', () => {
       expect(new Set(idsOf(e, 'Patient')).size).toBe(5);
     } finally {
       await small.stop();
+    }
+  });
+
+  test('on a resource table PostgreSQL has never analyzed, the export analyzes it before reading (keyset pages need row counts)', async () => {
+    const fresh = await startBulkServer({ BULK_PAGE_SIZE: '2' });
+    try {
+      const reltuples = async (): Promise<number> => {
+        const [row] = await fresh.hale.db.query<{ n: number }>(
+          sql`SELECT reltuples AS n FROM pg_class WHERE oid = to_regclass('resource')`
+        );
+        return Number(row?.n);
+      };
+      for (let i = 0; i < 3; i++) {
+        await fresh.create({ resourceType: 'Patient', name: [{ family: `F${i}` }] });
+      }
+      expect(await reltuples()).toBe(-1);
+      const e = await exportAll(fresh, '$export?_type=Patient');
+      expect(idsOf(e, 'Patient')).toHaveLength(3);
+      expect(await reltuples()).toBeGreaterThanOrEqual(3);
+    } finally {
+      await fresh.stop();
     }
   });
 });

@@ -151,20 +151,29 @@ async function groupPatients(
   return asked.filter((p) => members.includes(p));
 }
 
-/** The kick-off's URL: with its query for GET; a POST's parameters are in its body, not in `request`. */
+/**
+ * The kick-off's URL: with its query for GET; a POST's parameters are in its body, not in `request`.
+ * The query is rebuilt from the parsed parameters (the router is not given the raw URL), encoding
+ * only what a query value must encode: `_type=Patient,Observation` comes back as sent, not as
+ * `Patient%2CObservation`.
+ */
 function requestUrl(baseUrl: string, req: FhirRequest): string {
   const url = `${baseUrl}/${req.url.replace(/^\/+/, '').split('?')[0] ?? ''}`;
   if (req.method !== 'GET') {
     return url;
   }
-  const query = new URLSearchParams();
+  const pairs: string[] = [];
   for (const [k, v] of Object.entries(req.query)) {
     for (const value of [v ?? []].flat()) {
-      query.append(k, value);
+      pairs.push(`${queryEncode(k)}=${queryEncode(value)}`);
     }
   }
-  const text = query.toString();
-  return text ? `${url}?${text}` : url;
+  return pairs.length > 0 ? `${url}?${pairs.join('&')}` : url;
+}
+
+/** Percent-encoding of a query name or value, leaving the characters RFC 3986 allows there as they are (but & = + #). */
+function queryEncode(text: string): string {
+  return encodeURIComponent(text).replace(/%(2C|3A|2F|24|40|3B|3F)/gi, (m) => decodeURIComponent(m));
 }
 
 /** 429 with Retry-After for a kick-off refused because too many jobs of its kind are active. */

@@ -2,6 +2,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from '../db/database';
+import type { Sql } from '../db/sql';
 import { sql } from '../db/sql';
 import type { Logger } from '../logger';
 import type { AccessPolicy } from '../storage/access';
@@ -9,10 +10,12 @@ import type { BulkConfig } from './config';
 import type { PolicyDeps } from './caller';
 import { contextOf, policyOfClaims } from './caller';
 import { NdjsonWriter } from './ndjson-writer';
+import { freshenResourceStatistics } from './planner-stats';
 import type { Line, WriterSink } from './ndjson-writer';
 import type { ExportPlan } from './plan';
 import { compileTypeFilter, planExport } from './plan';
-import { deletedPage, provenanceFor, versionsPage, visiblePatients } from './snapshot';
+import type { VersionRow } from './snapshot';
+import { deletedPage, provenanceFor, typesWithRows, versionsPageQuery, visiblePatients } from './snapshot';
 import type { ExportJob, ExportStore } from './store';
 import { lineTransform } from './transform';
 
@@ -81,6 +84,9 @@ export class ExportRun {
   private typesDone = 0;
   private plan: ExportPlan = { types: [], provenance: 'none' };
   private patients: readonly string[] | 'any' | undefined;
+  /** The planned types with any row at all; the others are skipped without a query each. */
+  private present = new Set<string>();
+  private readonly typeFilterNoted = new Set<string>();
   private readonly dir: string;
   private readonly at: string;
 
@@ -137,9 +143,13 @@ export class ExportRun {
     await rm(join(this.deps.config.dir, this.job.id), { recursive: true, force: true });
     await mkdir(this.dir, { recursive: true });
     await this.deps.store.resetOutput(this.job);
-    await settle(this.deps.db, this.job.transaction_time, this.deps.logger);
+    await Promise.all([
+      settle(this.deps.db, this.job.transaction_time, this.deps.logger),
+      freshenResourceStatistics(this.deps.db, this.deps.logger),
+    ]);
     const policy = await this.policy();
     this.plan = planExport(this.job.level, this.job.params, policy);
+    this.present = await typesWithRows(this.deps.db, this.plan.types);
     this.patients = await this.patientScope(policy);
     for (const type of this.plan.types) {
       await this.exportType(type);
@@ -181,35 +191,34 @@ export class ExportRun {
     return visible;
   }
 
+  /**
+   * One type, page by page. The next page is read while the current one is written (its first id
+   * is known as soon as the current page arrives); before it is used, the page's query is built
+   * again with the policy of that moment, and a page read under another policy (a Consent revoked
+   * meanwhile) is read again. So a revocation still holds from the next page on.
+   */
   private async exportType(type: string): Promise<void> {
     const transform = lineTransform(type, this.job.params.elements, this.deps.baseUrl);
     const dedupe = type === 'Provenance' && this.plan.provenance !== 'none';
-    if (Array.isArray(this.patients) && this.patients.length === 0) {
+    if ((Array.isArray(this.patients) && this.patients.length === 0) || !this.present.has(type)) {
       return;
     }
-    let after = '';
+    let next = this.readPage(type, '');
     for (let page = 1; ; page++) {
-      const access = await this.policy();
-      const { filter, ignored } = compileTypeFilter(
-        contextOf(this.deps, access, !this.job.params.lenient),
-        type,
-        this.job.params.typeFilters,
-        this.job.params.lenient
-      );
-      if (page === 1) {
-        this.messages.push(...ignored.map((i) => `_typeFilter parameter ${i} is not supported and was ignored`));
+      let { rows, access, key } = await next;
+      if (page > 1) {
+        const now = await this.pageQuery(type, rows.after);
+        if (now.key !== key) {
+          ({ rows, access, key } = await this.readPage(type, rows.after, now));
+        }
       }
-      const rows = await versionsPage(this.deps.db, {
-        type,
-        at: this.at,
-        since: this.job.params.since,
-        after,
-        limit: this.deps.config.pageSize,
-        access,
-        filter,
-        patients: this.patients,
-      });
-      const lines: Line[] = rows
+      const last = rows.list[rows.list.length - 1];
+      const more = last !== undefined && rows.list.length >= this.deps.config.pageSize;
+      if (more) {
+        next = this.readPage(type, last.id);
+        next.catch(() => undefined); // awaited on the next turn; a failure of this page comes first
+      }
+      const lines: Line[] = rows.list
         .filter((r) => !(dedupe && this.provenanceSeen.has(r.id)))
         .map((r) => ({ text: transform(r.content), about: r.about }));
       await this.writer('output', type).write(lines);
@@ -217,17 +226,51 @@ export class ExportRun {
       if (this.plan.provenance !== 'none' && type !== 'Provenance') {
         await this.associatedProvenance(
           type,
-          rows.map((r) => r.id),
+          rows.list.map((r) => r.id),
           access
         );
       }
       await this.checkpoint(type, page);
-      const last = rows[rows.length - 1];
-      if (!last || rows.length < this.deps.config.pageSize) {
+      if (!more) {
         return;
       }
-      after = last.id;
     }
+  }
+
+  /** The query of a page after `after`, with the caller's policy rebuilt now, and its rendered text as a key. */
+  private async pageQuery(type: string, after: string): Promise<{ query: Sql; access: AccessPolicy; key: string }> {
+    const access = await this.policy();
+    const { filter, ignored } = compileTypeFilter(
+      contextOf(this.deps, access, !this.job.params.lenient),
+      type,
+      this.job.params.typeFilters,
+      this.job.params.lenient
+    );
+    if (after === '' && !this.typeFilterNoted.has(type)) {
+      this.typeFilterNoted.add(type);
+      this.messages.push(...ignored.map((i) => `_typeFilter parameter ${i} is not supported and was ignored`));
+    }
+    const query = versionsPageQuery({
+      type,
+      at: this.at,
+      since: this.job.params.since,
+      after,
+      limit: this.deps.config.pageSize,
+      access,
+      filter,
+      patients: this.patients,
+    });
+    return { query, access, key: JSON.stringify(query.toQuery()) };
+  }
+
+  private async readPage(
+    type: string,
+    after: string,
+    built?: { query: Sql; access: AccessPolicy; key: string }
+  ): Promise<{ rows: { after: string; list: VersionRow[] }; access: AccessPolicy; key: string }> {
+    const { query, access, key } = built ?? (await this.pageQuery(type, after));
+    const list = await this.deps.db.query<VersionRow>(query);
+    return { rows: { after, list }, access, key };
   }
 
   private async associatedProvenance(type: string, ids: string[], access: AccessPolicy): Promise<void> {
@@ -251,7 +294,7 @@ export class ExportRun {
 
   /** `deleted[]`: one transaction Bundle per deleted resource, its one entry a DELETE of it. */
   private async exportDeleted(type: string, since: string): Promise<void> {
-    if (Array.isArray(this.patients) && this.patients.length === 0) {
+    if ((Array.isArray(this.patients) && this.patients.length === 0) || !this.present.has(type)) {
       return;
     }
     let after = '';

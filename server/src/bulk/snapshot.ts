@@ -55,8 +55,8 @@ function versionAt(at: string): Sql {
     WHERE hh.rid = r.rid AND hh.last_updated <= ${at}::timestamptz ORDER BY hh.version_id DESC LIMIT 1) h ON true`;
 }
 
-/** One page of the versions of `type` current at the snapshot that the caller may read and the filter matches. */
-export async function versionsPage(db: Queryable, p: SnapshotPage): Promise<VersionRow[]> {
+/** The query of one page of the versions of `type` current at the snapshot that the caller may read and the filter matches. */
+export function versionsPageQuery(p: SnapshotPage): Sql {
   const current = and(
     [
       sql`r.type = ${p.type}`,
@@ -83,12 +83,19 @@ export async function versionsPage(db: Queryable, p: SnapshotPage): Promise<Vers
       accessClause(p.access, 'h', p.type, true),
     ].filter((x): x is Sql => x !== undefined)
   );
-  return db.query<VersionRow>(sql`SELECT id, content, about FROM (
+  return sql`SELECT id, content, about FROM (
       (SELECT r.id, r.content, r.compartments[1] AS about FROM resource r WHERE ${current} ORDER BY r.id LIMIT ${p.limit})
       UNION ALL
       (SELECT r.id, h.content, h.compartments[1] AS about FROM resource r ${versionAt(p.at)}
         WHERE ${older} ORDER BY r.id LIMIT ${p.limit})
-    ) v ORDER BY id LIMIT ${p.limit}`);
+    ) v ORDER BY id LIMIT ${p.limit}`;
+}
+
+/** Of these types, those with a row in `resource` at all (current or deleted): the others have nothing to export. */
+export async function typesWithRows(db: Queryable, types: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ type: string }>(sql`SELECT t AS type FROM unnest(${types}::text[]) AS t
+    WHERE EXISTS (SELECT 1 FROM resource r WHERE r.type = t)`);
+  return new Set(rows.map((r) => r.type));
 }
 
 /**
