@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { BulkConfig } from './bulk/config';
 import { BULK_ENV, bulkConfigOf } from './bulk/config';
+import type { TriageConfig } from './scheduling/triage-config';
+import { TRIAGE_ENV, triageConfigOf } from './scheduling/triage-config';
 import { PROFILED_TYPES } from './validation/required-profiles';
 
 /**
@@ -74,6 +76,7 @@ const schema = z.object({
     )
     .default('Observation'),
   ...BULK_ENV,
+  ...TRIAGE_ENV,
 });
 
 export interface HaleConfig {
@@ -132,6 +135,8 @@ export interface HaleConfig {
   analyzeAfterWrites: number;
   /** Bulk Data $export (BULK_*). */
   bulk: BulkConfig;
+  /** Visit requests' emergency rule (TRIAGE_*). */
+  triage: TriageConfig;
   /** Resource types whose Hale profiles a patient app's writes must conform to; empty: none. */
   requireProfiles: string[];
 }
@@ -219,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     demoMode: e.DEMO_MODE === 'true',
     analyzeAfterWrites: e.ANALYZE_AFTER_WRITES,
     bulk: bulkConfigOf(e),
+    triage: triageConfigOf(e),
     requireProfiles: e.REQUIRE_PROFILES === 'none' ? [] : e.REQUIRE_PROFILES.split(',').map((t) => t.trim()),
   };
 }

@@ -115,6 +115,19 @@ export function scheduleRefOf(appointment: Appointment): string | undefined {
 
 export type Party = 'patient' | 'provider' | 'system';
 
+/** Whether the caller's own access lets them read the resource: a bystander's refusal is then 403, else 404. */
+export function readableBy(repo: HaleRepository, type: 'Appointment' | 'Task', id: string): Promise<boolean> {
+  return repo.readResource(type, id).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof OperationOutcomeError && isNotFound(err.outcome)) {
+        return false;
+      }
+      throw err;
+    }
+  );
+}
+
 /**
  * Loads an appointment for a workflow step and says in which capacity the caller acts on it: its
  * patient, the provider of its schedule, or a system client. Anyone else gets 404 when they
@@ -136,16 +149,7 @@ export async function appointmentParty(
   if (schedule && managesSchedule(ctx.caller, schedule)) {
     return { appointment, schedule, party: 'provider' };
   }
-  const visible = await ctx.repo.readResource('Appointment', id).then(
-    () => true,
-    (err: unknown) => {
-      if (err instanceof OperationOutcomeError && isNotFound(err.outcome)) {
-        return false;
-      }
-      throw err;
-    }
-  );
-  throw visible
+  throw (await readableBy(ctx.repo, 'Appointment', id))
     ? forbiddenBecause("Only the appointment's patient or the provider of its schedule may do this")
     : new OperationOutcomeError(notFound);
 }

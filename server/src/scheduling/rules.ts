@@ -26,6 +26,16 @@ export const RULES = {
   rescheduleOtherSchedule: 'reschedule-other-schedule',
   /** 409: the patient is already waiting on this schedule. */
   alreadyWaiting: 'already-waiting',
+  /** 422: a visit request's severity is at or above the configured emergency threshold. */
+  emergency: 'emergency-call-services',
+  /** 422: the provider is not listed in the marketplace. */
+  providerNotListed: 'provider-not-listed',
+  /** 409: the patient already has an open visit request with this provider. */
+  visitRequestOpen: 'visit-request-open',
+  /** 409: the visit request was already answered, withdrawn or redirected. */
+  visitRequestClosed: 'visit-request-closed',
+  /** 422: a redirect to the provider the request is already with. */
+  redirectToSelf: 'redirect-to-self',
 } as const;
 export type Rule = (typeof RULES)[keyof typeof RULES];
 
@@ -34,6 +44,9 @@ const UNPROCESSABLE: ReadonlySet<Rule> = new Set<Rule>([
   RULES.scheduleClosed,
   RULES.noShowBeforeStart,
   RULES.rescheduleOtherSchedule,
+  RULES.emergency,
+  RULES.providerNotListed,
+  RULES.redirectToSelf,
 ]);
 
 /** A refusal naming its rule: 422 for a rule the request breaks whatever the timing, 409 for a state conflict. */

@@ -1,6 +1,6 @@
 import type { WithId } from '@medplum/core';
 import { OperationOutcomeError, conflict, notFound, parseSearchRequest } from '@medplum/core';
-import type { Appointment, Resource, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Resource, Slot, Task } from '@medplum/fhirtypes';
 import { sql } from '../db/sql';
 import { accessClause } from '../storage/read';
 import type { HaleRepository } from '../storage/repository';
@@ -35,6 +35,9 @@ export const lockSlot = (tx: HaleRepository, id: string): Promise<WithId<Slot>> 
 
 export const lockAppointment = (tx: HaleRepository, id: string): Promise<WithId<Appointment>> =>
   lockRow<Appointment>(tx, 'Appointment', id);
+
+/** Locks a workflow Task (a visit request) after any slots, in the lock order above. */
+export const lockTask = (tx: HaleRepository, id: string): Promise<WithId<Task>> => lockRow<Task>(tx, 'Task', id);
 
 /** Locks several slots in id order (the lock order every workflow keeps). */
 export async function lockSlots(tx: HaleRepository, ids: readonly string[]): Promise<Map<string, WithId<Slot>>> {

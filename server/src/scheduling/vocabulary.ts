@@ -22,3 +22,16 @@ export const RESCHEDULE_INPUT = `${HALE_FHIR}/CodeSystem/scheduling-input`;
 
 /** Communication.category of a secure message and of its thread (server/src/messaging, docs/messaging.md). */
 export const MESSAGE_CATEGORY_SYSTEM = `${HALE_FHIR}/CodeSystem/message-category`;
+
+/** Task.code of a visit request (Hale task-code `visit-request`, docs/scheduling.md "Visit requests"). */
+export const HALE_TASK_CODE_SYSTEM = `${HALE_FHIR}/CodeSystem/task-code`;
+export const VISIT_REQUEST_CODE = 'visit-request';
+/** Task.input / Task.output types of a visit request: severity, preferred-time, triage-answers, appointment. */
+export const VISIT_REQUEST_PART = `${HALE_FHIR}/CodeSystem/visit-request-part`;
+/** The triage severities a patient's answers end in, least to most urgent. */
+export const TRIAGE_SEVERITY_SYSTEM = `${HALE_FHIR}/CodeSystem/triage-severity`;
+export const TRIAGE_SEVERITIES = ['routine', 'soon', 'urgent', 'emergency'] as const;
+export type TriageSeverity = (typeof TRIAGE_SEVERITIES)[number];
+/** Notification categories of a visit request: a new one for the provider, an answer for the patient. */
+export const VISIT_REQUESTED = 'visit-request';
+export const VISIT_REQUEST_ANSWERED = 'visit-request-answered';

@@ -6,10 +6,16 @@ import type { ResourceScope } from '../access/scope-types';
 import type { AccessTokenClaims } from '../auth/types';
 import { forbiddenBecause } from '../fhir/errors';
 import type { AccessPolicy, WriteSubject } from '../storage/access';
-import { MESSAGE_CATEGORY_SYSTEM, RESCHEDULE_TASK_CODE, TASK_CODE_SYSTEM } from './vocabulary';
+import {
+  HALE_TASK_CODE_SYSTEM,
+  MESSAGE_CATEGORY_SYSTEM,
+  RESCHEDULE_TASK_CODE,
+  TASK_CODE_SYSTEM,
+  VISIT_REQUEST_CODE,
+} from './vocabulary';
 
 /**
- * Workflow-owned resources. An Appointment's status, slot and participants, a reschedule request and a
+ * Workflow-owned resources. An Appointment's status, slot and participants, a reschedule request, a visit request and a
  * secure message are changed only by the operations that keep their rules (the slot's row lock, the
  * allowed transitions, the relationship check), so REST writes of them by anyone but a backend service
  * (a `system/` scope) are refused — whatever path reaches the repository: create, update, JSON Patch,
@@ -74,6 +80,9 @@ function workflowOwned(resourceType: string, resource: Resource | undefined): st
     case 'Appointment':
       return 'An Appointment is changed only through the scheduling operations ($book, $confirm, $cancel, $no-show, $reschedule, $reschedule-decision, $waitlist, $hold)';
     case 'Task':
+      if (resource?.resourceType === 'Task' && isVisitRequest(resource)) {
+        return 'A visit request is made with Task/$request-visit, answered with $triage and withdrawn with $withdraw';
+      }
       return resource?.resourceType === 'Task' && isRescheduleRequest(resource)
         ? 'A reschedule request is made with Appointment/$reschedule and answered with $reschedule-decision'
         : undefined;
@@ -91,6 +100,10 @@ function isRescheduleRequest(task: Task): boolean {
     (task.code?.coding ?? []).some((c) => c.system === TASK_CODE_SYSTEM && c.code === RESCHEDULE_TASK_CODE) &&
     (task.focus?.reference ?? '').startsWith('Appointment/')
   );
+}
+
+export function isVisitRequest(task: Task): boolean {
+  return (task.code?.coding ?? []).some((c) => c.system === HALE_TASK_CODE_SYSTEM && c.code === VISIT_REQUEST_CODE);
 }
 
 export function isSecureMessage(communication: Communication): boolean {

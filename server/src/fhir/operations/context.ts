@@ -4,6 +4,7 @@ import type { BulkExports } from '../../bulk/service';
 import type { BotRuntime } from '../../bots/runtime';
 import type { AccessTokenClaims } from '../../auth/types';
 import type { Notifier } from '../../notify/notifier';
+import type { TriageConfig } from '../../scheduling/triage-config';
 import type { HaleRepository } from '../../storage/repository';
 import { forbiddenBecause } from '../errors';
 
@@ -26,6 +27,8 @@ export interface OperationDeps {
   bots?: BotRuntime;
   /** Bulk Data $export (kick-offs go into its ledger). */
   bulk?: BulkExports;
+  /** Visit requests' emergency rule (TRIAGE_*); undefined: the defaults. */
+  triage?: TriageConfig;
 }
 
 /** The verified token of the request; every request under the FHIR base has one. */

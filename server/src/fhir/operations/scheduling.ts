@@ -23,6 +23,10 @@ import { scheduleFindSlotsHandler, scheduleFindSlotsOperation } from './schedule
 import { scheduleGenerateSlotsHandler, scheduleGenerateSlotsOperation } from './schedule-generate-slots';
 import { scheduleWaitlistHandler, scheduleWaitlistOperation } from './schedule-waitlist';
 import { slotHoldHandler, slotHoldOperation } from './slot-hold';
+import { taskRequestVisitHandler, taskRequestVisitOperation } from './task-request-visit';
+import { taskTriageHandler, taskTriageOperation } from './task-triage';
+import { taskVisitRequestsHandler, taskVisitRequestsOperation } from './task-visit-requests';
+import { taskWithdrawHandler, taskWithdrawOperation } from './task-withdraw';
 
 type Handler = (req: FhirRequest, repo: HaleRepository, deps: OperationDeps) => Promise<FhirResponse>;
 
@@ -41,6 +45,10 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
   ['POST', 'Appointment/:id/$no-show', appointmentNoShowHandler],
   ['POST', 'Appointment/:id/$reschedule', appointmentRescheduleHandler],
   ['POST', 'Appointment/:id/$reschedule-decision', appointmentRescheduleDecisionHandler],
+  ['POST', 'Task/$request-visit', taskRequestVisitHandler],
+  ['GET', 'Task/$visit-requests', taskVisitRequestsHandler],
+  ['POST', 'Task/:id/$triage', taskTriageHandler],
+  ['POST', 'Task/:id/$withdraw', taskWithdrawHandler],
   ['POST', 'Communication/$send-message', communicationSendMessageHandler],
   ['GET', 'Communication/$threads', communicationThreadsHandler],
   ['GET', 'Communication/:id/$messages', communicationMessagesHandler],
@@ -59,6 +67,7 @@ export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
     appointmentRescheduleOperation,
     appointmentRescheduleDecisionOperation,
   ],
+  Task: [taskRequestVisitOperation, taskVisitRequestsOperation, taskTriageOperation, taskWithdrawOperation],
   Communication: [
     communicationSendMessageOperation,
     communicationThreadsOperation,
