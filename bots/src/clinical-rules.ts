@@ -143,11 +143,17 @@ function pendingOf(rule: ClinicalRule, obs: Observation, time: number): Pending 
   return { rule, patient, obs, time, key, ...(current ? { current } : {}) };
 }
 
+/** A reading found in a window search, with its effective time. */
+interface Timed {
+  readonly obs: Observation;
+  readonly time: number;
+}
+
 interface BatchReads {
   /** Active conditions of each patient a focused rule needs. */
   readonly conditions: ReadonlyMap<string, Condition[]>;
-  /** Readings by metric (tokenList of the rule's codes), each patient's mixed: windowOf picks. */
-  readonly readings: ReadonlyMap<string, Observation[]>;
+  /** Readings by metric (tokenList of the rule's codes), then by patient, with their times: windowOf picks. */
+  readonly readings: ReadonlyMap<string, ReadonlyMap<string, readonly Timed[]>>;
   /** GuidanceResponses already kept, by key. */
   readonly recorded: ReadonlyMap<string, GuidanceResponse>;
 }
@@ -195,10 +201,25 @@ async function readForBatch(ctx: BotContext, candidates: readonly Pending[]): Pr
       conditions.set(ref, [...(conditions.get(ref) ?? []), c]);
     }
   }
-  const readings = new Map<string, Observation[]>();
+  // Grouped by patient, each time read once: a batch of a hundred readings of a hundred patients has thousands in
+  // its windows, and scanning them all for each reading was most of the bot's own time.
+  const readings = new Map<string, Map<string, Timed[]>>();
   for (const [j, found] of results.slice(i, (i += windowSearches.length)).entries()) {
     const metric = windowSearches[j]?.metric ?? '';
-    readings.set(metric, [...(readings.get(metric) ?? []), ...(found as Observation[])]);
+    const byPatient = readings.get(metric) ?? new Map<string, Timed[]>();
+    readings.set(metric, byPatient);
+    for (const obs of found as Observation[]) {
+      const patient = patientOf(obs);
+      const time = effectiveTime(obs);
+      if (patient !== undefined && time !== undefined) {
+        const list = byPatient.get(patient);
+        if (list) {
+          list.push({ obs, time });
+        } else {
+          byPatient.set(patient, [{ obs, time }]);
+        }
+      }
+    }
   }
   const recorded = new Map<string, GuidanceResponse>();
   for (const found of results.slice(i)) {
@@ -213,13 +234,12 @@ async function readForBatch(ctx: BotContext, candidates: readonly Pending[]): Pr
 }
 
 /** The pending evaluation's window: the patient's readings of the rule's metric up to the reading, oldest first. */
-function windowOf(p: Pending, readings: ReadonlyMap<string, Observation[]>): Reading[] {
+function windowOf(p: Pending, readings: BatchReads['readings']): Reading[] {
   const from = addDays(new Date(p.time), -p.rule.windowDays).getTime();
-  const inWindow = (readings.get(tokenList(p.rule.metric)) ?? []).filter((o) => {
-    const t = effectiveTime(o);
-    return patientOf(o) === p.patient && t !== undefined && t >= from && t <= p.time && readsObservation(p.rule, o);
-  });
-  const window = inWindow.flatMap((o) => toReading(p.rule, o) ?? []);
+  const inWindow = (readings.get(tokenList(p.rule.metric))?.get(p.patient) ?? []).filter(
+    (r) => r.time >= from && r.time <= p.time && readsObservation(p.rule, r.obs)
+  );
+  const window = inWindow.flatMap((r) => toReading(p.rule, r.obs) ?? []);
   if (p.current && !window.some((r) => r.ref === p.current?.ref)) {
     window.push(p.current);
   }
