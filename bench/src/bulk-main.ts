@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const url = databaseUrl(pgUrl, name);
     const hale = await startHale(url, {
       nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${workDir}`] : [],
-      env: { GRAPHQL_WARMUP: 'false', BULK_DIR: join(workDir, 'files') },
+      env: { GRAPHQL_WARMUP: 'false', BULK_DIR: join(workDir, 'files'), BULK_MIN_POLL_MS: '0' },
     });
     let window: { from: number; to: number } | undefined;
     try {
@@ -72,6 +72,9 @@ async function main(): Promise<void> {
           .map((l) => l.toFixed(2))
           .join(' ')}`
       );
+    } catch (err) {
+      log(`Hale's last stderr lines:\n${hale.stderrTail()}`);
+      throw err;
     } finally {
       await hale.stop();
     }

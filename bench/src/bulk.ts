@@ -2,11 +2,14 @@
  * The Bulk Data phase: `$import` of the bench's patients as NDJSON (bulk-ndjson.ts) against the
  * multi-row INSERT floor, then a system `$export` of everything against a `COPY (SELECT content
  * FROM resource …) TO STDOUT` of the same rows by psql, measured in the same run, with Hale's RSS
- * sampled during the export (issue 15's targets: import ≥ 0.15 of the INSERT floor, export ≥ 0.3
- * of the COPY floor, RSS ≤ +10%).
+ * sampled during the export, and last the consent-filtered export of a cohort (bulk-consent.ts)
+ * (issue 15's targets: import ≥ 0.15 of the INSERT floor, export ≥ 0.3 of the COPY floor, RSS ≤
+ * +10%, the research partner's export ≤ 1.5× the system token's). Hale must run with
+ * BULK_MIN_POLL_MS=0: the exports are polled every 50 ms.
  */
 import { spawn } from 'node:child_process';
-import { deleteJob, download, kickExport, kickImport, untilDone, type BulkTarget } from './bulk-client';
+import { EXPORT_POLL_MS, deleteJob, download, kickExport, kickImport, untilDone, type BulkTarget } from './bulk-client';
+import { consentExportLines, consentExportPhase, type ConsentExportResult } from './bulk-consent';
 import { datasetNdjson, type NdjsonFile } from './bulk-ndjson';
 import type { Dataset } from './dataset';
 import { RssSampler } from './memory';
@@ -32,6 +35,7 @@ export interface BulkResult {
   readonly rssGrowthPct: number;
   /** The export's kick-off to manifest on the monotonic clock (µs), to cut a CPU profile to it. */
   readonly exportWindow: { from: number; to: number };
+  readonly consent: ConsentExportResult;
 }
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -102,7 +106,7 @@ export async function bulkPhase(ctx: BulkContext): Promise<BulkResult> {
   const exportStarted = performance.now();
   const from = monotonicUs();
   const statusUrl = await kickExport(target, '$export');
-  const manifest = await untilDone(target, statusUrl, 200);
+  const manifest = await untilDone(target, statusUrl, EXPORT_POLL_MS, EXPORT_POLL_MS);
   const exportSeconds = (performance.now() - exportStarted) / 1000;
   const exportWindow = { from, to: monotonicUs() };
   const downloaded = await download(target, manifest);
@@ -113,6 +117,7 @@ export async function bulkPhase(ctx: BulkContext): Promise<BulkResult> {
   if (downloaded.lines !== exportResources) {
     throw new Error(`The export's files hold ${downloaded.lines} lines; the manifest counts ${exportResources}`);
   }
+  const consent = await consentExportPhase({ target, databaseUrl: ctx.databaseUrl, log });
   const rssStartMb = samples[0]?.rssMb ?? 0;
   const rssPeakMb = Math.max(...samples.map((s) => s.rssMb));
   const importPerSecond = importResources / importSeconds;
@@ -135,6 +140,7 @@ export async function bulkPhase(ctx: BulkContext): Promise<BulkResult> {
     rssPeakMb,
     rssGrowthPct: ((rssPeakMb - rssStartMb) / rssStartMb) * 100,
     exportWindow,
+    consent,
   };
 }
 
@@ -149,5 +155,6 @@ export function bulkLines(r: BulkResult): string[] {
       `(target ≥ ${pct(BULK_TARGETS.exportOfCopyFloor)})`,
     `$export RSS: ${r.rssStartMb.toFixed(0)} → peak ${r.rssPeakMb.toFixed(0)} MB (+${r.rssGrowthPct.toFixed(1)}%, ` +
       `target ≤ +${BULK_TARGETS.exportRssGrowthPct}%)`,
+    ...consentExportLines(r.consent),
   ];
 }

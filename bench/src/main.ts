@@ -74,7 +74,8 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     cleanup.add(() => dropDatabase(options.pgUrl, name));
   }
   const url = databaseUrl(options.pgUrl, name);
-  const hale = await startHale(url, { env: { GRAPHQL_WARMUP: String(options.graphqlWarm) } });
+  // BULK_MIN_POLL_MS=0: the bulk phase polls its exports every 50 ms (bulk.ts).
+  const hale = await startHale(url, { env: { GRAPHQL_WARMUP: String(options.graphqlWarm), BULK_MIN_POLL_MS: '0' } });
   useBearerToken(hale.token);
   cleanup.add(() => hale.stop());
   log(`Hale ${hale.fhirBase} (pid ${hale.pid}) on database ${name}`);
