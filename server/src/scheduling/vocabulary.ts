@@ -35,3 +35,6 @@ export type TriageSeverity = (typeof TRIAGE_SEVERITIES)[number];
 /** Notification categories of a visit request: a new one for the provider, an answer for the patient. */
 export const VISIT_REQUESTED = 'visit-request';
 export const VISIT_REQUEST_ANSWERED = 'visit-request-answered';
+
+/** Marks a Slot inside a window its provider blocked ($block): unavailable now, or as soon as it is freed. */
+export const SLOT_BLOCKED_EXT = `${HALE_FHIR}/StructureDefinition/slot-blocked`;

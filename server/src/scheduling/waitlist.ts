@@ -5,7 +5,7 @@ import { asCaller, placedOn } from './appointments';
 import type { SchedulingContext } from './caller';
 import { bookingPatient, patientOf } from './caller';
 import { RULES, refused } from './rules';
-import { assertBookable, freeSlot, heldSlot } from './slot-state';
+import { assertBookable, freeSlot, heldSlot, isBlocked } from './slot-state';
 import { activeAppointmentsOn, lockKey, searchAll } from './store';
 import { COMMUNICATION_CATEGORY, NOTIFICATION_CATEGORY_SYSTEM, SLOT_OFFERED } from './vocabulary';
 
@@ -107,7 +107,7 @@ export async function releaseSlot(
   } catch {
     bookable = false; // a past slot or a closed schedule: free, offered to no one
   }
-  if (!bookable) {
+  if (!bookable || isBlocked(slot)) {
     await tx.updateResource(freeSlot(slot));
     return;
   }

@@ -19,8 +19,10 @@ import {
 import { communicationSendMessageHandler, communicationSendMessageOperation } from './communication-send-message';
 import { communicationThreadsHandler, communicationThreadsOperation } from './communication-threads';
 import type { OperationDeps } from './context';
+import { scheduleBlockHandler, scheduleBlockOperation } from './schedule-block';
 import { scheduleFindSlotsHandler, scheduleFindSlotsOperation } from './schedule-find-slots';
 import { scheduleGenerateSlotsHandler, scheduleGenerateSlotsOperation } from './schedule-generate-slots';
+import { scheduleUnblockHandler, scheduleUnblockOperation } from './schedule-unblock';
 import { scheduleWaitlistHandler, scheduleWaitlistOperation } from './schedule-waitlist';
 import { slotHoldHandler, slotHoldOperation } from './slot-hold';
 import { taskRequestVisitHandler, taskRequestVisitOperation } from './task-request-visit';
@@ -38,6 +40,8 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
   ['POST', 'Schedule/:id/$generate-slots', scheduleGenerateSlotsHandler],
   ['GET', 'Schedule/:id/$find-slots', scheduleFindSlotsHandler],
   ['POST', 'Schedule/:id/$waitlist', scheduleWaitlistHandler],
+  ['POST', 'Schedule/:id/$block', scheduleBlockHandler],
+  ['POST', 'Schedule/:id/$unblock', scheduleUnblockHandler],
   ['POST', 'Slot/:id/$hold', slotHoldHandler],
   ['POST', 'Appointment/$book', appointmentBookHandler],
   ['POST', 'Appointment/:id/$confirm', appointmentConfirmHandler],
@@ -57,7 +61,13 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
 
 /** Their OperationDefinitions by resource type, for the CapabilityStatement (metadata.ts). */
 export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
-  Schedule: [scheduleGenerateSlotsOperation, scheduleFindSlotsOperation, scheduleWaitlistOperation],
+  Schedule: [
+    scheduleGenerateSlotsOperation,
+    scheduleFindSlotsOperation,
+    scheduleWaitlistOperation,
+    scheduleBlockOperation,
+    scheduleUnblockOperation,
+  ],
   Slot: [slotHoldOperation],
   Appointment: [
     appointmentBookOperation,
