@@ -55,6 +55,7 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
   let patientEmail: string;
   let patientId: string;
   let providerEmail: string;
+  let practitionerId: string;
 
   beforeAll(async () => {
     h = await startAccountsHarness();
@@ -73,6 +74,7 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
       sql`UPDATE account SET profile_type = 'Practitioner', profile_id = ${practitioner.id} WHERE id = ${account.id}`
     );
     providerEmail = account.email;
+    practitionerId = practitioner.id;
   });
 
   afterAll(async () => {
@@ -145,6 +147,136 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
     });
   });
 
+  test('the dashboard shows, from one $summary, the alerts, goals, care plans, appointments and unread messages written through the API', async () => {
+    const subject = { reference: `Patient/${patientId}` };
+    const raised = new Date(Date.now() - 3_600_000).toISOString();
+    // What the clinical rules engine writes when a reading crosses a rule's threshold (bots/src/lib/rules/actions.ts).
+    await createResource(h.s, {
+      resourceType: 'Flag',
+      status: 'active',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/flag-category', code: 'clinical' }] }],
+      code: {
+        coding: [{ system: 'https://hale.health/fhir/CodeSystem/flag-code', code: 'clinical-rule-alert' }],
+        text: 'Blood pressure above 140/90 three times this week',
+      },
+      subject,
+      period: { start: raised },
+      extension: [
+        {
+          url: 'http://hl7.org/fhir/StructureDefinition/flag-priority',
+          valueCodeableConcept: { coding: [{ system: 'http://hl7.org/fhir/flag-priority-code', code: 'PH' }] },
+        },
+      ],
+    });
+    // An ended alert is not shown.
+    await createResource(h.s, {
+      resourceType: 'Flag',
+      status: 'inactive',
+      code: { text: 'An alert that has ended' },
+      subject,
+    });
+    await createResource(h.s, {
+      resourceType: 'Goal',
+      lifecycleStatus: 'active',
+      description: { text: 'Keep my resting heart rate under 100' },
+      subject,
+      target: [
+        {
+          measure: { coding: [{ system: 'http://loinc.org', code: '8867-4' }], text: 'Heart rate' },
+          detailRange: { high: { value: 100, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } },
+        },
+      ],
+    });
+    await createResource(h.s, {
+      resourceType: 'CarePlan',
+      status: 'active',
+      intent: 'plan',
+      title: 'Cardiac rehabilitation',
+      subject,
+      activity: [
+        { detail: { status: 'completed', description: 'Assessment' } },
+        {
+          extension: [
+            {
+              url: 'https://hale.health/fhir/StructureDefinition/care-plan-phase',
+              valueString: 'Supervised exercise',
+            },
+          ],
+          detail: { status: 'in-progress', description: 'Three sessions a week' },
+        },
+      ],
+    });
+    const start = new Date(Date.now() + 2 * 86_400_000);
+    start.setUTCMinutes(0, 0, 0);
+    await createResource(h.s, {
+      resourceType: 'Appointment',
+      status: 'booked',
+      description: 'Follow-up visit',
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 1_800_000).toISOString(),
+      participant: [
+        { actor: subject, status: 'accepted' },
+        { actor: { reference: `Practitioner/${practitionerId}`, display: 'Dr Rua Tane' }, status: 'accepted' },
+      ],
+    });
+    const messageCategory = 'https://hale.health/fhir/CodeSystem/message-category';
+    const thread = await createResource(h.s, {
+      resourceType: 'Communication',
+      status: 'in-progress',
+      category: [{ coding: [{ system: messageCategory, code: 'thread' }] }],
+      subject,
+      topic: { text: 'Your results' },
+      recipient: [subject, { reference: `Practitioner/${practitionerId}` }],
+      sent: new Date().toISOString(),
+    });
+    await createResource(h.s, {
+      resourceType: 'Communication',
+      status: 'completed',
+      category: [{ coding: [{ system: messageCategory, code: 'message' }] }],
+      partOf: [{ reference: `Communication/${thread.id}` }],
+      subject,
+      sender: { reference: `Practitioner/${practitionerId}` },
+      recipient: [subject],
+      payload: [{ contentString: 'Your results look fine.' }],
+      sent: new Date().toISOString(),
+    });
+
+    const summaries: string[] = [];
+    patient.on('request', (r) => {
+      if (r.url().includes('/$summary')) {
+        summaries.push(r.url());
+      }
+    });
+    await patient.reload();
+    const alerts = patient.getByRole('region', { name: 'Alerts' });
+    const alert = alerts.getByRole('listitem', { name: 'Blood pressure above 140/90 three times this week' });
+    await alert.getByText('High priority').waitFor();
+    await alert.locator(`time[datetime="${raised}"]`).waitFor();
+    expect(await alerts.getByRole('listitem').count()).toBe(1);
+    const goal = patient
+      .getByRole('region', { name: 'Goals' })
+      .getByRole('listitem', { name: 'Keep my resting heart rate under 100' });
+    await goal.getByText('Heart rate: target at most 100 /min, latest 64 beats per minute').waitFor();
+    await goal.getByText('On target').waitFor();
+    await patient
+      .getByRole('region', { name: 'Care plans' })
+      .getByRole('listitem', { name: 'Cardiac rehabilitation' })
+      .getByText('Current phase: Supervised exercise')
+      .waitFor();
+    await patient
+      .getByRole('region', { name: 'Upcoming appointments' })
+      .getByText('Follow-up visit with Dr Rua Tane · Booked')
+      .waitFor();
+    await patient.getByRole('region', { name: 'Messages' }).getByText('You have 1 unread message.').waitFor();
+    await patient
+      .getByRole('region', { name: 'Latest vital signs' })
+      .getByRole('listitem', { name: 'Heart rate' })
+      .waitFor();
+    // Everything above came from one request.
+    expect(summaries).toHaveLength(1);
+    await expectAccessible(patient);
+  });
+
   test('the patient shares vital signs with a provider for 30 days; the chart shows them and says labs are not shared', async () => {
     // A lab result in the record: shared vitals must not reveal it.
     await createResource(h.s, {
@@ -193,6 +325,46 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
     expect(notShared).toContain('Lab results');
     expect(notShared).not.toContain('Vital signs');
     await expectAccessible(provider);
+  });
+
+  test("the patient's access log shows the provider's read of their vital signs under the share, and nobody else's record", async () => {
+    // Someone else's record, read by the same provider's token would be theirs alone; here a system write about
+    // another patient: its AuditEvent is in that patient's compartment, never in this one's log.
+    const other = await createResource(h.s, { resourceType: 'Patient', name: [{ given: ['Mere'], family: 'Kahu' }] });
+    await createResource(h.s, {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }], text: 'Heart rate' },
+      subject: { reference: `Patient/${other.id}` },
+      effectiveDateTime: new Date().toISOString(),
+      valueQuantity: { value: 99, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+    });
+
+    await patient.getByRole('link', { name: 'Who saw my record' }).click();
+    await patient.getByRole('heading', { name: 'Who saw my record' }).waitFor();
+    const log = patient.getByRole('table', { name: 'Access to your record, newest first' });
+    await log
+      .getByRole('row')
+      .filter({ hasText: 'Dr Rua Tane looked up measurements and results' })
+      .filter({ hasText: 'under your sharing' })
+      .first()
+      .waitFor();
+    const rows = await log.locator('tbody tr').allInnerTexts();
+    // The patient's own activity is hidden by default.
+    expect(rows.some((r) => r.includes('You '))).toBe(false);
+    // Other patients' events are never there: of the two readings the system wrote, only this patient's lab is.
+    expect(rows.filter((r) => /An automated service \(.*\) added measurements and results/.test(r))).toHaveLength(1);
+    await expectAccessible(patient);
+
+    // The screen is a page of its own: Hale serves it on reload too.
+    await patient.reload();
+    await log.locator('tbody tr').first().waitFor();
+    await patient.getByLabel('Show my own activity too').check();
+    await log.getByRole('row').filter({ hasText: 'You added measurements and results' }).first().waitFor();
+    const mine = await log.locator('tbody tr').allInnerTexts();
+    expect(mine.length).toBeGreaterThan(rows.length);
+    await expectAccessible(patient);
+    await patient.getByRole('link', { name: 'My providers' }).click();
   });
 
   test('after the patient stops sharing, the provider sees an empty chart on reload', async () => {

@@ -13,6 +13,7 @@ import { Shell } from './ui/Shell';
 // The signed-in screens are their own chunks: the sign-in page loads none of them (nor the charts).
 const Dashboard = lazy(() => import('./patient/Dashboard'));
 const MyProviders = lazy(() => import('./sharing/MyProviders'));
+const AccessLog = lazy(() => import('./access-log/AccessLog'));
 const MyPatients = lazy(() => import('./provider/MyPatients'));
 const PatientChart = lazy(() => import('./provider/PatientChart'));
 
@@ -31,6 +32,9 @@ function screen(path: string, caller: Caller): ReactNode {
     }
     if (path === '/providers') {
       return <MyProviders patientId={caller.id} />;
+    }
+    if (path === '/access-log') {
+      return <AccessLog patientId={caller.id} />;
     }
   }
   if (caller.resourceType === 'Practitioner') {

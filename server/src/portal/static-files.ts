@@ -88,7 +88,7 @@ function reserved(path: string): boolean {
  * The portal's screens (web/src/App.tsx routes on these; a screen added there is added here). Only they get
  * index.html: any other path keeps the API's 404 OperationOutcome, as a FHIR client probing the server expects.
  */
-const SCREENS = ['/', '/signin', '/signup', '/dashboard', '/providers', '/patients'];
+const SCREENS = ['/', '/signin', '/signup', '/dashboard', '/providers', '/access-log', '/patients'];
 
 /** A path of one of the portal's screens, or below one (`/patients/123`); never a reserved prefix. */
 function isScreenPath(path: string): boolean {

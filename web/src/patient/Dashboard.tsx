@@ -1,27 +1,55 @@
-import { Stack, Title } from '@mantine/core';
+import { SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { ErrorText } from '../ui/ErrorText';
 import { useLoad } from '../ui/useLoad';
+import { Alerts } from './Alerts';
+import { Appointments } from './Appointments';
+import { CarePlans } from './CarePlans';
+import { Goals } from './Goals';
 import { LatestVitals } from './LatestVitals';
 import { MeasurementForm } from './MeasurementForm';
 import { VitalsChart } from './VitalsChart';
-import { latestVitals } from './vitals-api';
+import { dashboardSummary } from './summary-api';
 
-/** /dashboard: the patient's latest vitals, 30-day charts, and a form to add a reading. */
+function unreadText(n: number): string {
+  return n === 0 ? 'No unread messages.' : n === 1 ? 'You have 1 unread message.' : `You have ${n} unread messages.`;
+}
+
+/**
+ * /dashboard: everything but the charts comes from one Patient/$summary; the 30-day charts ask $stats at the same
+ * time, so after the sign-in's token exchange the screen is painted from one round of requests in parallel.
+ */
 export default function Dashboard({ patientId }: { patientId: string }): ReactNode {
   const [round, setRound] = useState(0);
-  const latest = useLoad(() => latestVitals(patientId), [patientId, round]);
+  const summary = useLoad(() => dashboardSummary(patientId), [patientId, round]);
+  const data = summary.data;
   return (
     <Stack gap="lg">
       <Title order={1}>My health</Title>
-      <section aria-labelledby="latest">
-        <Title order={2} size="h3" id="latest" mb="sm">
-          Latest vital signs
-        </Title>
-        <ErrorText error={latest.error} />
-        {latest.data && <LatestVitals readings={latest.data} empty="No measurements yet. Add your first one below." />}
-      </section>
+      <ErrorText error={summary.error} />
+      {data && (
+        <>
+          <Alerts alerts={data.alerts} />
+          <section aria-labelledby="latest">
+            <Title order={2} size="h3" id="latest" mb="sm">
+              Latest vital signs
+            </Title>
+            <LatestVitals readings={data.vitals} empty="No measurements yet. Add your first one below." />
+          </section>
+          <section aria-labelledby="messages">
+            <Title order={2} size="h3" id="messages" mb="xs">
+              Messages
+            </Title>
+            <Text>{unreadText(data.unreadMessages)}</Text>
+          </section>
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <Goals goals={data.goals} />
+            <CarePlans plans={data.carePlans} />
+          </SimpleGrid>
+          <Appointments appointments={data.appointments} patientId={patientId} />
+        </>
+      )}
       <MeasurementForm patientId={patientId} onSaved={() => setRound((r) => r + 1)} />
       <Title order={2} size="h3">
         The last 30 days

@@ -1,12 +1,8 @@
 import { SimpleGrid, Paper, Text, Title } from '@mantine/core';
 import type { Observation } from '@medplum/fhirtypes';
 import type { ReactNode } from 'react';
+import { formatWhen } from '../ui/format';
 import { formatReading, readingLabel } from './measurements';
-
-function when(obs: Observation): string {
-  const t = obs.effectiveDateTime ?? obs.effectivePeriod?.start;
-  return t ? new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '';
-}
 
 /** The latest reading of each vital sign, as cards. */
 export function LatestVitals({ readings, empty }: { readings: Observation[]; empty: string }): ReactNode {
@@ -24,7 +20,7 @@ export function LatestVitals({ readings, empty }: { readings: Observation[]; emp
             {formatReading(obs)}
           </Text>
           <Text size="sm" c="dimmed">
-            {when(obs)}
+            {formatWhen(obs.effectiveDateTime ?? obs.effectivePeriod?.start)}
           </Text>
         </Paper>
       ))}

@@ -5,8 +5,12 @@ import { medplum } from '../session';
 export async function latestVitals(patientId: string): Promise<Observation[]> {
   const url = medplum.fhirUrl('Observation', '$lastn');
   url.search = new URLSearchParams({ patient: patientId, category: 'vital-signs' }).toString();
-  const bundle = await medplum.get<Bundle<Observation>>(url);
-  const readings = (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+  return newestFirst(await medplum.get<Bundle<Observation>>(url));
+}
+
+/** The readings of a $lastn Bundle, newest first. */
+export function newestFirst(bundle: Bundle<Observation> | undefined): Observation[] {
+  const readings = (bundle?.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
   return readings.sort((a, b) => (b.effectiveDateTime ?? '').localeCompare(a.effectiveDateTime ?? ''));
 }
 

@@ -25,6 +25,7 @@ export function Shell({ caller, children }: { caller?: Caller; children: ReactNo
       ? [
           ['/dashboard', 'My health'],
           ['/providers', 'My providers'],
+          ['/access-log', 'Who saw my record'],
         ]
       : caller?.resourceType === 'Practitioner'
         ? [['/patients', 'My patients']]
