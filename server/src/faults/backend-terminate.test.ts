@@ -1,0 +1,62 @@
+import pg from 'pg';
+import type { HaleProcess } from '../../../bench/src/server-process';
+import { startHale } from '../../../bench/src/server-process';
+import { checkIntegrity, IngestLoad } from './ingest-load';
+import { PgCluster, postgresBin } from './pg-cluster';
+
+const withPostgres = postgresBin() ? describe : describe.skip;
+
+withPostgres("Hale's PostgreSQL backends terminated under load (pg_terminate_backend)", () => {
+  let cluster: PgCluster;
+  let hale: HaleProcess;
+
+  beforeAll(async () => {
+    cluster = await PgCluster.create();
+    hale = await startHale(cluster.url(), { env: { GRAPHQL_WARMUP: 'false' } });
+  }, 90_000);
+
+  afterAll(async () => {
+    await hale.stop(2_000);
+    cluster.destroy();
+  });
+
+  test('every answer is a commit or a 503, nothing is half-written, and the pool recovers', async () => {
+    const target = { fhirBase: hale.fhirBase, token: hale.token };
+    const load = new IngestLoad(() => target, { clients: 4, requestTimeoutMs: 20_000, name: 'term' });
+    load.start();
+    expect(await load.acknowledged(10, 60_000)).toBe(true);
+    const admin = new pg.Client({ connectionString: cluster.url(), application_name: 'hale-faults' });
+    await admin.connect();
+    let terminated = 0;
+    try {
+      // Every 200 ms for 4 s, as a DBA, a pooler recycling connections or a failover would.
+      for (let i = 0; i < 20; i++) {
+        const { rows } = await admin.query<{ n: string }>(
+          `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'hale'`
+        );
+        terminated += Number(rows[0]?.n ?? 0);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await admin.end();
+    }
+    expect(terminated).toBeGreaterThan(0);
+    expect(await load.acknowledged(10, 60_000)).toBe(true);
+    await load.stop();
+    const statuses = new Set(load.answers.map((a) => a.status));
+    expect([...statuses].filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    const integrity = await checkIntegrity(cluster.url(), load);
+    expect(integrity).toEqual({ lost: [], partial: [], duplicated: [], organizations: 1, checked: load.acked.size });
+    expect(load.acked.size).toBe(load.sent.size);
+    // The server itself is fine: a read answers.
+    const res = await fetch(`${hale.fhirBase}/Organization?_summary=count`, {
+      headers: { authorization: `Bearer ${hale.token}` },
+    });
+    expect(res.status).toBe(200);
+    console.info(
+      `backend-terminate: ${terminated} backends terminated, ${load.answers.length} answers ` +
+        `(${load.answers.filter((a) => a.status === 503).length} × 503), ${load.acked.size} bundles checked`
+    );
+  }, 240_000);
+});
