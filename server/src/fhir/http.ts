@@ -8,6 +8,7 @@ import type { HaleRepository } from '../storage/repository';
 import { project } from '../storage/search/projection';
 import { normalizeQuery } from './query';
 import { rawBodyOf } from './raw-body';
+import { assertStringResourceTypes } from './resource-type-guard';
 
 export const NOT_ACCEPTABLE_ID = 'not-acceptable';
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -22,12 +23,14 @@ export function toFhirRequest(req: Request, path: string): FhirRequest {
   let body = req.body;
   // POST [type]/_search sends its parameters form-encoded; they join the URL's.
   if (req.method === 'POST' && path.endsWith('/_search') && body instanceof URLSearchParams) {
-    const merged: Record<string, string[]> = {};
+    // No prototype: a form field named `constructor` is a parameter like any other (server/src/fuzz/).
+    const merged = Object.create(null) as Record<string, string[]>;
     for (const [k, v] of body) {
       (merged[k] ??= []).push(v);
     }
     body = normalizeQuery(resourceType, merged);
   }
+  assertStringResourceTypes(body);
   return {
     method: req.method as FhirRequest['method'],
     url: path,

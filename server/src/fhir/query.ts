@@ -8,7 +8,8 @@ export function normalizeQuery(
   resourceType: string | undefined,
   query: Record<string, string | string[] | undefined>
 ): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+  // No prototype: a parameter named `constructor` must not find Object.prototype's as an earlier value.
+  const out = Object.create(null) as Record<string, string | string[]>;
   const params = resourceType && isResourceType(resourceType) ? getSearchParams(resourceType) : {};
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) {
