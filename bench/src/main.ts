@@ -138,7 +138,8 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
         log,
       });
   await wellnessPhase({ fhirBase: hale.fhirBase, databaseUrl: url, log }); // $stats and $lastn (logged; docs/wellness.md#cost)
-  // $import of the same patients again (new ids) and a system $export of everything (logged; docs/benchmarks.md#bulk-data)
+  // $import of the same patients again (new ids), a system $export of everything and a consent-filtered Group
+  // export (logged; docs/benchmarks.md#bulk-data-2026-12-07)
   const bulk = await bulkPhase({
     target: { fhirBase: hale.fhirBase, token: hale.token },
     halePid: hale.pid,

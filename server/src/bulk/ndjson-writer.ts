@@ -56,7 +56,7 @@ export class NdjsonWriter {
       }
       const room = this.maxLines - this.lines;
       const chunk = lines.slice(start, start + room);
-      const text = chunk.map((l) => `${l.text}\n`).join('');
+      const text = `${chunk.map((l) => l.text).join('\n')}\n`;
       await this.handle.write(text);
       const about = [...new Set(chunk.map((l) => l.about).filter((p): p is string => Boolean(p)))];
       await this.sink.patients(this.name, about);
