@@ -346,7 +346,7 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
     await log
       .getByRole('row')
       .filter({ hasText: 'Dr Rua Tane looked up measurements and results' })
-      .filter({ hasText: 'under your sharing' })
+      .filter({ hasText: `under your sharing of ${new Date().toLocaleDateString('en-US', { dateStyle: 'medium' })}` })
       .first()
       .waitFor();
     const rows = await log.locator('tbody tr').allInnerTexts();

@@ -97,16 +97,49 @@ function whatOf(event: AuditEvent, patientRef: string): string {
   return [...counts].map(([type, n]) => `${TYPE_WORDS[type] ?? type}${n > 1 ? ` (${n})` : ''}`).join(', ');
 }
 
-function basisOf(agent: AuditEventAgent | undefined): string | undefined {
-  const policy = agent?.policy ?? [];
-  if (policy.some((p) => p.startsWith('break-glass/'))) {
-    return 'emergency access (break-glass)';
-  }
-  return policy.some((p) => p.startsWith('Consent/')) ? 'your sharing' : undefined;
+/** The Consent (id) an access rested on, from the versioned `Consent/{id}/_history/{n}` the server records. */
+function consentOf(agent: AuditEventAgent | undefined): string | undefined {
+  const policy = agent?.policy?.find((p) => p.startsWith('Consent/'));
+  return policy?.split('/')[1];
 }
 
-function entryOf(event: AuditEvent, patientRef: string, included: Map<string, Resource>): AccessEntry {
-  const agent = event.agent?.find((a) => a.requestor) ?? event.agent?.[0];
+function basisOf(agent: AuditEventAgent | undefined, shared: Map<string, string>): string | undefined {
+  if (agent?.policy?.some((p) => p.startsWith('break-glass/'))) {
+    return 'emergency access (break-glass)';
+  }
+  const consent = consentOf(agent);
+  if (!consent) {
+    return undefined;
+  }
+  const since = shared.get(consent);
+  return since
+    ? `your sharing of ${new Date(since).toLocaleDateString(undefined, { dateStyle: 'medium' })}`
+    : 'your sharing';
+}
+
+/** When each of the patient's shares was made (Consent.dateTime), for "under your sharing of 1 Dec". */
+async function sharedOn(ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) {
+    return new Map();
+  }
+  // Without the dates the log still says "under your sharing": this is detail, not a reason to show nothing.
+  const consents = await medplum
+    .searchResources('Consent', { _id: ids.join(','), _count: String(ids.length) })
+    .catch(() => []);
+  return new Map(consents.flatMap((c) => (c.id && c.dateTime ? [[c.id, c.dateTime] as const] : [])));
+}
+
+function requestorOf(event: AuditEvent): AuditEventAgent | undefined {
+  return event.agent?.find((a) => a.requestor) ?? event.agent?.[0];
+}
+
+function entryOf(
+  event: AuditEvent,
+  patientRef: string,
+  included: Map<string, Resource>,
+  shared: Map<string, string>
+): AccessEntry {
+  const agent = requestorOf(event);
   return {
     id: event.id ?? '',
     when: event.recorded,
@@ -114,7 +147,7 @@ function entryOf(event: AuditEvent, patientRef: string, included: Map<string, Re
     self: agent?.who?.reference === patientRef,
     action: ACTIONS[event.action ?? ''] ?? 'used',
     what: whatOf(event, patientRef),
-    basis: basisOf(agent),
+    basis: basisOf(agent, shared),
     refused: event.outcome !== undefined && event.outcome !== '0',
   };
 }
@@ -145,8 +178,10 @@ export async function accessLog(patientId: string, next?: string): Promise<Acces
     }
   }
   const patientRef = `Patient/${patientId}`;
+  // A second request, only when someone's access rested on a share: the patient's own Consents, by id.
+  const shared = await sharedOn([...new Set(events.flatMap((e) => consentOf(requestorOf(e)) ?? []))]);
   return {
-    entries: events.map((e) => entryOf(e, patientRef, included)),
+    entries: events.map((e) => entryOf(e, patientRef, included, shared)),
     next: bundle.link?.find((l) => l.relation === 'next')?.url,
   };
 }
