@@ -40,6 +40,7 @@ import statusReasonValueSet from '../valuesets/status-reason.json';
 import taskCodeValueSet from '../valuesets/task-code.json';
 import wellnessCategoryValueSet from '../valuesets/wellness-category.json';
 import { measurementCodeSystems, measurementStructureDefinitions, measurementValueSets } from './measurements';
+import { recordCodeSystems, recordStructureDefinitions, recordValueSets } from './records';
 
 export { baseDefinitions } from './bases';
 export { withSnapshot } from './snapshot';
@@ -72,6 +73,8 @@ export function haleConformanceResources(): HaleConformanceResources {
       observationCodeCodeSystem,
       // Measurements (server/src/wellness/measurements.ts).
       ...measurementCodeSystems,
+      // Logs, labs, goals and care plans (server/src/wellness/records.ts).
+      ...recordCodeSystems,
     ] as CodeSystem[],
     valueSets: [
       dataCategoryValueSet,
@@ -87,6 +90,7 @@ export function haleConformanceResources(): HaleConformanceResources {
       flagCodeValueSet,
       observationCodeValueSet,
       ...measurementValueSets,
+      ...recordValueSets,
     ] as ValueSet[],
     structureDefinitions: [
       sharingConsent,
@@ -106,6 +110,7 @@ export function haleConformanceResources(): HaleConformanceResources {
       carePlanPhase,
       communicationNotBefore,
       ...measurementStructureDefinitions,
+      ...recordStructureDefinitions,
     ] as StructureDefinition[],
   });
 }

@@ -74,7 +74,7 @@ const schema = z.object({
       (v) => v === 'none' || v.split(',').every((t) => PROFILED_TYPES.includes(t.trim())),
       `none, or a comma-separated list of resource types with Hale profiles to require (${PROFILED_TYPES.join(', ')})`
     )
-    .default('Observation'),
+    .default(PROFILED_TYPES.join(',')),
   ...BULK_ENV,
   ...TRIAGE_ENV,
 });

@@ -34,6 +34,7 @@ import { publishHaleConformance } from './hale-profiles';
 // checked against fhir-profiles by bots/src/lib/vocabulary.test.ts.
 import { BOT_STRUCTURE_DEFINITIONS } from '../../../bots/src/lib/vocabulary';
 import { MEASUREMENT_STRUCTURE_DEFINITIONS } from '../wellness/measurements';
+import { RECORD_STRUCTURE_DEFINITIONS } from '../wellness/records';
 import { CARE_STRUCTURE_DEFINITIONS } from '../wellness/summary';
 
 const published = haleConformanceResources();
@@ -91,6 +92,7 @@ describe('Hale vocabulary and the published CodeSystems', () => {
         ...BOT_STRUCTURE_DEFINITIONS,
         ...MEASUREMENT_STRUCTURE_DEFINITIONS,
         ...CARE_STRUCTURE_DEFINITIONS,
+        ...RECORD_STRUCTURE_DEFINITIONS,
       ].sort()
     );
   });

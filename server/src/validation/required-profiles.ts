@@ -1,16 +1,25 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { AccessTokenClaims } from '../auth/types';
 import { measurementsOf } from '../wellness/measurements';
+import { recordProfilesOf } from '../wellness/records';
 
 /**
  * The Hale profiles a resource must conform to when a patient app writes it, by resource type: an Observation
  * with a measurement code must be that measurement's profile (so a blood pressure reading has its systolic and
- * diastolic components). Other callers (EHR imports with system tokens, providers) are held only to the profiles
- * they claim in meta.profile.
+ * diastolic components), a food log, activity, symptom, insight or lab result its record profile, and a Goal,
+ * CarePlan or lab DiagnosticReport theirs (wellness/records.ts). Other callers (EHR imports with system tokens,
+ * providers) are held only to the profiles they claim in meta.profile.
  */
 const SELECTORS: Readonly<Record<string, (resource: Resource) => string[]>> = {
-  Observation: (resource) =>
-    measurementsOf(resource.resourceType === 'Observation' ? resource.code : undefined).map((m) => m.profile),
+  // A measurement's profile is the more specific one: a glucose reading (category laboratory) is held to
+  // hale-blood-glucose, not to hale-lab-result as well.
+  Observation: (resource) => {
+    const measurements = measurementsOf(resource.resourceType === 'Observation' ? resource.code : undefined);
+    return measurements.length > 0 ? measurements.map((m) => m.profile) : recordProfilesOf(resource);
+  },
+  Goal: recordProfilesOf,
+  CarePlan: recordProfilesOf,
+  DiagnosticReport: recordProfilesOf,
 };
 
 /** The resource types REQUIRE_PROFILES may name. */
