@@ -239,4 +239,18 @@ describe('the measurement series behind $stats and $lastn', () => {
     });
     expect(await all()).toEqual(written);
   });
+
+  test('a reindex of Observations rebuilds their series rows', async () => {
+    const patient = await newPatient();
+    await s.create(bloodPressure(patient, '2026-03-02T09:00:00Z', 130, 85));
+    await s.create(heartRate(patient, '2026-03-03T08:00:00Z', 66));
+    const before = await seriesRows(patient);
+    await s.hale.db.query(sql`DELETE FROM measurement_series WHERE patient = ${patient}`);
+    // No recorded index state: the job rebuilds the type (jobs/reindex.ts).
+    await s.hale.db.query(sql`DELETE FROM index_state WHERE resource_type = 'Observation'`);
+    const summary = await s.hale.reindexer.run({ types: ['Observation'] });
+    expect(summary.reindexed).toMatchObject([{ type: 'Observation', complete: true }]);
+    expect(await seriesRows(patient)).toEqual(before);
+    expect(await stats(patient, HR)).toEqual([['8867-4', undefined, 1, 66, 66]]);
+  });
 });
