@@ -33,8 +33,14 @@ export class RateLimits {
     let limiter = this.limiters.get(key);
     if (!limiter) {
       const opts = { keyPrefix: `hale-rl-${name}`, points, duration: durationSeconds };
+      // With Redis down the limits hold per replica (the insurance limiter) instead of failing the request.
       limiter = this.redis
-        ? new RateLimiterRedis({ ...opts, storeClient: this.redis, useRedisPackage: false })
+        ? new RateLimiterRedis({
+            ...opts,
+            storeClient: this.redis,
+            useRedisPackage: false,
+            insuranceLimiter: new RateLimiterMemory(opts),
+          })
         : new RateLimiterMemory(opts);
       this.limiters.set(key, limiter);
     }

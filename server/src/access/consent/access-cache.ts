@@ -30,6 +30,14 @@ interface Entry {
  * configured, so every replica sees it — before the writing request answers; every request reads
  * the current generation first. So a revocation is in force for the very next request on any
  * replica, and a cached decision is never used across a change.
+ *
+ * Without Redis (it is down, or this replica cannot reach it) there is no shared generation to trust:
+ * nothing is cached or served from the cache, every request loads its grants from PostgreSQL, and a
+ * write that could not bump Redis still answers (it has committed). When the connection is back
+ * (`ready`), the replica drops what it cached and bumps once more, so bumps that Redis missed meanwhile
+ * reach every other replica. One residue, documented in docs/consent.md: a replica cut off from Redis
+ * while the others still reach it cannot tell them of its writes until it reconnects; they drop their
+ * cached grants at the latest MAX_AGE_MS later.
  */
 export class AccessCache {
   private localGeneration = 0;
@@ -44,24 +52,41 @@ export class AccessCache {
         await this.bump();
       }
     });
+    redis?.on('ready', () => {
+      this.forget();
+      redis.incr(GENERATION_KEY).catch(() => undefined); // down again already: the next 'ready' bumps
+    });
   }
 
   async bump(): Promise<void> {
-    this.localGeneration++;
-    this.entries.clear();
-    await this.redis?.incr(GENERATION_KEY);
+    this.forget();
+    await this.redis?.incr(GENERATION_KEY).catch(() => undefined); // committed anyway: see the class comment
   }
 
-  private async generation(): Promise<string> {
+  private forget(): void {
+    this.localGeneration++;
+    this.entries.clear();
+  }
+
+  /** The generation to cache under; undefined when Redis is configured but does not answer. */
+  private async generation(): Promise<string | undefined> {
     if (!this.redis) {
       return String(this.localGeneration);
     }
-    const shared = await this.redis.get(GENERATION_KEY);
-    return `${shared ?? '0'}:${this.localGeneration}`;
+    try {
+      const shared = await this.redis.get(GENERATION_KEY);
+      return `${shared ?? '0'}:${this.localGeneration}`;
+    } catch {
+      this.entries.clear();
+      return undefined;
+    }
   }
 
   async get(key: string, load: () => Promise<LoadedGrants>): Promise<LoadedGrants> {
     const generation = await this.generation();
+    if (generation === undefined) {
+      return load();
+    }
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.generation === generation && now - hit.loadedAt < MAX_AGE_MS) {
