@@ -29,6 +29,14 @@ async function expectAccessible(page: Page): Promise<void> {
   expect(await seriousViolations(page)).toEqual([]);
 }
 
+/** With PORTAL_SCREENSHOTS=<dir>, saves the screen as <dir>/<name>.png (how docs/screenshots/ is made). */
+async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env['PORTAL_SCREENSHOTS'];
+  if (dir) {
+    await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  }
+}
+
 /** Hale's own sign-in page (server-rendered), then its consent page the first time this app asks. */
 async function signInAtHale(page: Page, email: string, password: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -275,6 +283,8 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
     // Everything above came from one request.
     expect(summaries).toHaveLength(1);
     await expectAccessible(patient);
+    await patient.getByRole('region', { name: 'Heart rate' }).locator('.recharts-surface').first().waitFor();
+    await screenshot(patient, 'patient-dashboard');
   });
 
   test('the patient shares vital signs with a provider for 30 days; the chart shows them and says labs are not shared', async () => {
@@ -342,6 +352,7 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
 
     await patient.getByRole('link', { name: 'Who saw my record' }).click();
     await patient.getByRole('heading', { name: 'Who saw my record' }).waitFor();
+    expect(await patient.getByRole('link', { name: 'Who saw my record' }).getAttribute('aria-current')).toBe('page');
     const log = patient.getByRole('table', { name: 'Access to your record, newest first' });
     await log
       .getByRole('row')
@@ -355,6 +366,7 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
     // Other patients' events are never there: of the two readings the system wrote, only this patient's lab is.
     expect(rows.filter((r) => /An automated service \(.*\) added measurements and results/.test(r))).toHaveLength(1);
     await expectAccessible(patient);
+    await screenshot(patient, 'patient-access-log');
 
     // The screen is a page of its own: Hale serves it on reload too.
     await patient.reload();
