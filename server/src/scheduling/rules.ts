@@ -36,6 +36,10 @@ export const RULES = {
   visitRequestClosed: 'visit-request-closed',
   /** 422: a redirect to the provider the request is already with. */
   redirectToSelf: 'redirect-to-self',
+  /** 422: answers handed in for a questionnaire the intake Task did not assign. */
+  notAssigned: 'not-assigned',
+  /** 409: the intake form was already handed in or withdrawn. */
+  intakeClosed: 'intake-closed',
 } as const;
 export type Rule = (typeof RULES)[keyof typeof RULES];
 
@@ -47,6 +51,7 @@ const UNPROCESSABLE: ReadonlySet<Rule> = new Set<Rule>([
   RULES.emergency,
   RULES.providerNotListed,
   RULES.redirectToSelf,
+  RULES.notAssigned,
 ]);
 
 /** A refusal naming its rule: 422 for a rule the request breaks whatever the timing, 409 for a state conflict. */

@@ -26,6 +26,8 @@ export const MESSAGE_CATEGORY_SYSTEM = `${HALE_FHIR}/CodeSystem/message-category
 /** Task.code of a visit request (Hale task-code `visit-request`, docs/scheduling.md "Visit requests"). */
 export const HALE_TASK_CODE_SYSTEM = `${HALE_FHIR}/CodeSystem/task-code`;
 export const VISIT_REQUEST_CODE = 'visit-request';
+/** Task.code of an intake form assigned to a patient (server/src/intake). */
+export const INTAKE_CODE = 'intake';
 /** Task.input / Task.output types of a visit request: severity, preferred-time, triage-answers, appointment. */
 export const VISIT_REQUEST_PART = `${HALE_FHIR}/CodeSystem/visit-request-part`;
 /** The triage severities a patient's answers end in, least to most urgent. */

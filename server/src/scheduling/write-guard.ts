@@ -8,6 +8,7 @@ import { forbiddenBecause } from '../fhir/errors';
 import type { AccessPolicy, WriteSubject } from '../storage/access';
 import {
   HALE_TASK_CODE_SYSTEM,
+  INTAKE_CODE,
   MESSAGE_CATEGORY_SYSTEM,
   RESCHEDULE_TASK_CODE,
   TASK_CODE_SYSTEM,
@@ -15,7 +16,7 @@ import {
 } from './vocabulary';
 
 /**
- * Workflow-owned resources. An Appointment's status, slot and participants, a reschedule request, a visit request and a
+ * Workflow-owned resources. An Appointment's status, slot and participants, a reschedule request, a visit request, an intake form and a
  * secure message are changed only by the operations that keep their rules (the slot's row lock, the
  * allowed transitions, the relationship check), so REST writes of them by anyone but a backend service
  * (a `system/` scope) are refused — whatever path reaches the repository: create, update, JSON Patch,
@@ -80,6 +81,9 @@ function workflowOwned(resourceType: string, resource: Resource | undefined): st
     case 'Appointment':
       return 'An Appointment is changed only through the scheduling operations ($book, $confirm, $cancel, $no-show, $reschedule, $reschedule-decision, $waitlist, $hold)';
     case 'Task':
+      if (resource?.resourceType === 'Task' && isIntakeTask(resource)) {
+        return 'An intake form is assigned with Task/$assign-intake and handed in with $submit-intake';
+      }
       if (resource?.resourceType === 'Task' && isVisitRequest(resource)) {
         return 'A visit request is made with Task/$request-visit, answered with $triage and withdrawn with $withdraw';
       }
@@ -100,6 +104,10 @@ function isRescheduleRequest(task: Task): boolean {
     (task.code?.coding ?? []).some((c) => c.system === TASK_CODE_SYSTEM && c.code === RESCHEDULE_TASK_CODE) &&
     (task.focus?.reference ?? '').startsWith('Appointment/')
   );
+}
+
+export function isIntakeTask(task: Task): boolean {
+  return (task.code?.coding ?? []).some((c) => c.system === HALE_TASK_CODE_SYSTEM && c.code === INTAKE_CODE);
 }
 
 export function isVisitRequest(task: Task): boolean {

@@ -25,7 +25,9 @@ import { scheduleGenerateSlotsHandler, scheduleGenerateSlotsOperation } from './
 import { scheduleUnblockHandler, scheduleUnblockOperation } from './schedule-unblock';
 import { scheduleWaitlistHandler, scheduleWaitlistOperation } from './schedule-waitlist';
 import { slotHoldHandler, slotHoldOperation } from './slot-hold';
+import { taskAssignIntakeHandler, taskAssignIntakeOperation } from './task-assign-intake';
 import { taskRequestVisitHandler, taskRequestVisitOperation } from './task-request-visit';
+import { taskSubmitIntakeHandler, taskSubmitIntakeOperation } from './task-submit-intake';
 import { taskTriageHandler, taskTriageOperation } from './task-triage';
 import { taskVisitRequestsHandler, taskVisitRequestsOperation } from './task-visit-requests';
 import { taskWithdrawHandler, taskWithdrawOperation } from './task-withdraw';
@@ -53,6 +55,8 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
   ['GET', 'Task/$visit-requests', taskVisitRequestsHandler],
   ['POST', 'Task/:id/$triage', taskTriageHandler],
   ['POST', 'Task/:id/$withdraw', taskWithdrawHandler],
+  ['POST', 'Task/$assign-intake', taskAssignIntakeHandler],
+  ['POST', 'Task/:id/$submit-intake', taskSubmitIntakeHandler],
   ['POST', 'Communication/$send-message', communicationSendMessageHandler],
   ['GET', 'Communication/$threads', communicationThreadsHandler],
   ['GET', 'Communication/:id/$messages', communicationMessagesHandler],
@@ -77,7 +81,14 @@ export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
     appointmentRescheduleOperation,
     appointmentRescheduleDecisionOperation,
   ],
-  Task: [taskRequestVisitOperation, taskVisitRequestsOperation, taskTriageOperation, taskWithdrawOperation],
+  Task: [
+    taskRequestVisitOperation,
+    taskVisitRequestsOperation,
+    taskTriageOperation,
+    taskWithdrawOperation,
+    taskAssignIntakeOperation,
+    taskSubmitIntakeOperation,
+  ],
   Communication: [
     communicationSendMessageOperation,
     communicationThreadsOperation,
