@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { account } from '../test/consent-fixtures';
 import type { TestServer } from '../test/test-server';
 import { startTestServer } from '../test/test-server';
 import { hostileJson, hostileJsonText, hostileResource, nastyString } from './hostile-values';
@@ -20,25 +21,40 @@ const TYPES = ['Patient', 'Observation', 'Condition', 'Encounter', 'Consent', 'B
 
 let s: TestServer;
 let sent = 0;
+/** Answers by class, so a run that only met refusals (an expired token, say) shows in the summary and fails. */
+const byClass = new Map<string, number>();
+/** Every other request acts as a patient app (patient/*.cruds for a real Patient), so consent filters are fuzzed too. */
+let patientToken = '';
 beforeAll(async () => {
-  s = await startTestServer();
+  // Tokens that outlive the run (the default 5 minutes would not on a loaded machine).
+  s = await startTestServer({ ACCESS_TOKEN_TTL_SECONDS: '3600' });
+  const patient = await s.create({ resourceType: 'Patient', name: [{ family: 'Fuzzed' }] });
+  const person = await account(s, ['patient'], { type: 'Patient', id: patient.id });
+  patientToken = await s.token({ scopes: ['patient/*.cruds'], accountId: person, patient: patient.id });
 });
 afterAll(async () => {
   // The figure docs/reliability.md reports.
-  process.stdout.write(`fuzz: ${sent} requests sent\n`);
+  process.stdout.write(
+    `fuzz: ${sent} requests sent, answers by class ${JSON.stringify(Object.fromEntries(byClass))}\n`
+  );
   await s?.stop();
 });
 
 async function expectSound(answer: Promise<Answer>): Promise<void> {
   sent += 1;
-  const problem = problemWith(await answer);
+  const received = await answer;
+  const cls = `${Math.floor(received.status / 100)}xx`;
+  byClass.set(cls, (byClass.get(cls) ?? 0) + 1);
+  const problem = problemWith(received);
   if (problem) {
     throw new Error(problem);
   }
 }
 
 const fhir = (path: string): string => `${s.base}/${path}`;
-const auth = (): Record<string, string> => ({ authorization: `Bearer ${s.systemToken}` });
+const auth = (): Record<string, string> => ({
+  authorization: `Bearer ${sent % 2 === 0 ? s.systemToken : patientToken}`,
+});
 const JSON_TYPE = { 'content-type': 'application/fhir+json' };
 
 const id = fc.oneof(
@@ -442,7 +458,8 @@ describe('hostile input never gets a 5xx, and every refusal is an OperationOutco
     TIMEOUT_MS
   );
 
-  test('the server still answers afterwards', async () => {
+  test('the server still answers afterwards, and the run reached past authentication', async () => {
+    expect(byClass.get('2xx') ?? 0).toBeGreaterThan(sent / 20);
     const metadata = await s.get('metadata');
     expect(metadata.status).toBe(200);
     const created = await s.create({ resourceType: 'Patient', name: [{ family: 'AfterTheFuzz' }] });
