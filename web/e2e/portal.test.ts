@@ -30,6 +30,24 @@ async function expectAccessible(page: Page): Promise<void> {
 }
 
 /** With PORTAL_SCREENSHOTS=<dir>, saves the screen as <dir>/<name>.png (how docs/screenshots/ is made). */
+/** The screen at a 360 px phone's width: nothing wider than the window, and axe still finds nothing serious. */
+async function expectPhoneSized(page: Page): Promise<void> {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 800 });
+  // Charts follow the width on their ResizeObserver's next frame: wait for the layout, not a fixed time.
+  await page
+    .waitForFunction('document.documentElement.scrollWidth <= 360', undefined, { timeout: 5000 })
+    .catch(() => undefined);
+  const wide = await page.evaluate<string[]>(
+    `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 361).slice(0, 5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`
+  );
+  expect(wide).toEqual([]);
+  await expectAccessible(page);
+  if (before) {
+    await page.setViewportSize(before);
+  }
+}
+
 async function screenshot(page: Page, name: string): Promise<void> {
   const dir = process.env['PORTAL_SCREENSHOTS'];
   if (dir) {
@@ -285,6 +303,7 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
     await expectAccessible(patient);
     await patient.getByRole('region', { name: 'Heart rate' }).locator('.recharts-surface').first().waitFor();
     await screenshot(patient, 'patient-dashboard');
+    await expectPhoneSized(patient);
   });
 
   test('the patient shares vital signs with a provider for 30 days; the chart shows them and says labs are not shared', async () => {
@@ -367,6 +386,7 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
     expect(rows.filter((r) => /An automated service \(.*\) added measurements and results/.test(r))).toHaveLength(1);
     await expectAccessible(patient);
     await screenshot(patient, 'patient-access-log');
+    await expectPhoneSized(patient);
 
     // The screen is a page of its own: Hale serves it on reload too.
     await patient.reload();
