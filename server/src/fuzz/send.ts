@@ -92,7 +92,11 @@ export function sendRaw(host: string, port: number, bytes: Buffer): Promise<Answ
   });
 }
 
-function answerComplete(text: string): boolean {
+/** `100 Continue` and other interim answers come before the one that counts. */
+const INTERIM = /^(HTTP\/1\.[01] 1\d\d[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n)+/;
+
+function answerComplete(raw: string): boolean {
+  const text = raw.replace(INTERIM, '');
   const headEnd = text.indexOf('\r\n\r\n');
   if (headEnd < 0) {
     return false;
@@ -105,7 +109,8 @@ function answerComplete(text: string): boolean {
   return /^transfer-encoding: *chunked/im.test(head) && text.endsWith('0\r\n\r\n');
 }
 
-function parseAnswer(text: string): Answer | undefined {
+function parseAnswer(raw: string): Answer | undefined {
+  const text = raw.replace(INTERIM, '');
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
   if (!m?.[1]) {
     return undefined;
