@@ -56,20 +56,10 @@ describe('search parameter codes named like Object.prototype members are unknown
   test.each([
     ['PUT', 'Patient?constructor=x', { resourceType: 'Patient' }],
     ['DELETE', 'Patient?constructor=x', undefined],
-  ])('conditional %s %s', async (method, path, body) => {
+  ])('conditional %s %s: 400, an unknown criterion would widen what the write acts on', async (method, path, body) => {
     const answer = await send(`${s.base}/${path}`, body ? json(method, body) : { method, headers: auth() });
-    expect(problemWith(answer)).toBeUndefined();
-    expect(answer.status).toBeLessThan(500);
-  });
-
-  test('If-None-Exist: hasOwnProperty=1', async () => {
-    const init = json('POST', { resourceType: 'Patient' });
-    const answer = await send(`${s.base}/Patient`, {
-      ...init,
-      headers: { ...init.headers, 'if-none-exist': 'hasOwnProperty=1' },
-    });
-    expect(problemWith(answer)).toBeUndefined();
-    expect(answer.status).toBeLessThan(500);
+    expectRefusal(answer, 400);
+    expect(answer.body).toContain("Unknown search parameter 'constructor'");
   });
 
   test('a batch whose entries search, delete and update with ?constructor=x', async () => {
@@ -90,6 +80,46 @@ describe('search parameter codes named like Object.prototype members are unknown
       Number(e.response.status.slice(0, 3))
     );
     expect(statuses.every((st) => st < 500)).toBe(true);
+  });
+});
+
+describe('conditional creates match resources only, on known parameters only', () => {
+  const create = (ifNoneExist: string, family: string): Promise<Answer> => {
+    const init = json('POST', { resourceType: 'Patient', name: [{ family }] });
+    return send(`${s.base}/Patient`, { ...init, headers: { ...init.headers, 'if-none-exist': ifNoneExist } });
+  };
+
+  test.each(['hasOwnProperty=1', 'no-such-param=1'])(
+    'If-None-Exist: %s is a 400 and creates nothing (it answered 200 with the warning, as if it had matched)',
+    async (ifNoneExist) => {
+      const family = `Cond${Math.random().toString(36).slice(2, 10)}`;
+      expectRefusal(await create(ifNoneExist, family), 400);
+      const found = await send(`${s.base}/Patient?family=${family}`, { method: 'GET', headers: auth() });
+      expect((JSON.parse(found.body) as { total?: number }).total).toBe(0);
+    }
+  );
+
+  test('If-None-Exist on a known parameter still creates once, then finds the match', async () => {
+    const family = `Cond${Math.random().toString(36).slice(2, 10)}`;
+    const first = await create(`family=${family}`, family);
+    expect(first.status).toBe(201);
+    const second = await create(`family=${family}`, family);
+    expect(second.status).toBe(200);
+    expect((JSON.parse(second.body) as { id?: string }).id).toBe((JSON.parse(first.body) as { id?: string }).id);
+  });
+
+  test("a transaction entry's ifNoneExist on an unknown parameter fails the transaction with 400", async () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: { resourceType: 'Patient' },
+          request: { method: 'POST', url: 'Patient', ifNoneExist: 'constructor=x' },
+        },
+      ],
+    };
+    expectRefusal(await send(s.base, json('POST', bundle)), 400);
   });
 });
 

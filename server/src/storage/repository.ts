@@ -365,6 +365,22 @@ export class HaleRepository extends FhirRepository {
     return searchBundle(this.queryable, this.ctx, searchRequest) as Promise<Bundle<WithId<T>>>;
   }
 
+  /**
+   * The matches of a search, for conditional create, update, patch and delete and for a Bundle's ifNoneExist and
+   * conditional URLs. Two things differ from the base class's, which returned every entry of search(): an entry
+   * that only reports ignored parameters (`search.mode: outcome`) or an `_include`d resource is not a match (a
+   * conditional create with an unknown parameter "found" that OperationOutcome, answered 200 and created nothing);
+   * and an unknown parameter is refused with 400 whatever Prefer says, since ignoring a criterion widens the match
+   * a write acts on (found by the fuzz suite, server/src/fuzz/).
+   */
+  override async searchResources<T extends Resource>(searchRequest: SearchRequest<T>): Promise<WithId<T>[]> {
+    await this.flush();
+    const bundle = await searchBundle(this.queryable, { ...this.ctx, strictSearch: true }, searchRequest);
+    return (bundle.entry ?? [])
+      .filter((e) => e.search?.mode !== 'outcome' && e.search?.mode !== 'include')
+      .map((e) => e.resource as WithId<T>);
+  }
+
   async searchByReference<T extends Resource>(
     searchRequest: SearchRequest<T>,
     referenceField: string,
