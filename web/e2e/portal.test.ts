@@ -34,7 +34,8 @@ async function expectAccessible(page: Page): Promise<void> {
 async function expectPhoneSized(page: Page): Promise<void> {
   const before = page.viewportSize();
   await page.setViewportSize({ width: 360, height: 800 });
-  // Charts follow the width on their ResizeObserver's next frame: wait for the layout, not a fixed time.
+  // Charts follow the width on their ResizeObserver's next frame: wait for the layout, not a fixed time. If it
+  // never fits, the check below names the elements that stick out.
   await page
     .waitForFunction('document.documentElement.scrollWidth <= 360', undefined, { timeout: 5000 })
     .catch(() => undefined);
