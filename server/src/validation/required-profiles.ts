@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { AccessTokenClaims } from '../auth/types';
-import { measurementsOf } from '../wellness/measurements';
-import { recordProfilesOf } from '../wellness/records';
+import { MEASUREMENTS, measurementsOf } from '../wellness/measurements';
+import { RECORD_PROFILES, recordProfilesOf } from '../wellness/records';
 
 /**
  * The Hale profiles a resource must conform to when a patient app writes it, by resource type: an Observation
@@ -21,6 +21,12 @@ const SELECTORS: Readonly<Record<string, (resource: Resource) => string[]>> = {
   CarePlan: recordProfilesOf,
   DiagnosticReport: recordProfilesOf,
 };
+
+/** Every profile a selector can name (for an update's stamped claims, below). */
+const SELECTABLE: ReadonlySet<string> = new Set([
+  ...MEASUREMENTS.map((m) => m.profile),
+  ...Object.values(RECORD_PROFILES),
+]);
 
 /** The resource types REQUIRE_PROFILES may name. */
 export const PROFILED_TYPES: readonly string[] = Object.keys(SELECTORS);
@@ -52,15 +58,25 @@ export function requireProfiles(
   const required = select(resource);
   const meta = resource.meta;
   const claimed: unknown = meta?.profile;
-  if (required.length === 0 || (claimed !== undefined && !Array.isArray(claimed))) {
+  if (claimed !== undefined && !Array.isArray(claimed)) {
     // A malformed meta.profile is the validator's to report.
     return;
   }
-  const profiles = [...((claimed as string[] | undefined) ?? [])];
-  for (const url of required) {
-    if (!profiles.includes(url)) {
-      profiles.push(url);
-    }
+  // On an update, a selectable Hale profile the content no longer selects was stamped by an earlier write (a
+  // lab result recategorised to vital-signs stops being a hale-lab-result): it follows the content, or the
+  // app's own read-modify-write would be refused. A create keeps every claim, so a wrong one is still refused.
+  const isUpdate = meta?.versionId !== undefined && meta.versionId !== '1';
+  const kept = ((claimed as unknown[] | undefined) ?? []).filter(
+    (url) => !isUpdate || typeof url !== 'string' || !SELECTABLE.has(url) || required.includes(url)
+  );
+  const profiles = [...kept, ...required.filter((url) => !kept.includes(url))];
+  if (profiles.length === kept.length && kept.length === ((claimed as unknown[] | undefined) ?? []).length) {
+    return;
   }
-  resource.meta = { ...meta, profile: profiles };
+  if (profiles.length > 0) {
+    resource.meta = { ...meta, profile: profiles as string[] };
+  } else {
+    const { profile: _dropped, ...rest } = meta ?? {};
+    resource.meta = rest;
+  }
 }

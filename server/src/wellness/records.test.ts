@@ -81,6 +81,24 @@ describe('care-record profiles at write', () => {
     ]);
   });
 
+  test("a patient app's update that moves a lab result out of laboratory drops the stamped claim; a create keeps it", async () => {
+    const stored = await s.post<Observation>('Observation', validRecord('labResult', refs), patientApp);
+    const survey = [
+      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'survey' }] },
+    ];
+    const moved = await s.put<Observation>(
+      `Observation/${stored.body.id}`,
+      { ...stored.body, category: survey },
+      patientApp
+    );
+    expect([moved.status, moved.body.meta?.profile]).toEqual([200, undefined]);
+    const claimed = claiming(
+      { ...validRecord('labResult', refs), category: survey } as Observation,
+      RECORD_PROFILES.labResult
+    );
+    expect(await rejectedAt(claimed, patientApp)).toEqual(['Observation.category[0]']);
+  });
+
   test("a patient app's blood glucose (category laboratory) is held to its measurement profile, and conforms to hale-lab-result", async () => {
     const reading = validReading('blood-glucose', refs.patientId);
     const res = await s.post<Observation>('Observation', reading, patientApp);
