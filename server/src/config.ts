@@ -29,6 +29,7 @@ const schema = z.object({
     .default('false'),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   EMBEDDED_DATA_DIR: z.string().default('.hale-data/pg'),
   REDIS_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -92,6 +93,8 @@ export interface HaleConfig {
   trustProxy: false | number | string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** statement_timeout (and idle_in_transaction_session_timeout) of Hale's connections; 0: none. */
+  databaseStatementTimeoutMs: number;
   embeddedDataDir: string;
   redisUrl: string | undefined;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -185,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     trustProxy: e.TRUST_PROXY === 'false' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     embeddedDataDir: e.EMBEDDED_DATA_DIR,
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,

@@ -63,7 +63,9 @@ export async function openDatabase(
       'DATABASE_URL is not set: using the EMBEDDED PostgreSQL (PGlite). For development and trials only, not for production.'
     );
   }
-  const db = new Database(url, embedded ? 1 : config.databasePoolSize);
+  const db = embedded
+    ? new Database(url, 1)
+    : new Database(url, config.databasePoolSize, config.databaseStatementTimeoutMs);
   try {
     await db.detectServer();
     const applied = await migrate(db);

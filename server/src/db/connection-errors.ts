@@ -31,6 +31,15 @@ const DRIVER_MESSAGES = [
   'Client was closed and is not queryable',
 ];
 
+/**
+ * A statement cancelled by statement_timeout (DATABASE_STATEMENT_TIMEOUT_MS) or lock_timeout: the session is fine,
+ * the database was too busy or blocked to answer in time. Also worth a retry, so also a 503.
+ */
+export function isTimeoutError(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return code === '57014' || code === '55P03';
+}
+
 export function isConnectionError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) {
     return false;

@@ -92,7 +92,12 @@ export class Database implements Queryable {
     return rows.map((r) => Number(r.rid));
   });
 
-  constructor(connectionString: string, max: number) {
+  /**
+   * `statementTimeoutMs` bounds every statement (and every idle moment inside a transaction) of this pool's
+   * sessions, so a request blocked behind a lock or a runaway query fails with 503 instead of holding a
+   * connection for ever; migrations lift it for their own transactions. 0 sets none (PGlite's single session).
+   */
+  constructor(connectionString: string, max: number, statementTimeoutMs = 0) {
     this.pool = new pg.Pool({
       connectionString,
       max,
@@ -100,6 +105,9 @@ export class Database implements Queryable {
       // A server that does not answer at all (partition, hung host) fails the request instead of holding it.
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       keepAlive: true,
+      ...(statementTimeoutMs > 0
+        ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs }
+        : {}),
     });
     // An idle client's error (a terminated backend, a restart) must not crash the process: the pool
     // has already dropped that client, and the next request opens a new connection.

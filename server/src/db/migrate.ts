@@ -38,6 +38,8 @@ export async function migrate(db: Database): Promise<string[]> {
       if (done.length > 0) {
         return false;
       }
+      // A migration may rebuild an index or backfill a table of millions of rows: no statement timeout.
+      await tx.query(sql`SET LOCAL statement_timeout = 0`);
       // Migration files are trusted text shipped with Hale, so they run as written.
       await tx.query(new Sql([m.text], []));
       await tx.query(sql`INSERT INTO hale_migration (version, name) VALUES (${m.version}, ${m.name})`);

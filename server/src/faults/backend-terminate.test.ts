@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { HaleProcess } from '../../../bench/src/server-process';
 import { startHale } from '../../../bench/src/server-process';
-import { checkIntegrity, IngestLoad } from './ingest-load';
+import { checkIntegrity, IngestLoad, stopLoads } from './ingest-load';
 import { PgCluster, postgresBin } from './pg-cluster';
 
 const withPostgres = postgresBin() ? describe : describe.skip;
@@ -16,6 +16,7 @@ withPostgres("Hale's PostgreSQL backends terminated under load (pg_terminate_bac
   }, 90_000);
 
   afterAll(async () => {
+    await stopLoads();
     await hale.stop(2_000);
     cluster.destroy();
   });

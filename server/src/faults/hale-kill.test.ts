@@ -1,6 +1,6 @@
 import type { HaleProcess } from '../../../bench/src/server-process';
 import { startHale } from '../../../bench/src/server-process';
-import { checkIntegrity, IngestLoad } from './ingest-load';
+import { checkIntegrity, IngestLoad, stopLoads } from './ingest-load';
 import { PgCluster, postgresBin } from './pg-cluster';
 
 // The suite's own PostgreSQL cluster (pg-cluster.ts): nothing here touches the machine's shared server.
@@ -15,6 +15,7 @@ withPostgres('kill -9 of Hale under concurrent transaction ingest', () => {
   }, 60_000);
 
   afterAll(async () => {
+    await stopLoads();
     await hale?.stop(2_000);
     cluster.destroy();
   });

@@ -74,6 +74,13 @@ export function faultBundle(tag: string): Bundle {
 }
 
 /** What the clients did: every bundle they sent (by tag), which were acknowledged, and every answer. */
+/** Every load started, so a failed scenario's afterAll can stop its clients (stopLoads) instead of leaving them on. */
+const running = new Set<IngestLoad>();
+
+export async function stopLoads(): Promise<void> {
+  await Promise.all([...running].map((l) => l.stop(0)));
+}
+
 export class IngestLoad {
   readonly sent = new Set<string>();
   readonly acked = new Set<string>();
@@ -89,6 +96,7 @@ export class IngestLoad {
   ) {}
 
   start(): void {
+    running.add(this);
     for (let c = 0; c < this.o.clients; c++) {
       this.loops.push(this.client(c));
     }
@@ -96,9 +104,10 @@ export class IngestLoad {
 
   /** Lets each client finish the bundle it is on (acknowledged or given up after `graceMs`), then stops. */
   async stop(graceMs = 20_000): Promise<void> {
-    this.deadline = Date.now() + graceMs;
+    this.deadline = Math.min(this.deadline, Date.now() + graceMs);
     this.stopping = true;
     await Promise.all(this.loops);
+    running.delete(this);
   }
 
   /** Waits until the clients have had `count` more acknowledgements (or the timeout passes). */

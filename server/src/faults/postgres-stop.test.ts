@@ -1,7 +1,7 @@
 import type { HaleProcess } from '../../../bench/src/server-process';
 import { startHale } from '../../../bench/src/server-process';
 import type { Answer } from './ingest-load';
-import { checkIntegrity, IngestLoad } from './ingest-load';
+import { checkIntegrity, IngestLoad, stopLoads } from './ingest-load';
 import { PgCluster, postgresBin } from './pg-cluster';
 
 const withPostgres = postgresBin() ? describe : describe.skip;
@@ -18,6 +18,7 @@ withPostgres('PostgreSQL stopped (immediate) under load, then started', () => {
   }, 90_000);
 
   afterAll(async () => {
+    await stopLoads();
     await hale.stop(2_000);
     cluster.destroy();
   });

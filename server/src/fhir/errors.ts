@@ -1,6 +1,6 @@
 import { OperationOutcomeError, badRequest, conflict, forbidden, serverError } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { isConnectionError } from '../db/connection-errors';
+import { isConnectionError, isTimeoutError } from '../db/connection-errors';
 
 /** Hale's id for a 503 outcome (getStatus from @medplum/core knows no such outcome). */
 export const SERVICE_UNAVAILABLE_ID = 'service-unavailable';
@@ -20,6 +20,19 @@ export const serviceUnavailable: OperationOutcome = {
       severity: 'error',
       code: 'transient',
       details: { text: 'The database is unavailable; retry the request shortly' },
+    },
+  ],
+};
+
+/** A statement outlived DATABASE_STATEMENT_TIMEOUT_MS: a 503 too (same id), with its own words. */
+export const timedOut: OperationOutcome = {
+  resourceType: 'OperationOutcome',
+  id: SERVICE_UNAVAILABLE_ID,
+  issue: [
+    {
+      severity: 'error',
+      code: 'timeout',
+      details: { text: 'The database did not answer in time; retry the request shortly, or narrow it' },
     },
   ],
 };
@@ -56,6 +69,9 @@ export function toOutcome(err: unknown): { outcome: OperationOutcome; unexpected
   }
   if (isConnectionError(err)) {
     return { outcome: serviceUnavailable, unexpected: false };
+  }
+  if (isTimeoutError(err)) {
+    return { outcome: timedOut, unexpected: false };
   }
   // Anything else is a bug or an outage: its message may hold internals, so it stays in the log.
   return { outcome: serverError(new Error('Internal server error')), unexpected: true };

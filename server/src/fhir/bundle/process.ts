@@ -9,8 +9,8 @@ import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
 import { ORDER, entryError, parseEntry } from './entries';
 import { executeEntry } from './execute';
-import { isConnectionError } from '../../db/connection-errors';
-import { serviceUnavailable } from '../errors';
+import { isConnectionError, isTimeoutError } from '../../db/connection-errors';
+import { serviceUnavailable, timedOut } from '../errors';
 import { outcomeStatus, parsePrefer } from '../http';
 import type { ReturnPreference } from './prefer';
 import { returnPreference, shapeEntry } from './prefer';
@@ -168,9 +168,9 @@ async function batch(
         })
       );
     } catch (err) {
-      if (isConnectionError(err)) {
+      if (isConnectionError(err) || isTimeoutError(err)) {
         // The entries before this one have committed: the client learns which, and retries this one.
-        results.push({ response: { status: '503', outcome: serviceUnavailable } });
+        results.push({ response: { status: '503', outcome: isTimeoutError(err) ? timedOut : serviceUnavailable } });
         continue;
       }
       if (!(err instanceof OperationOutcomeError)) {

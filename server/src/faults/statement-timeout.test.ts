@@ -1,0 +1,64 @@
+import pg from 'pg';
+import type { HaleProcess } from '../../../bench/src/server-process';
+import { startHale } from '../../../bench/src/server-process';
+import { checkIntegrity, IngestLoad, stopLoads } from './ingest-load';
+import { PgCluster, postgresBin } from './pg-cluster';
+
+const withPostgres = postgresBin() ? describe : describe.skip;
+const STATEMENT_TIMEOUT_MS = 1_500;
+
+withPostgres('a table locked under load: statements time out (DATABASE_STATEMENT_TIMEOUT_MS)', () => {
+  let cluster: PgCluster;
+  let hale: HaleProcess;
+
+  beforeAll(async () => {
+    cluster = await PgCluster.create();
+    hale = await startHale(cluster.url(), {
+      env: { GRAPHQL_WARMUP: 'false', DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) },
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await stopLoads();
+    await hale.stop(2_000);
+    cluster.destroy();
+  });
+
+  test('requests blocked behind the lock answer 503 within the timeout instead of hanging, then all is well', async () => {
+    const target = { fhirBase: hale.fhirBase, token: hale.token };
+    const load = new IngestLoad(() => target, { clients: 4, requestTimeoutMs: 20_000, name: 'locked' });
+    load.start();
+    expect(await load.acknowledged(10, 60_000)).toBe(true);
+    const admin = new pg.Client({ connectionString: cluster.url(), application_name: 'hale-faults' });
+    await admin.connect();
+    const before = load.answers.length;
+    const read = (): Promise<Response> =>
+      fetch(`${hale.fhirBase}/Observation?_count=1`, { headers: { authorization: `Bearer ${hale.token}` } });
+    let blockedRead: Response;
+    try {
+      // An operator's migration gone wrong, or a long-running report: the resource table is locked for 5 s.
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE resource IN ACCESS EXCLUSIVE MODE');
+      const started = performance.now();
+      blockedRead = await read();
+      const blockedMs = performance.now() - started;
+      expect(blockedMs).toBeLessThan(STATEMENT_TIMEOUT_MS * 4);
+      await new Promise((r) => setTimeout(r, 5_000 - blockedMs));
+    } finally {
+      await admin.query('ROLLBACK');
+      await admin.end();
+    }
+    expect(blockedRead.status).toBe(503);
+    expect(blockedRead.headers.get('retry-after')).not.toBeNull();
+    expect(((await blockedRead.json()) as { issue: { code: string }[] }).issue[0]?.code).toBe('timeout');
+    const during = load.answers.slice(before);
+    expect(during.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([]);
+    expect(during.some((a) => a.status === 503)).toBe(true);
+    expect(await load.acknowledged(10, 60_000)).toBe(true);
+    await load.stop();
+    expect((await read()).status).toBe(200);
+    const integrity = await checkIntegrity(cluster.url(), load);
+    expect(integrity).toEqual({ lost: [], partial: [], duplicated: [], organizations: 1, checked: load.acked.size });
+    expect(load.acked.size).toBe(load.sent.size);
+  }, 240_000);
+});
