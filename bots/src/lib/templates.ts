@@ -49,6 +49,30 @@ const EN: Record<NotificationCategory | 'default', Template> = {
     subject: 'Your held appointment time was released',
     body: 'An appointment time held for you was released because it was not confirmed in time. Sign in to Hale to book again:',
   },
+  'message-received': {
+    subject: 'You have a new message',
+    body: 'You have a new secure message in Hale. Sign in to read it:',
+  },
+  'slot-offered': {
+    subject: 'An appointment time is available',
+    body: 'An appointment time you may want is available. Sign in to Hale to see it and book:',
+  },
+  'visit-request': {
+    subject: 'New visit request',
+    body: 'There is a new visit request for you in Hale. Sign in to see it:',
+  },
+  'visit-request-answered': {
+    subject: 'Your visit request was answered',
+    body: 'Your visit request has an answer. Sign in to Hale to see it:',
+  },
+  'intake-assigned': {
+    subject: 'A form to fill in',
+    body: 'You have a form to fill in before your visit. Sign in to Hale to open it:',
+  },
+  'intake-completed': {
+    subject: 'A form was handed in',
+    body: 'A form you asked for has been handed in. Sign in to Hale to see it:',
+  },
   default: {
     subject: 'You have a new message',
     body: 'You have a new message in Hale. Sign in to read it:',

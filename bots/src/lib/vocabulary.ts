@@ -79,6 +79,13 @@ export const NOTIFICATION_CATEGORIES = [
   'data-sharing-request',
   'access-ended',
   'slot-hold-expired',
+  // Written by the server's scheduling, messaging and intake operations (their notices), sent by the dispatcher.
+  'message-received',
+  'slot-offered',
+  'visit-request',
+  'visit-request-answered',
+  'intake-assigned',
+  'intake-completed',
 ] as const;
 export type NotificationCategory = (typeof NOTIFICATION_CATEGORIES)[number];
 
