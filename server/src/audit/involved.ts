@@ -1,4 +1,4 @@
-import type { Resource } from '@medplum/fhirtypes';
+import type { Parameters, Resource } from '@medplum/fhirtypes';
 import type { ClassifiedRequest } from './interaction';
 
 /** Whom and what one request touched, as far as a cheap look at the request and the response tells. */
@@ -67,6 +67,10 @@ export function addResponse(into: Involved, body: Resource | undefined, baseUrl:
   if (!body) {
     return;
   }
+  if (body.resourceType === 'Parameters') {
+    addParameters(into, body.parameter, baseUrl);
+    return;
+  }
   if (body.resourceType !== 'Bundle') {
     addResource(into, body, baseUrl);
     return;
@@ -83,6 +87,24 @@ export function addResponse(into: Involved, body: Resource | undefined, baseUrl:
       }
       into.resources.set(location, patient ? [patient] : []);
     }
+  }
+}
+
+/**
+ * An operation's Parameters answer ($my-patients, $summary, $lastn's parts …): the resources it carries and the
+ * Patients it names by reference, at any depth of parts. A provider's list of their patients discloses each of
+ * them, so each one's own log shows it.
+ */
+function addParameters(into: Involved, parameters: Parameters['parameter'], baseUrl: string): void {
+  for (const p of parameters ?? []) {
+    if (p.resource) {
+      addResponse(into, p.resource, baseUrl);
+    }
+    const patient = patientIdOf(p.valueReference?.reference, baseUrl);
+    if (patient) {
+      into.patients.add(patient);
+    }
+    addParameters(into, p.part, baseUrl);
   }
 }
 

@@ -215,7 +215,8 @@ export async function installDefaultRules(repo: HaleRepository): Promise<Install
 }
 
 function parseSecrets(values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a manifest secret named constructor must not find Object's.
+  const out = Object.create(null) as Record<string, string>;
   for (const v of values) {
     const eq = v.indexOf('=');
     const name = eq > 0 ? v.slice(0, eq) : '';

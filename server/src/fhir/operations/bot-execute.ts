@@ -91,7 +91,8 @@ function headerOf(req: FhirRequest, name: string): string | undefined {
 
 /** GET $execute: the query's parameters are the input, as Medplum passes them. */
 function queryInput(req: FhirRequest): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // No prototype: a parameter named __proto__ or constructor is a key like any other.
+  const out = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(req.query)) {
     if (!k.startsWith('_') && k !== 'identifier') {
       out[k] = v;
@@ -102,7 +103,7 @@ function queryInput(req: FhirRequest): Record<string, unknown> {
 
 /** The request headers a bot sees (Medplum passes them too), without credentials or cookies. */
 function forwardedHeaders(req: FhirRequest): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries((req.headers ?? {}) as Record<string, string | string[] | undefined>)) {
     if (v !== undefined && k !== 'authorization' && k !== 'cookie') {
       out[k] = Array.isArray(v) ? v.join(', ') : v;

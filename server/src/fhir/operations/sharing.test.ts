@@ -1,4 +1,5 @@
 import type {
+  AuditEvent,
   Bundle,
   CareTeam,
   Consent,
@@ -294,6 +295,25 @@ describe('$my-patients', () => {
       })
     );
     expect((await s.get<Parameters>('Practitioner/$my-patients', as(dr.token))).body.parameter ?? []).toHaveLength(0);
+  });
+
+  test("the listing is in each listed patient's own audit log, naming only them", async () => {
+    const dr = await provider('Audited');
+    const shared = await share([
+      { name: 'actor', valueReference: { reference: dr.ref } },
+      { name: 'type', valueCode: 'permanent' },
+      { name: 'category', valueCode: 'vitals' },
+    ]);
+    expect(shared.status).toBe(200);
+    const reqId = `my-patients-${Date.now()}`;
+    expect((await s.get('Practitioner/$my-patients', { ...as(dr.token), 'x-request-id': reqId })).status).toBe(200);
+    const log = await s.get<Bundle<AuditEvent>>('AuditEvent?_count=1000', as(patientToken));
+    const mine = (log.body.entry ?? [])
+      .map((e) => e.resource as AuditEvent)
+      .filter((e) => JSON.stringify(e).includes(reqId));
+    expect(mine).toHaveLength(1);
+    expect(JSON.stringify(mine[0])).toContain(`Patient/${alice}`);
+    expect(mine[0]?.agent.some((a) => a.who?.reference === dr.ref)).toBe(true);
   });
 
   test('answers 403 to a caller who is not a provider', async () => {
