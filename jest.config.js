@@ -11,4 +11,7 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql|jose)/)'],
   testTimeout: 60000,
+  // What a test file leaves behind (servers' caches, PGlite, compiled modules) is freed with the worker: see
+  // scripts/run-tests.mjs.
+  workerIdleMemoryLimit: '1536MB',
 };

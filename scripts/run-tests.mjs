@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const out = join(tmpdir(), `hale-jest-${process.pid}.json`);
-const args = ['jest', '--runInBand', '--json', `--outputFile=${out}`, ...process.argv.slice(2)];
+// One test file at a time, in a worker that jest replaces once it holds more than workerIdleMemoryLimit
+// (jest.config.js) after a file: run in band, the whole suite grew one process past Node's 4 GB heap.
+const args = ['jest', '--maxWorkers=1', '--json', `--outputFile=${out}`, ...process.argv.slice(2)];
 const run = spawnSync('npx', args, { stdio: 'inherit', env: process.env });
 let code = run.status ?? 1;
 if (existsSync(out)) {
