@@ -17,7 +17,12 @@ export interface ProviderWellnessResult {
 
 const WINDOW = { start: '2025-12-01', end: '2025-12-31' };
 
-function vitalsConsent(patient: string, practitioner: string): Consent {
+/** A Hale sharing Consent of the vitals category to the Practitioner, for `dataPeriod` when given (the fault suite's too). */
+export function vitalsConsent(
+  patient: string,
+  practitioner: string,
+  dataPeriod?: { start: string; end: string }
+): Consent {
   return {
     resourceType: 'Consent',
     status: 'active',
@@ -37,7 +42,7 @@ function vitalsConsent(patient: string, practitioner: string): Consent {
       ],
       action: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code: 'access' }] }],
       class: [{ system: 'https://hale.health/fhir/CodeSystem/data-category', code: 'vitals' }],
-      dataPeriod: WINDOW,
+      ...(dataPeriod ? { dataPeriod } : {}),
     },
   };
 }
@@ -65,7 +70,7 @@ export async function providerWellness(input: {
   const practitioner = (
     await fhirRequest<{ id: string }>('POST', `${fhirBase}/Practitioner`, '{"resourceType":"Practitioner"}')
   ).body.id;
-  await fhirRequest('POST', `${fhirBase}/Consent`, JSON.stringify(vitalsConsent(patient, practitioner)));
+  await fhirRequest('POST', `${fhirBase}/Consent`, JSON.stringify(vitalsConsent(patient, practitioner, WINDOW)));
   const [email] = await insertAccounts(input.databaseUrl, [practitioner]);
   const token = await mintUserToken(input.databaseUrl, fhirBase, email as string);
   const month = input.statsUrl(patient).replace(/start=[^&]*&end=[^&]*/, `start=${WINDOW.start}&end=${WINDOW.end}`);

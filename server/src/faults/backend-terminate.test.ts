@@ -1,27 +1,15 @@
 import pg from 'pg';
-import type { HaleProcess } from '../../../bench/src/server-process';
-import { startHale } from '../../../bench/src/server-process';
-import { checkIntegrity, IngestLoad, stopLoads } from './ingest-load';
-import { PgCluster, postgresBin } from './pg-cluster';
+import { expectIntact, faultRig } from './fault-hale';
+import { IngestLoad } from './ingest-load';
+import { postgresBin } from './pg-cluster';
 
 const withPostgres = postgresBin() ? describe : describe.skip;
 
 withPostgres("Hale's PostgreSQL backends terminated under load (pg_terminate_backend)", () => {
-  let cluster: PgCluster;
-  let hale: HaleProcess;
-
-  beforeAll(async () => {
-    cluster = await PgCluster.create();
-    hale = await startHale(cluster.url(), { env: { GRAPHQL_WARMUP: 'false' } });
-  }, 90_000);
-
-  afterAll(async () => {
-    await stopLoads();
-    await hale.stop(2_000);
-    cluster.destroy();
-  });
+  const rig = faultRig();
 
   test('every answer is a commit or a 503, nothing is half-written, and the pool recovers', async () => {
+    const { cluster, hale } = rig;
     const target = { fhirBase: hale.fhirBase, token: hale.token };
     const load = new IngestLoad(() => target, { clients: 4, requestTimeoutMs: 20_000, name: 'term' });
     load.start();
@@ -47,9 +35,7 @@ withPostgres("Hale's PostgreSQL backends terminated under load (pg_terminate_bac
     await load.stop();
     const statuses = new Set(load.answers.map((a) => a.status));
     expect([...statuses].filter((s) => s !== 200 && s !== 503)).toEqual([]);
-    const integrity = await checkIntegrity(cluster.url(), load);
-    expect(integrity).toEqual({ lost: [], partial: [], duplicated: [], organizations: 1, checked: load.acked.size });
-    expect(load.acked.size).toBe(load.sent.size);
+    await expectIntact(cluster, load);
     // The server itself is fine: a read answers.
     const res = await fetch(`${hale.fhirBase}/Organization?_summary=count`, {
       headers: { authorization: `Bearer ${hale.token}` },

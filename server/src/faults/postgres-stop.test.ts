@@ -1,29 +1,17 @@
-import type { HaleProcess } from '../../../bench/src/server-process';
-import { startHale } from '../../../bench/src/server-process';
 import type { Answer } from './ingest-load';
-import { checkIntegrity, IngestLoad, stopLoads } from './ingest-load';
-import { PgCluster, postgresBin } from './pg-cluster';
+import { expectIntact, faultRig } from './fault-hale';
+import { IngestLoad } from './ingest-load';
+import { postgresBin } from './pg-cluster';
 
 const withPostgres = postgresBin() ? describe : describe.skip;
 /** Longer than Hale's own limits (connect 10 s): an answer that takes this long is a hung request. */
 const REQUEST_TIMEOUT_MS = 20_000;
 
 withPostgres('PostgreSQL stopped (immediate) under load, then started', () => {
-  let cluster: PgCluster;
-  let hale: HaleProcess;
-
-  beforeAll(async () => {
-    cluster = await PgCluster.create();
-    hale = await startHale(cluster.url(), { env: { GRAPHQL_WARMUP: 'false' } });
-  }, 90_000);
-
-  afterAll(async () => {
-    await stopLoads();
-    await hale.stop(2_000);
-    cluster.destroy();
-  });
+  const rig = faultRig();
 
   test('Hale answers 503 with Retry-After while the database is gone, recovers by itself, and loses nothing', async () => {
+    const { cluster, hale } = rig;
     const target = { fhirBase: hale.fhirBase, token: hale.token };
     const load = new IngestLoad(() => target, { clients: 4, requestTimeoutMs: REQUEST_TIMEOUT_MS, name: 'pgstop' });
     load.start();
@@ -46,9 +34,7 @@ withPostgres('PostgreSQL stopped (immediate) under load, then started', () => {
     expect(refused.filter((a) => a.status !== 503)).toEqual([]);
     expect(refused.every((a) => a.retryAfter !== undefined && a.resourceType === 'OperationOutcome')).toBe(true);
     expect(load.answers.every((a) => a.ms < REQUEST_TIMEOUT_MS)).toBe(true);
-    const integrity = await checkIntegrity(cluster.url(), load);
-    expect(integrity).toEqual({ lost: [], partial: [], duplicated: [], organizations: 1, checked: load.acked.size });
-    expect(load.acked.size).toBe(load.sent.size);
+    await expectIntact(cluster, load);
     console.info(
       `postgres-stop: ${load.answers.length} answers, ${refused.length} refused while down (503), ` +
         `${load.acked.size} bundles acknowledged and checked, recovered ${recoveredMs} ms after the start`

@@ -1,5 +1,6 @@
 import type { Bundle, Consent } from '@medplum/fhirtypes';
 import { insertAccounts, mintUserToken } from '../../../bench/src/consent-load';
+import { vitalsConsent } from '../../../bench/src/wellness-provider';
 import type { HaleProcess } from '../../../bench/src/server-process';
 import { startHale } from '../../../bench/src/server-process';
 import { PgCluster, postgresBin } from './pg-cluster';
@@ -28,30 +29,6 @@ async function call(hale: HaleProcess, token: string, method: string, path: stri
   });
   const text = await res.text();
   return { status: res.status, ms: performance.now() - start, body: text ? (JSON.parse(text) as unknown) : undefined };
-}
-
-function vitalsConsent(patient: string, practitioner: string): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patient}` },
-    dateTime: new Date().toISOString(),
-    policy: [{ uri: 'https://hale.health/fhir/policy/patient-directed-sharing' }],
-    provision: {
-      type: 'permit',
-      period: { start: '2020-01-01' },
-      actor: [
-        {
-          role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
-          reference: { reference: `Practitioner/${practitioner}` },
-        },
-      ],
-      action: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code: 'access' }] }],
-      class: [{ system: 'https://hale.health/fhir/CodeSystem/data-category', code: 'vitals' }],
-    },
-  };
 }
 
 const entries = (a: Answer): number => ((a.body as Bundle | undefined)?.entry ?? []).length;

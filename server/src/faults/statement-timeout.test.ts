@@ -1,30 +1,16 @@
 import pg from 'pg';
-import type { HaleProcess } from '../../../bench/src/server-process';
-import { startHale } from '../../../bench/src/server-process';
-import { checkIntegrity, IngestLoad, stopLoads } from './ingest-load';
-import { PgCluster, postgresBin } from './pg-cluster';
+import { expectIntact, faultRig } from './fault-hale';
+import { IngestLoad } from './ingest-load';
+import { postgresBin } from './pg-cluster';
 
 const withPostgres = postgresBin() ? describe : describe.skip;
 const STATEMENT_TIMEOUT_MS = 1_500;
 
 withPostgres('a table locked under load: statements time out (DATABASE_STATEMENT_TIMEOUT_MS)', () => {
-  let cluster: PgCluster;
-  let hale: HaleProcess;
-
-  beforeAll(async () => {
-    cluster = await PgCluster.create();
-    hale = await startHale(cluster.url(), {
-      env: { GRAPHQL_WARMUP: 'false', DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) },
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await stopLoads();
-    await hale.stop(2_000);
-    cluster.destroy();
-  });
+  const rig = faultRig({ DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) });
 
   test('requests blocked behind the lock answer 503 within the timeout instead of hanging, then all is well', async () => {
+    const { cluster, hale } = rig;
     const target = { fhirBase: hale.fhirBase, token: hale.token };
     const load = new IngestLoad(() => target, { clients: 4, requestTimeoutMs: 20_000, name: 'locked' });
     load.start();
@@ -57,8 +43,6 @@ withPostgres('a table locked under load: statements time out (DATABASE_STATEMENT
     expect(await load.acknowledged(10, 60_000)).toBe(true);
     await load.stop();
     expect((await read()).status).toBe(200);
-    const integrity = await checkIntegrity(cluster.url(), load);
-    expect(integrity).toEqual({ lost: [], partial: [], duplicated: [], organizations: 1, checked: load.acked.size });
-    expect(load.acked.size).toBe(load.sent.size);
+    await expectIntact(cluster, load);
   }, 240_000);
 });
