@@ -83,6 +83,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     bots: deps.bots,
     bulk: deps.bulk,
     triage: config.triage,
+    telehealth: config.telehealth,
   });
   const capabilityStatement = buildCapabilityStatement(config.fhirBaseUrl);
   const capability = JSON.stringify(capabilityStatement);

@@ -3,6 +3,8 @@ import type { BulkConfig } from './bulk/config';
 import { BULK_ENV, bulkConfigOf } from './bulk/config';
 import type { TriageConfig } from './scheduling/triage-config';
 import { TRIAGE_ENV, triageConfigOf } from './scheduling/triage-config';
+import type { TelehealthConfig } from './telehealth/config';
+import { TELEHEALTH_ENV, telehealthConfigOf, telehealthConfigProblem } from './telehealth/config';
 import { PROFILED_TYPES } from './validation/required-profiles';
 
 /**
@@ -78,6 +80,7 @@ const schema = z.object({
     .default(PROFILED_TYPES.join(',')),
   ...BULK_ENV,
   ...TRIAGE_ENV,
+  ...TELEHEALTH_ENV,
 });
 
 export interface HaleConfig {
@@ -140,6 +143,8 @@ export interface HaleConfig {
   bulk: BulkConfig;
   /** Visit requests' emergency rule (TRIAGE_*). */
   triage: TriageConfig;
+  /** Telehealth join links (TELEHEALTH_*). */
+  telehealth: TelehealthConfig;
   /** Resource types whose Hale profiles a patient app's writes must conform to; empty: none. */
   requireProfiles: string[];
 }
@@ -174,6 +179,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && e.DEMO_MODE === 'true') {
     throw new ConfigError('Invalid configuration:\n  DEMO_MODE: demo accounts and data are refused in production');
+  }
+  const telehealthProblem = telehealthConfigProblem(e);
+  if (telehealthProblem) {
+    throw new ConfigError(`Invalid configuration:\n  ${telehealthProblem}`);
   }
   const serverUrl = (e.BASE_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(
     /\/+$/,
@@ -229,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     analyzeAfterWrites: e.ANALYZE_AFTER_WRITES,
     bulk: bulkConfigOf(e),
     triage: triageConfigOf(e),
+    telehealth: telehealthConfigOf(e),
     requireProfiles: e.REQUIRE_PROFILES === 'none' ? [] : e.REQUIRE_PROFILES.split(',').map((t) => t.trim()),
   };
 }

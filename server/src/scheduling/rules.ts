@@ -1,4 +1,4 @@
-import { OperationOutcomeError, businessRule, conflict } from '@medplum/core';
+import { OperationOutcomeError, businessRule, conflict, forbidden } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { SCHEDULING_RULE_SYSTEM } from './vocabulary';
 
@@ -40,6 +40,18 @@ export const RULES = {
   notAssigned: 'not-assigned',
   /** 409: the intake form was already handed in or withdrawn. */
   intakeClosed: 'intake-closed',
+  /** 422: a join link or virtual-visit step on an appointment whose service type is not virtual. */
+  notVirtual: 'not-virtual',
+  /** 422: the server has no telehealth link template (TELEHEALTH_URL_TEMPLATE). */
+  telehealthOff: 'telehealth-off',
+  /** 409: finishing a visit that was not started ($start-visit), or was already finished. */
+  visitNotStarted: 'visit-not-started',
+  /** 403: a visit step by someone who is not one of the appointment's participants. */
+  notParticipant: 'not-a-participant',
+  /** 409: the order's status does not allow this step (draft → active → completed / revoked). */
+  orderTransition: 'order-transition',
+  /** 422: a result whose subject, basedOn or references do not match the order. */
+  resultMismatch: 'result-mismatch',
 } as const;
 export type Rule = (typeof RULES)[keyof typeof RULES];
 
@@ -52,11 +64,24 @@ const UNPROCESSABLE: ReadonlySet<Rule> = new Set<Rule>([
   RULES.providerNotListed,
   RULES.redirectToSelf,
   RULES.notAssigned,
+  RULES.notVirtual,
+  RULES.telehealthOff,
+  RULES.resultMismatch,
 ]);
 
-/** A refusal naming its rule: 422 for a rule the request breaks whatever the timing, 409 for a state conflict. */
+/** Rules that are about who asks: 403. */
+const FORBIDDEN: ReadonlySet<Rule> = new Set<Rule>([RULES.notParticipant]);
+
+/**
+ * A refusal naming its rule: 422 for a rule the request breaks whatever the timing, 409 for a state
+ * conflict, 403 for a caller the rule leaves out.
+ */
 export function refused(rule: Rule, text: string): OperationOutcomeError {
-  const base: OperationOutcome = UNPROCESSABLE.has(rule) ? businessRule(rule, text) : conflict(text, rule);
+  const base: OperationOutcome = FORBIDDEN.has(rule)
+    ? { ...forbidden, issue: [{ severity: 'error', code: 'forbidden' }] }
+    : UNPROCESSABLE.has(rule)
+      ? businessRule(rule, text)
+      : conflict(text, rule);
   const issue = base.issue?.[0];
   return new OperationOutcomeError({
     ...base,

@@ -90,6 +90,11 @@ function workflowOwned(resourceType: string, resource: Resource | undefined): st
       return resource?.resourceType === 'Task' && isRescheduleRequest(resource)
         ? 'A reschedule request is made with Appointment/$reschedule and answered with $reschedule-decision'
         : undefined;
+    case 'Encounter':
+      // A visit's Encounter: its opening and closing end one-off relationships (server/src/telehealth).
+      return resource?.resourceType === 'Encounter' && (resource.appointment ?? []).length > 0
+        ? "A visit's Encounter is opened with Appointment/$start-visit and closed with $finish-visit"
+        : undefined;
     case 'Communication':
       return resource?.resourceType === 'Communication' && isSecureMessage(resource)
         ? 'Secure messages are sent with Communication/$send-message and marked read with $mark-read'

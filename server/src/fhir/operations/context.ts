@@ -5,6 +5,7 @@ import type { BotRuntime } from '../../bots/runtime';
 import type { AccessTokenClaims } from '../../auth/types';
 import type { Notifier } from '../../notify/notifier';
 import type { TriageConfig } from '../../scheduling/triage-config';
+import type { TelehealthConfig } from '../../telehealth/config';
 import type { HaleRepository } from '../../storage/repository';
 import { forbiddenBecause } from '../errors';
 
@@ -29,6 +30,8 @@ export interface OperationDeps {
   bulk?: BulkExports;
   /** Visit requests' emergency rule (TRIAGE_*); undefined: the defaults. */
   triage?: TriageConfig;
+  /** Telehealth join links (TELEHEALTH_*); undefined: off. */
+  telehealth?: TelehealthConfig;
 }
 
 /** The verified token of the request; every request under the FHIR base has one. */

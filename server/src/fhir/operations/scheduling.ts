@@ -18,6 +18,14 @@ import {
 } from './communication-thread-messages';
 import { communicationSendMessageHandler, communicationSendMessageOperation } from './communication-send-message';
 import { communicationThreadsHandler, communicationThreadsOperation } from './communication-threads';
+import {
+  appointmentFinishVisitHandler,
+  appointmentFinishVisitOperation,
+  appointmentJoinHandler,
+  appointmentJoinOperation,
+  appointmentStartVisitHandler,
+  appointmentStartVisitOperation,
+} from './appointment-visit';
 import type { OperationDeps } from './context';
 import { scheduleBlockHandler, scheduleBlockOperation } from './schedule-block';
 import { scheduleFindSlotsHandler, scheduleFindSlotsOperation } from './schedule-find-slots';
@@ -51,6 +59,10 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
   ['POST', 'Appointment/:id/$no-show', appointmentNoShowHandler],
   ['POST', 'Appointment/:id/$reschedule', appointmentRescheduleHandler],
   ['POST', 'Appointment/:id/$reschedule-decision', appointmentRescheduleDecisionHandler],
+  ['GET', 'Appointment/:id/$join', appointmentJoinHandler],
+  ['POST', 'Appointment/:id/$join', appointmentJoinHandler],
+  ['POST', 'Appointment/:id/$start-visit', appointmentStartVisitHandler],
+  ['POST', 'Appointment/:id/$finish-visit', appointmentFinishVisitHandler],
   ['POST', 'Task/$request-visit', taskRequestVisitHandler],
   ['GET', 'Task/$visit-requests', taskVisitRequestsHandler],
   ['POST', 'Task/:id/$triage', taskTriageHandler],
@@ -80,6 +92,9 @@ export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
     appointmentNoShowOperation,
     appointmentRescheduleOperation,
     appointmentRescheduleDecisionOperation,
+    appointmentJoinOperation,
+    appointmentStartVisitOperation,
+    appointmentFinishVisitOperation,
   ],
   Task: [
     taskRequestVisitOperation,
