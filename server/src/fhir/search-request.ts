@@ -5,8 +5,8 @@ import { getSearchParams, isResourceType } from './definitions';
 type Query = Record<string, string | string[] | undefined>;
 
 /**
- * @medplum/core's search parser, except for composite parameters, which it rejects with a
- * plain Error: those are taken out first and added back as filters for Hale's compiler.
+ * @medplum/core's search parser, except for composite and special parameters (Location `near`), which it rejects
+ * with a plain Error: those are taken out first and added back as filters for Hale's compiler.
  */
 export function parseHaleSearch(resourceType: string, query: Query): SearchRequest {
   const params = isResourceType(resourceType) ? getSearchParams(resourceType) : {};
@@ -14,9 +14,10 @@ export function parseHaleSearch(resourceType: string, query: Query): SearchReque
   const composite: Filter[] = [];
   for (const [key, value] of Object.entries(query)) {
     const [code, modifier] = key.split(':') as [string, string | undefined];
-    if (params[code]?.type === 'composite' && value !== undefined) {
+    const type = params[code]?.type;
+    if ((type === 'composite' || type === 'special') && value !== undefined) {
       for (const v of Array.isArray(value) ? value : [value]) {
-        composite.push({ code, operator: modifier === 'missing' ? Operator.MISSING : Operator.EQUALS, value: v });
+        composite.push({ code, operator: ownOperator(type, modifier), value: v });
       }
     } else {
       rest[key] = value;
@@ -27,4 +28,12 @@ export function parseHaleSearch(resourceType: string, query: Query): SearchReque
     req.filters = [...(req.filters ?? []), ...composite];
   }
   return req;
+}
+
+/** A special parameter keeps an unknown modifier, for the compiler to refuse (a composite's is ignored, as it was). */
+function ownOperator(type: string, modifier: string | undefined): Operator {
+  if (modifier === 'missing') {
+    return Operator.MISSING;
+  }
+  return type === 'special' && modifier ? (modifier as Operator) : Operator.EQUALS;
 }

@@ -18,6 +18,7 @@ import { flushWrites } from './flush';
 import { readHistoryBundle } from './history';
 import type { PreparedVersion } from './prepare';
 import { assertId, assertResourceType, prepareVersion, sameContent } from './prepare';
+import { keepServerOwned } from './server-owned';
 import { accessClause, readCurrent, readManyByReference, readVersionRow } from './read';
 import { assertReferencesExist } from './references';
 import { searchBundle, searchByReferenceImpl } from './search';
@@ -140,7 +141,8 @@ export class HaleRepository extends FhirRepository {
     const id = options?.assignedId && resource.id ? resource.id : this.generateId();
     let version: PreparedVersion;
     try {
-      version = prepareVersion(this.ctx, resource, id, 1, new Date().toISOString(), 'POST', false);
+      const input = keepServerOwned(this.ctx, resource, undefined);
+      version = prepareVersion(this.ctx, input, id, 1, new Date().toISOString(), 'POST', false);
     } catch (err) {
       throw tagOrigin(err, `${resource?.resourceType}/${id}`);
     }
@@ -212,7 +214,7 @@ export class HaleRepository extends FhirRepository {
     const versionId = current ? current.version_id + 1 : 1;
     const version = prepareVersion(
       this.ctx,
-      resource,
+      keepServerOwned(this.ctx, resource, current?.deleted ? undefined : current?.content),
       resource.id as string,
       versionId,
       new Date().toISOString(),
@@ -262,7 +264,7 @@ export class HaleRepository extends FhirRepository {
       }
       const version = prepareVersion(
         repo.ctx,
-        target,
+        keepServerOwned(repo.ctx, target, current.content),
         id,
         current.version_id + 1,
         new Date().toISOString(),

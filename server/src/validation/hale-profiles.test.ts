@@ -36,6 +36,7 @@ import { BOT_STRUCTURE_DEFINITIONS } from '../../../bots/src/lib/vocabulary';
 import { MEASUREMENT_STRUCTURE_DEFINITIONS } from '../wellness/measurements';
 import { RECORD_STRUCTURE_DEFINITIONS } from '../wellness/records';
 import { CARE_STRUCTURE_DEFINITIONS } from '../wellness/summary';
+import { MARKETPLACE_STRUCTURE_DEFINITIONS } from '../marketplace/vocabulary';
 
 const published = haleConformanceResources();
 
@@ -93,6 +94,7 @@ describe('Hale vocabulary and the published CodeSystems', () => {
         ...MEASUREMENT_STRUCTURE_DEFINITIONS,
         ...CARE_STRUCTURE_DEFINITIONS,
         ...RECORD_STRUCTURE_DEFINITIONS,
+        ...MARKETPLACE_STRUCTURE_DEFINITIONS,
       ].sort()
     );
   });
@@ -190,7 +192,12 @@ describe('Hale profiles on the server', () => {
   }
 
   test('the CodeSystems, ValueSets and StructureDefinitions are readable by their stable ids', async () => {
-    for (const resource of [...published.codeSystems, ...published.valueSets, ...published.structureDefinitions]) {
+    for (const resource of [
+      ...published.codeSystems,
+      ...published.valueSets,
+      ...published.structureDefinitions,
+      ...published.searchParameters,
+    ]) {
       const res = await server.get(`${resource.resourceType}/${resource.id}`);
       expect([res.status, res.body.url]).toEqual([200, resource.url]);
     }

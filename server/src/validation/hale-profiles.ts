@@ -41,8 +41,8 @@ export async function publishHaleConformance(
   searchParams: SearchParamRegistry,
   baseUrl: string
 ): Promise<void> {
-  const { codeSystems, valueSets, structureDefinitions } = haleConformanceResources();
-  const resources: Resource[] = [...codeSystems, ...valueSets, ...structureDefinitions];
+  const { codeSystems, valueSets, structureDefinitions, searchParameters } = haleConformanceResources();
+  const resources: Resource[] = [...codeSystems, ...valueSets, ...structureDefinitions, ...searchParameters];
   await db.transaction(async (tx) => {
     await tx.query(sql`SELECT pg_advisory_xact_lock(${PUBLISH_LOCK})`);
     const repo = new HaleRepository({ db, tx, access: systemAccess, searchParams, baseUrl, validate: true });

@@ -8,6 +8,7 @@ import type { RepoContext } from '../context';
 import { accessClause } from '../read';
 import { compositeFilter, compositePresent } from './composite';
 import { dateMatch, numberMatch, ORDERED_OPERATORS, quantityMatch, withPrefix } from './ordered';
+import { nearFilter } from './near';
 import { referenceMatch, referenceRowTest } from './reference';
 import { STRING_OPERATORS, stringAlternatives } from './string';
 import { TOKEN_OPERATORS, tokenAlternatives } from './token';
@@ -166,6 +167,9 @@ function compileParam(
   f: Filter
 ): Sql {
   const type = param.type as string;
+  if (type === 'special' && param.code === 'near') {
+    return nearFilter(scope, resourceType, alias, f);
+  }
   if (type === 'composite' && f.operator !== Operator.MISSING && f.operator !== Operator.PRESENT) {
     return compositeFilter(scope, resourceType, alias, param, alternatives(f.value));
   }
@@ -281,6 +285,10 @@ function parseFinal(resourceType: string, key: string, value: string): Filter | 
   const param = getSearchParams(resourceType)[code];
   if (!param) {
     return undefined;
+  }
+  if (param.type === 'special') {
+    // @medplum/core does not parse special parameters (Location near): compileParam does.
+    return { code, operator: modifier ? (modifier as Operator) : Operator.EQUALS, value };
   }
   return parseParameter(param, Operator.EQUALS, modifier ?? '', value);
 }

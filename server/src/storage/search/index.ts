@@ -81,7 +81,7 @@ export async function searchBundle(db: Queryable, ctx: RepoContext, req: SearchR
   }
   const { scope, where } = compileSearchWhere(ctx, req);
   const multiType = (req.types?.length ?? 0) > 1;
-  const keys = sortKeys(scope, multiType ? 'Resource' : req.resourceType, req.sortRules);
+  const keys = sortKeys(scope, multiType ? 'Resource' : req.resourceType, req.sortRules, req.filters);
   const conditions = [where];
   if (req.cursor) {
     const c = decodeCursor(req.cursor, keys.length);

@@ -1,9 +1,10 @@
-import type { SortRule } from '@medplum/core';
+import type { Filter, SortRule } from '@medplum/core';
 import type { Sql } from '../../db/sql';
 import { and, or, raw, sql } from '../../db/sql';
 import { getSearchParams } from '../../fhir/definitions';
 import type { CompileScope } from './compile';
 import { referenceRows, spIds, spTest } from './compile';
+import { nearPoint, nearestKm, supportsNear } from './near';
 import { referenceRowTest } from './reference';
 import { canMatch, invalid } from './values';
 
@@ -32,10 +33,19 @@ const SENTINEL: Record<SortKey['pgType'], [string, string]> = {
   numeric: ['Infinity', '-Infinity'],
 };
 
-export function sortKeys(scope: CompileScope, resourceType: string, rules: readonly SortRule[] | undefined): SortKey[] {
+export function sortKeys(
+  scope: CompileScope,
+  resourceType: string,
+  rules: readonly SortRule[] | undefined,
+  filters?: readonly Filter[]
+): SortKey[] {
   const keys: SortKey[] = [];
   for (const rule of rules ?? []) {
     const descending = Boolean(rule.descending);
+    if (rule.code === 'near' && supportsNear(resourceType)) {
+      keys.push(distanceKey(scope, resourceType, descending, filters));
+      continue;
+    }
     if (rule.code === '_id') {
       keys.push({ expr: sql`r.id`, descending, pgType: 'text' });
       continue;
@@ -65,6 +75,25 @@ export function sortKeys(scope: CompileScope, resourceType: string, rules: reado
     });
   }
   return keys;
+}
+
+/** `_sort=near` (as HAPI FHIR): by the distance from the search's `near` point, rows without a position last. */
+function distanceKey(
+  scope: CompileScope,
+  resourceType: string,
+  descending: boolean,
+  filters: readonly Filter[] | undefined
+): SortKey {
+  const point = nearPoint(filters);
+  if (!point) {
+    throw invalid('_sort=near needs a near search parameter, the point distances are measured from');
+  }
+  const [ascSentinel, descSentinel] = SENTINEL.numeric;
+  return {
+    expr: sql`COALESCE(${nearestKm(scope, resourceType, 'r', point)}, ${descending ? descSentinel : ascSentinel}::float8)`,
+    descending,
+    pgType: 'numeric',
+  };
 }
 
 export function orderBy(keys: readonly SortKey[]): Sql {
