@@ -1,6 +1,4 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { sql } from '../../server/src/db/sql';
 import type { AccountsHarness } from '../../server/src/auth/accounts/test-support';
 import {
@@ -9,70 +7,17 @@ import {
   startAccountsHarness,
   uniqueEmail,
 } from '../../server/src/auth/accounts/test-support';
-import { PASSWORD, createAccount, createResource } from '../../server/src/auth/oauth/test-support';
-import { chromiumAvailable, CHROMIUM, launchChromium, seriousViolations } from './browser';
+import { PASSWORD, createResource } from '../../server/src/auth/oauth/test-support';
+import { launchChromium } from './browser';
+import { providerAccount } from './people';
+import { describeInBrowser, expectAccessible, expectPhoneSized, screenshot, signInAtHale } from './portal-support';
 
 /*
  * The portal end to end: the built web/dist served by a real Hale on PostgreSQL, driven in Debian's chromium.
  * `npm test` builds the portal first (scripts/build-web.mjs).
  */
 
-const built = existsSync(join(__dirname, '..', 'dist', 'index.html'));
-if (!chromiumAvailable || !built) {
-  // Loud on purpose: these are the only tests of the portal in a browser.
-  console.warn(
-    `\n*** SKIPPING the portal browser tests: ${!chromiumAvailable ? `${CHROMIUM} is missing` : 'web/dist is not built (npm run build:web)'} ***\n`
-  );
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  expect(await seriousViolations(page)).toEqual([]);
-}
-
-/** With PORTAL_SCREENSHOTS=<dir>, saves the screen as <dir>/<name>.png (how docs/screenshots/ is made). */
-/** The screen at a 360 px phone's width: nothing wider than the window, and axe still finds nothing serious. */
-async function expectPhoneSized(page: Page): Promise<void> {
-  const before = page.viewportSize();
-  await page.setViewportSize({ width: 360, height: 800 });
-  // Charts follow the width on their ResizeObserver's next frame: wait for the layout, not a fixed time. If it
-  // never fits, the check below names the elements that stick out.
-  await page
-    .waitForFunction('document.documentElement.scrollWidth <= 360', undefined, { timeout: 5000 })
-    .catch(() => undefined);
-  const wide = await page.evaluate<string[]>(
-    `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 361).slice(0, 5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`
-  );
-  expect(wide).toEqual([]);
-  await expectAccessible(page);
-  if (before) {
-    await page.setViewportSize(before);
-  }
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = process.env['PORTAL_SCREENSHOTS'];
-  if (dir) {
-    await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
-  }
-}
-
-/** Hale's own sign-in page (server-rendered), then its consent page the first time this app asks. */
-async function signInAtHale(page: Page, email: string, password: string): Promise<void> {
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/oauth2\/authorize/);
-  const form = page.getByRole('group', { name: 'With your password' });
-  await form.getByLabel('Email').fill(email);
-  await form.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  const allow = page.getByRole('button', { name: 'Allow' });
-  const back = page.waitForURL((url) => url.pathname !== '/signin' && !url.pathname.startsWith('/oauth2'), {
-    timeout: 20000,
-  });
-  await Promise.race([allow.waitFor({ timeout: 20000 }).then(() => allow.click()), back]);
-  await back;
-}
-
-(chromiumAvailable && built ? describe : describe.skip)('the web portal in Chromium', () => {
+describeInBrowser('the web portal in Chromium', () => {
   let h: AccountsHarness;
   let browser: Browser;
   let patientContext: BrowserContext;
@@ -92,16 +37,9 @@ async function signInAtHale(page: Page, email: string, password: string): Promis
     providerContext = await browser.newContext({ viewport: { width: 360, height: 800 } });
     patient = await patientContext.newPage();
     provider = await providerContext.newPage();
-    const practitioner = await createResource(h.s, {
-      resourceType: 'Practitioner',
-      name: [{ prefix: ['Dr'], given: ['Rua'], family: 'Tane' }],
-    });
-    const account = await createAccount(h.s, { roles: ['provider'], patient: false, name: 'Dr Rua Tane' });
-    await h.s.hale.db.query(
-      sql`UPDATE account SET profile_type = 'Practitioner', profile_id = ${practitioner.id} WHERE id = ${account.id}`
-    );
-    providerEmail = account.email;
-    practitionerId = practitioner.id;
+    const dr = await providerAccount(h, 'Rua', 'Tane');
+    providerEmail = dr.email;
+    practitionerId = dr.practitionerId;
   });
 
   afterAll(async () => {

@@ -11,6 +11,8 @@ import { ErrorBoundary } from './ui/ErrorBoundary';
 import { Shell } from './ui/Shell';
 
 // The signed-in screens are their own chunks: the sign-in page loads none of them (nor the charts).
+const ForgotPassword = lazy(() => import('./auth/ForgotPassword'));
+const ResetPassword = lazy(() => import('./auth/ResetPassword'));
 const Dashboard = lazy(() => import('./patient/Dashboard'));
 const MyProviders = lazy(() => import('./sharing/MyProviders'));
 const AccessLog = lazy(() => import('./access-log/AccessLog'));
@@ -49,6 +51,20 @@ function screen(path: string, caller: Caller): ReactNode {
   return undefined;
 }
 
+/** The screens anyone may open, signed in or not. */
+function openScreen(path: string): ReactNode {
+  switch (path) {
+    case '/signup':
+      return <SignUp />;
+    case '/forgot-password':
+      return <ForgotPassword />;
+    case '/reset-password':
+      return <ResetPassword />;
+    default:
+      return undefined;
+  }
+}
+
 export function App(): ReactNode {
   const path = usePath();
   const [ready, setReady] = useState(medplum.isInitialized);
@@ -59,10 +75,11 @@ export function App(): ReactNode {
     return <Loader aria-label="Loading" m="xl" />;
   }
   const caller = currentCaller();
-  if (path === '/signup') {
+  const open = openScreen(path);
+  if (open) {
     return (
       <Shell>
-        <SignUp />
+        <Suspense fallback={<Loader aria-label="Loading" />}>{open}</Suspense>
       </Shell>
     );
   }

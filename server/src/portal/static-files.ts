@@ -57,8 +57,13 @@ function sibling(path: string, ext: string): Buffer | undefined {
 }
 
 /** Reads the build into memory, keyed by URL path; undefined when there is no build. */
+/** Whether there is a portal build to serve (the account mails then lead to its screens). */
+export function portalBuilt(dir: string = DEFAULT_PORTAL_DIR): boolean {
+  return existsSync(join(dir, 'index.html'));
+}
+
 export function loadPortalFiles(dir: string): Map<string, PortalFile> | undefined {
-  if (!existsSync(join(dir, 'index.html'))) {
+  if (!portalBuilt(dir)) {
     return undefined;
   }
   const files = new Map<string, PortalFile>();
@@ -88,7 +93,20 @@ function reserved(path: string): boolean {
  * The portal's screens (web/src/App.tsx routes on these; a screen added there is added here). Only they get
  * index.html: any other path keeps the API's 404 OperationOutcome, as a FHIR client probing the server expects.
  */
-const SCREENS = ['/', '/signin', '/signup', '/dashboard', '/providers', '/access-log', '/patients'];
+const SCREENS = [
+  '/',
+  '/signin',
+  '/signup',
+  '/forgot-password',
+  '/reset-password',
+  '/dashboard',
+  '/providers',
+  '/access-log',
+  '/messages',
+  '/appointments',
+  '/patients',
+  '/schedule',
+];
 
 /** A path of one of the portal's screens, or below one (`/patients/123`); never a reserved prefix. */
 function isScreenPath(path: string): boolean {
@@ -113,6 +131,8 @@ function send(req: Request, res: Response, file: PortalFile): void {
   });
   if (file.type.startsWith('text/html')) {
     res.set('Content-Security-Policy', PAGE_CSP);
+    // A reset link's token is in the first URL (the screen then takes it out of the address bar).
+    res.set('Referrer-Policy', 'no-referrer');
   }
   if (req.header('if-none-match') === file.etag) {
     res.status(304).end();

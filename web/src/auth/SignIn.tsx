@@ -60,6 +60,10 @@ export function SignIn({ signedIn }: { signedIn?: string }): ReactNode {
       <Text>
         New to Hale? <Link to="/signup">Create an account</Link>.
       </Text>
+      <Text>
+        <Link to="/forgot-password">Forgot your password?</Link> You can also sign in with a one-time code sent to your
+        email or phone: choose it on the next page.
+      </Text>
     </Stack>
   );
 }

@@ -1,35 +1,31 @@
 import { Button, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
-import { errorSentence, postAccount } from '../errors';
+import { postAccount } from '../errors';
 import { ErrorText } from '../ui/ErrorText';
 import { Link } from '../ui/Shell';
 import { formText } from '../form-text';
+import { useSubmit } from '../ui/useSubmit';
 
 /** /signup: a patient account (POST /auth/register); Hale then mails a link that verifies the address. */
 export function SignUp(): ReactNode {
-  const [error, setError] = useState<string>();
   const [sentTo, setSentTo] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
 
   const submit = (e: FormEvent<HTMLElement>): void => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
     const value = (name: string): string => formText(form, name).trim();
-    setBusy(true);
-    setError(undefined);
-    postAccount('/auth/register', {
-      name: value('name'),
-      email: value('email'),
-      phone: value('phone').replace(/[\s()-]/g, ''),
-      birthDate: value('birthDate'),
-      password: formText(form, 'password'),
-    }).then(
-      () => setSentTo(value('email')),
-      (err: unknown) => {
-        setError(errorSentence(err));
-        setBusy(false);
-      }
+    run(
+      () =>
+        postAccount('/auth/register', {
+          name: value('name'),
+          email: value('email'),
+          phone: value('phone').replace(/[\s()-]/g, ''),
+          birthDate: value('birthDate'),
+          password: formText(form, 'password'),
+        }),
+      () => setSentTo(value('email'))
     );
   };
 

@@ -2,6 +2,7 @@ import { OperationOutcomeError, notFound } from '@medplum/core';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { sendOutcome } from '../../fhir/http';
+import { portalBuilt } from '../../portal/static-files';
 import type { AuthDeps } from '../deps';
 import { RateLimitedError } from '../rate-limit';
 import { applyAsPartner } from './applications/partner';
@@ -54,7 +55,7 @@ export function createAccountRouter(deps: AuthDeps): express.Router {
     next();
   });
   mountSignUp(router, deps);
-  mountLinks(router, deps);
+  mountLinks(router, deps, portalBuilt());
   mountApplications(router, deps);
   router.use(renderUnavailable);
   return router;
@@ -91,7 +92,7 @@ function mountSignUp(router: express.Router, deps: AuthDeps): void {
 }
 
 /** The targets of the links in mails: a page (GET) and the action (POST, JSON or the page's form). */
-function mountLinks(router: express.Router, deps: AuthDeps): void {
+function mountLinks(router: express.Router, deps: AuthDeps, portal: boolean): void {
   router.get('/verify-email', async (req, res) => {
     await limitRequest(deps, req, 'verify-email');
     confirmEmailPage(res, first(req.query.token));
@@ -103,6 +104,12 @@ function mountLinks(router: express.Router, deps: AuthDeps): void {
   });
   router.get('/reset-password', async (req, res) => {
     await limitRequest(deps, req, 'reset-password');
+    if (portal) {
+      // The portal's screen does the same (a form that POSTs the token), with the portal's look and errors.
+      res.set('Referrer-Policy', 'no-referrer');
+      res.redirect(303, `/reset-password?token=${encodeURIComponent(first(req.query.token))}`);
+      return;
+    }
     resetPasswordPage(res, first(req.query.token));
   });
   router.post('/reset-password', async (req, res) => {

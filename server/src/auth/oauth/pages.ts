@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { portalBuilt } from '../../portal/static-files';
 
 /**
  * The authorization server's few HTML pages: plain server-rendered forms, labelled for
@@ -41,6 +42,9 @@ function errorLine(error: string | undefined): string {
   return error ? `<p class="error" role="alert">${e(error)}</p>` : '';
 }
 
+// Resetting a password is a portal screen (/forgot-password); an API-only Hale has no page to link to.
+const FORGOT = portalBuilt() ? '<p><a href="/forgot-password">Forgot your password?</a></p>' : '';
+
 export function loginPage(p: Hidden & { clientName: string; error?: string; email?: string }): string {
   return layout(
     'Sign in to Hale',
@@ -48,7 +52,7 @@ export function loginPage(p: Hidden & { clientName: string; error?: string; emai
 <form method="post" action="/oauth2/login">${hidden(p)}<fieldset><legend>With your password</legend>
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="${e(p.email ?? '')}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></fieldset></form>
+<button type="submit">Sign in</button></fieldset></form>${FORGOT}
 <form method="post" action="/oauth2/login/code/request">${hidden(p)}
 <fieldset><legend>Or get a one-time code</legend>
 <label for="code-email">Email</label><input id="code-email" name="email" type="email" autocomplete="username" required value="${e(p.email ?? '')}">
