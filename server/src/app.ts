@@ -181,7 +181,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
       await handleFhir(req, res, router, repo, config.fhirBaseUrl, async (status, body) => {
         audited = true;
         if (!(auditedInTransaction && status < 400)) {
-          await audit.record({ req, claims, access, status, body });
+          await audit.record({ req, claims, access, status, body, disclosed: repo.ctx.disclosed });
         }
       });
     } catch (err) {

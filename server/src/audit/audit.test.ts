@@ -190,6 +190,54 @@ describe('transaction Bundles', () => {
   });
 });
 
+/** Ana's event names her Observation and nobody else; Ben's names his Patient version and none of Ana's data. */
+function expectOwnLogs(events: AuditEvent[]): void {
+  const anaEvent = events.find((e) => refs(e).includes(`Patient/${ana.id}`));
+  expect(refs(anaEvent)).toContain(`Observation/${anaObs.id}/_history/1`);
+  expect(JSON.stringify(anaEvent)).not.toContain(ben.id);
+  const benEvent = events.find((e) => refs(e).includes(`Patient/${ben.id}`));
+  expect(refs(benEvent)).toContain(`Patient/${ben.id}/_history/1`);
+  expect(JSON.stringify(benEvent)).not.toContain(anaObs.id);
+}
+
+describe('batch Bundles', () => {
+  const reads = (...urls: string[]): Bundle => ({
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: urls.map((url) => ({ request: { method: 'GET', url } })),
+  });
+
+  test("each entry's search lands in its patient's own log, naming what it released", async () => {
+    const { res, events } = await audited('POST', '', reads(`Observation?patient=${ana.id}`, `Patient/${ben.id}`));
+    expect(res.status).toBe(200);
+    expectOwnLogs(events);
+  });
+
+  test('an entry that names a patient counts even when it finds nothing or is refused', async () => {
+    const accountId = await patientAccount(ana.id);
+    const token = await s.token({ scopes: ['patient/*.rs'], accountId, patient: ana.id });
+    const { res, events } = await audited(
+      'POST',
+      '',
+      reads(`Observation?subject=Patient/${ben.id}&code=none|none`, `Condition?patient=${ben.id}`),
+      as(token)
+    );
+    expect(res.status).toBe(200);
+    const benEvent = events.find((e) => refs(e).includes(`Patient/${ben.id}`));
+    expect(benEvent).toBeDefined();
+    expect(refs(benEvent)).not.toContain(`Observation/${benObs.id}/_history/1`);
+  });
+});
+
+describe('$graphql', () => {
+  test("what a query read lands in each patient's own log", async () => {
+    const query = `{ ObservationList(subject: "Patient/${ana.id}") { id } Patient(id: "${ben.id}") { id } }`;
+    const { res, events } = await audited('POST', '$graphql', { query });
+    expect(res.status).toBe(200);
+    expectOwnLogs(events);
+  });
+});
+
 describe('group commit', () => {
   test('20 concurrent requests write 20 AuditEvents in fewer batches', async () => {
     const before = { ...s.hale.audit.stats };

@@ -76,7 +76,10 @@ export function addResponse(into: Involved, body: Resource | undefined, baseUrl:
     return;
   }
   for (const entry of body.entry ?? []) {
-    if (entry.resource) {
+    if (entry.resource?.resourceType === 'Bundle') {
+      // A batch entry's search or $everything answer: what it released is in its own entries.
+      addResponse(into, entry.resource, baseUrl);
+    } else if (entry.resource) {
       addResource(into, entry.resource, baseUrl);
     } else if (entry.response?.location && /^2/.test(entry.response.status)) {
       // A batch/transaction entry answered with return=minimal: its location is the version written.
@@ -120,23 +123,7 @@ export function addRequest(
   body: unknown,
   baseUrl: string
 ): void {
-  if (request.resourceType === 'Patient' && request.id && ID.test(request.id)) {
-    into.patients.add(request.id);
-  }
-  for (const [key, raw] of Object.entries(query)) {
-    const [name, modifier] = key.split(/[:.]/);
-    const bare = name === 'patient' || (name === '_id' && request.resourceType === 'Patient');
-    if (!bare && name !== 'subject' && name !== 'beneficiary') {
-      continue;
-    }
-    for (const value of [raw].flat().flatMap((v) => (typeof v === 'string' ? v.split(',') : []))) {
-      const id =
-        patientIdOf(value, baseUrl) ?? ((bare || modifier === 'Patient') && ID.test(value) ? value : undefined);
-      if (id) {
-        into.patients.add(id);
-      }
-    }
-  }
+  addNamedPatients(into, request.resourceType, request.id, query, baseUrl);
   const resource = body as Resource | undefined;
   if (!resource || typeof resource !== 'object' || typeof resource.resourceType !== 'string') {
     return;
@@ -152,6 +139,60 @@ export function addRequest(
       patientsOfResource(r, baseUrl).forEach((p) => into.patients.add(p));
     }
   }
+  // A batch's reads name their patients in each entry's URL, as a request's path and query do.
+  for (const entry of entries) {
+    const url = (entry as { request?: { url?: unknown } } | null)?.request?.url;
+    if (typeof url === 'string') {
+      addEntryUrl(into, url, baseUrl);
+    }
+  }
+}
+
+/** The patients a path's instance (Patient/x…) and its patient, subject or beneficiary parameters name. */
+function addNamedPatients(
+  into: Involved,
+  resourceType: string | undefined,
+  id: string | undefined,
+  query: Record<string, unknown>,
+  baseUrl: string
+): void {
+  if (resourceType === 'Patient' && id && ID.test(id)) {
+    into.patients.add(id);
+  }
+  for (const [key, raw] of Object.entries(query)) {
+    const [name, modifier] = key.split(/[:.]/);
+    const bare = name === 'patient' || (name === '_id' && resourceType === 'Patient');
+    if (!bare && name !== 'subject' && name !== 'beneficiary') {
+      continue;
+    }
+    for (const value of [raw].flat().flatMap((v) => (typeof v === 'string' ? v.split(',') : []))) {
+      const patient =
+        patientIdOf(value, baseUrl) ?? ((bare || modifier === 'Patient') && ID.test(value) ? value : undefined);
+      if (patient) {
+        into.patients.add(patient);
+      }
+    }
+  }
+}
+
+/** A batch or transaction entry's URL (relative, or absolute on our base): `Type[/id…][?query]`. */
+function addEntryUrl(into: Involved, url: string, baseUrl: string): void {
+  const local = url.startsWith(baseUrl + '/') ? url.slice(baseUrl.length + 1) : url;
+  const q = local.indexOf('?');
+  const [resourceType, id] = (q < 0 ? local : local.slice(0, q)).split('/');
+  const query: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  if (q >= 0) {
+    let params: URLSearchParams;
+    try {
+      params = new URLSearchParams(local.slice(q + 1));
+    } catch {
+      return;
+    }
+    for (const [key, value] of params) {
+      (query[key] ??= []).push(value);
+    }
+  }
+  addNamedPatients(into, resourceType, id, query, baseUrl);
 }
 
 function isResource(value: unknown): value is Resource {

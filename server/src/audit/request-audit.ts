@@ -48,6 +48,8 @@ export interface AnsweredRequest {
   status: number;
   /** The resource or Bundle about to be sent, or the OperationOutcome of a failure. */
   body: Resource | undefined;
+  /** What the request read when its answer is not FHIR ($graphql): RepoContext.disclosed. */
+  disclosed?: readonly Resource[];
 }
 
 const LOOKUP_INTERACTIONS: ReadonlySet<string> = new Set([
@@ -90,13 +92,16 @@ export class RequestAuditor {
   }
 
   private async eventsOf(answered: AnsweredRequest): Promise<AuditEvent[]> {
-    const { req, claims, access, status, body } = answered;
+    const { req, claims, access, status, body, disclosed } = answered;
     const { baseUrl } = this.deps;
     const request = classifyRequest(req.method, req.path, req.body);
     const involved = emptyInvolved();
     const form = req.body instanceof URLSearchParams ? Object.fromEntries(req.body) : {};
     addRequest(involved, request, { ...form, ...(req.query as Record<string, unknown>) }, req.body, baseUrl);
     addResponse(involved, body, baseUrl);
+    if (status < 400) {
+      disclosed?.forEach((r) => addResponse(involved, r, baseUrl));
+    }
     if (status >= 400 || request.interaction === 'delete') {
       await this.addTarget(involved, request);
     }

@@ -30,4 +30,9 @@ export interface RepoContext {
    * commit instead of two, and no statement of their own).
    */
   beforeCommit?: (answer: Resource) => Promise<readonly PendingWrite[]>;
+  /**
+   * What a request read whose answer is not FHIR ($graphql's JSON names no resource types and only the fields asked
+   * for), collected as it reads so the audit can name each patient whose data went out.
+   */
+  disclosed?: Resource[];
 }
