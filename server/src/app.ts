@@ -40,6 +40,7 @@ import { httpMetrics, mountMetrics, vocabularyOf } from './metrics/http';
 import { HaleMetrics } from './metrics/registry';
 import type { Lifecycle } from './health/probes';
 import { closeConnectionsWhileDraining, mountProbes } from './health/probes';
+import { anonymousDirectory } from './marketplace/anonymous';
 import { DEFAULT_PORTAL_DIR, loadPortalFiles, portalFiles } from './portal/static-files';
 import type { AccessPolicy } from './storage/access';
 import { systemAccess } from './storage/access';
@@ -144,7 +145,19 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     res.set('Cache-Control', 'public, max-age=300').type(FHIR_JSON).send(capability);
   });
 
-  // Everything under the FHIR base but /metadata and the SMART discovery document needs a token.
+  // The marketplace directory answers GET search/read of its listing types without a token (docs/marketplace.md).
+  app.use(
+    '/fhir/R4',
+    anonymousDirectory({
+      router,
+      rateLimits: deps.rateLimits,
+      perMinute: config.marketplaceAnonymousPerMinute,
+      baseUrl: config.fhirBaseUrl,
+      policyContext: { db: deps.db, searchParams: deps.searchParams, baseUrl: config.fhirBaseUrl },
+      repository: (access) => newRepository(deps, false, access),
+    })
+  );
+  // Everything else under the FHIR base but /metadata and the SMART discovery document needs a token.
   app.use(
     '/fhir/R4',
     requireBearer((token) => verifyAccessToken(authDeps, token), config.fhirBaseUrl)

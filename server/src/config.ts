@@ -60,6 +60,7 @@ const schema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  MARKETPLACE_ANONYMOUS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   DEMO_MODE: z.enum(['true', 'false']).default('false'),
   ANALYZE_AFTER_WRITES: z.coerce.number().int().min(1).default(5000),
   BOTS_ENABLED: z.enum(['true', 'false']).default('true'),
@@ -135,6 +136,8 @@ export interface HaleConfig {
   refreshTokenTtlDays: number;
   signingKeyRotationDays: number;
   authRateLimitPerMinute: number;
+  /** Anonymous marketplace directory requests per minute per client address (docs/marketplace.md). */
+  marketplaceAnonymousPerMinute: number;
   /** Development only: labelled demo users and data may be loaded. Refused in production. */
   demoMode: boolean;
   /** Refresh planner statistics after this many written versions (and after 10% growth). */
@@ -234,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS,
     authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+    marketplaceAnonymousPerMinute: e.MARKETPLACE_ANONYMOUS_RATE_LIMIT_PER_MINUTE,
     demoMode: e.DEMO_MODE === 'true',
     analyzeAfterWrites: e.ANALYZE_AFTER_WRITES,
     bulk: bulkConfigOf(e),
