@@ -18,6 +18,7 @@ const MyProviders = lazy(() => import('./sharing/MyProviders'));
 const AccessLog = lazy(() => import('./access-log/AccessLog'));
 const MyPatients = lazy(() => import('./provider/MyPatients'));
 const PatientChart = lazy(() => import('./provider/PatientChart'));
+const Messages = lazy(() => import('./messages/Messages'));
 
 function home(caller: Caller): string {
   return caller.resourceType === 'Patient'
@@ -27,7 +28,27 @@ function home(caller: Caller): string {
       : '/signin';
 }
 
+const ID = '([A-Za-z0-9\\-.]{1,64})';
+
+/** The screens both patients and providers have. */
+function sharedScreen(path: string, caller: Caller): ReactNode {
+  if (path === '/messages') {
+    return <Messages me={caller.fhirUser} />;
+  }
+  const thread = new RegExp(`^/messages/${ID}$`).exec(path);
+  if (thread?.[1]) {
+    return <Messages me={caller.fhirUser} threadId={thread[1]} />;
+  }
+  return undefined;
+}
+
 function screen(path: string, caller: Caller): ReactNode {
+  if (caller.resourceType === 'Patient' || caller.resourceType === 'Practitioner') {
+    const shared = sharedScreen(path, caller);
+    if (shared) {
+      return shared;
+    }
+  }
   if (caller.resourceType === 'Patient') {
     if (path === '/dashboard') {
       return <Dashboard patientId={caller.id} />;
@@ -43,7 +64,7 @@ function screen(path: string, caller: Caller): ReactNode {
     if (path === '/patients') {
       return <MyPatients />;
     }
-    const chart = /^\/patients\/([A-Za-z0-9\-.]{1,64})$/.exec(path);
+    const chart = new RegExp(`^/patients/${ID}$`).exec(path);
     if (chart?.[1]) {
       return <PatientChart patientId={chart[1]} />;
     }

@@ -1,6 +1,7 @@
-import { formatHumanName, getReferenceString } from '@medplum/core';
-import type { Consent, HumanName, Parameters, Practitioner, Reference } from '@medplum/fhirtypes';
+import { getReferenceString } from '@medplum/core';
+import type { Consent, Parameters, Practitioner, Reference } from '@medplum/fhirtypes';
 import { medplum } from '../session';
+import { namesOf } from '../ui/names';
 
 /** The data categories a share can name (docs/sharing-operations.md); the portal shows each as shared or not. */
 export const CATEGORIES: { code: string; label: string }[] = [
@@ -37,13 +38,7 @@ export async function myShares(patientId: string): Promise<Share[]> {
       members.set(`CareTeam/${team.id}`, member);
     }
   }
-  const names = new Map<string, string>();
-  await Promise.all(
-    [...new Set([...members.values()].map((m) => m.reference ?? ''))].filter(Boolean).map(async (ref) => {
-      const who = await medplum.readReference({ reference: ref }).catch(() => undefined);
-      names.set(ref, who && 'name' in who ? formatHumanName((who.name as HumanName[] | undefined)?.[0]) || ref : ref);
-    })
-  );
+  const names = await namesOf([...members.values()].map((m) => m.reference ?? ''));
   return consents
     .filter((c) => c.scope?.coding?.some((x) => x.code === 'patient-privacy'))
     .map((consent) => {

@@ -1,8 +1,9 @@
-import { Anchor, Box, Button, Container, Group, Text } from '@mantine/core';
+import { Anchor, Badge, Box, Button, Container, Group, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import type { Caller } from '../session';
 import { signOut } from '../session';
 import { navigate, usePath } from '../router';
+import { useUnread } from '../messages/unread';
 
 export function Link({ to, children }: { to: string; children: ReactNode }): ReactNode {
   return (
@@ -25,12 +26,22 @@ export function Shell({ caller, children }: { caller?: Caller; children: ReactNo
     caller?.resourceType === 'Patient'
       ? [
           ['/dashboard', 'My health'],
+          ['/messages', 'Messages'],
           ['/providers', 'My providers'],
           ['/access-log', 'Who saw my record'],
         ]
       : caller?.resourceType === 'Practitioner'
-        ? [['/patients', 'My patients']]
+        ? [
+            ['/patients', 'My patients'],
+            ['/messages', 'Messages'],
+          ]
         : [];
+  const unread = useUnread(
+    links.some(([to]) => to === '/messages'),
+    path
+  );
+  // A section is current on its own screen and below it (a thread is in Messages).
+  const current = (to: string): boolean => path === to || path.startsWith(`${to}/`);
   return (
     <>
       <Box component="header" px="md" py="sm" bg="hale.9" c="white">
@@ -46,14 +57,20 @@ export function Shell({ caller, children }: { caller?: Caller; children: ReactNo
                   href={to}
                   c="white"
                   // Says which section this is, to screen readers and (underlined) to the eye.
-                  aria-current={path === to ? 'page' : undefined}
-                  underline={path === to ? 'always' : 'hover'}
+                  aria-current={current(to as string) ? 'page' : undefined}
+                  underline={current(to as string) ? 'always' : 'hover'}
                   onClick={(e) => {
                     e.preventDefault();
                     navigate(to as string);
                   }}
                 >
                   {label}
+                  {to === '/messages' && unread ? (
+                    // The count is part of the link's name ("Messages 2 unread"), not a colour alone.
+                    <Badge ml={6} color="red.9" variant="filled" size="sm" component="span">
+                      {unread} unread
+                    </Badge>
+                  ) : null}
                 </Anchor>
               ))}
               <Button
