@@ -5,6 +5,7 @@ import type { AccessCache } from '../access/consent/access-cache';
 import type { ResourceScope } from '../access/scope-types';
 import type { AccessTokenClaims } from '../auth/types';
 import { forbiddenBecause } from '../fhir/errors';
+import { FEEDBACK_IDENTIFIER_SYSTEM } from '../marketplace/vocabulary';
 import type { AccessPolicy, WriteSubject } from '../storage/access';
 import {
   HALE_TASK_CODE_SYSTEM,
@@ -94,6 +95,12 @@ function workflowOwned(resourceType: string, resource: Resource | undefined): st
       // A visit's Encounter: its opening and closing end one-off relationships (server/src/telehealth).
       return resource?.resourceType === 'Encounter' && (resource.appointment ?? []).length > 0
         ? "A visit's Encounter is opened with Appointment/$start-visit and closed with $finish-visit"
+        : undefined;
+    case 'QuestionnaireResponse':
+      // Visit feedback is counted into a listing's rating once per visit: only the operation writes it.
+      return resource?.resourceType === 'QuestionnaireResponse' &&
+        resource.identifier?.system === FEEDBACK_IDENTIFIER_SYSTEM
+        ? 'Visit feedback is given with Appointment/$submit-feedback'
         : undefined;
     case 'Communication':
       return resource?.resourceType === 'Communication' && isSecureMessage(resource)

@@ -2,6 +2,7 @@ import { haleConformanceResources } from '@hale/fhir-profiles';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Database } from '../db/database';
 import { sql } from '../db/sql';
+import { FEEDBACK_FORM } from '../marketplace/feedback-form';
 import { systemAccess } from '../storage/access';
 import { HaleRepository } from '../storage/repository';
 import type { SearchParamRegistry } from '../storage/search-params';
@@ -42,7 +43,13 @@ export async function publishHaleConformance(
   baseUrl: string
 ): Promise<void> {
   const { codeSystems, valueSets, structureDefinitions, searchParameters } = haleConformanceResources();
-  const resources: Resource[] = [...codeSystems, ...valueSets, ...structureDefinitions, ...searchParameters];
+  const resources: Resource[] = [
+    ...codeSystems,
+    ...valueSets,
+    ...structureDefinitions,
+    ...searchParameters,
+    FEEDBACK_FORM,
+  ];
   await db.transaction(async (tx) => {
     await tx.query(sql`SELECT pg_advisory_xact_lock(${PUBLISH_LOCK})`);
     const repo = new HaleRepository({ db, tx, access: systemAccess, searchParams, baseUrl, validate: true });

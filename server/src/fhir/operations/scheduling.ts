@@ -6,6 +6,7 @@ import { appointmentCancelHandler, appointmentCancelOperation } from './appointm
 import { appointmentConfirmHandler, appointmentConfirmOperation } from './appointment-confirm';
 import { appointmentNoShowHandler, appointmentNoShowOperation } from './appointment-no-show';
 import { appointmentRescheduleHandler, appointmentRescheduleOperation } from './appointment-reschedule';
+import { appointmentSubmitFeedbackHandler, appointmentSubmitFeedbackOperation } from './appointment-submit-feedback';
 import {
   appointmentRescheduleDecisionHandler,
   appointmentRescheduleDecisionOperation,
@@ -59,6 +60,7 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
   ['POST', 'Appointment/:id/$no-show', appointmentNoShowHandler],
   ['POST', 'Appointment/:id/$reschedule', appointmentRescheduleHandler],
   ['POST', 'Appointment/:id/$reschedule-decision', appointmentRescheduleDecisionHandler],
+  ['POST', 'Appointment/:id/$submit-feedback', appointmentSubmitFeedbackHandler],
   ['GET', 'Appointment/:id/$join', appointmentJoinHandler],
   ['POST', 'Appointment/:id/$join', appointmentJoinHandler],
   ['POST', 'Appointment/:id/$start-visit', appointmentStartVisitHandler],
@@ -95,6 +97,7 @@ export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
     appointmentJoinOperation,
     appointmentStartVisitOperation,
     appointmentFinishVisitOperation,
+    appointmentSubmitFeedbackOperation,
   ],
   Task: [
     taskRequestVisitOperation,
