@@ -1,6 +1,6 @@
 import type { WithId } from '@medplum/core';
 import { OperationOutcomeError, conflict, notFound, parseSearchRequest } from '@medplum/core';
-import type { Appointment, Resource, Slot, Task } from '@medplum/fhirtypes';
+import type { Appointment, Resource, ServiceRequest, Slot, Task } from '@medplum/fhirtypes';
 import { sql } from '../db/sql';
 import { accessClause } from '../storage/read';
 import type { HaleRepository } from '../storage/repository';
@@ -38,6 +38,10 @@ export const lockAppointment = (tx: HaleRepository, id: string): Promise<WithId<
 
 /** Locks a workflow Task (a visit request) after any slots, in the lock order above. */
 export const lockTask = (tx: HaleRepository, id: string): Promise<WithId<Task>> => lockRow<Task>(tx, 'Task', id);
+
+/** Locks an order (server/src/orders) for a status step. */
+export const lockServiceRequest = (tx: HaleRepository, id: string): Promise<WithId<ServiceRequest>> =>
+  lockRow<ServiceRequest>(tx, 'ServiceRequest', id);
 
 /** Locks several slots in id order (the lock order every workflow keeps). */
 export async function lockSlots(tx: HaleRepository, ids: readonly string[]): Promise<Map<string, WithId<Slot>>> {

@@ -6,6 +6,7 @@ import type { ResourceScope } from '../access/scope-types';
 import type { AccessTokenClaims } from '../auth/types';
 import { forbiddenBecause } from '../fhir/errors';
 import { FEEDBACK_IDENTIFIER_SYSTEM } from '../marketplace/vocabulary';
+import { isWorkflowOrder } from '../orders/vocabulary';
 import type { AccessPolicy, WriteSubject } from '../storage/access';
 import {
   HALE_TASK_CODE_SYSTEM,
@@ -95,6 +96,11 @@ function workflowOwned(resourceType: string, resource: Resource | undefined): st
       // A visit's Encounter: its opening and closing end one-off relationships (server/src/telehealth).
       return resource?.resourceType === 'Encounter' && (resource.appointment ?? []).length > 0
         ? "A visit's Encounter is opened with Appointment/$start-visit and closed with $finish-visit"
+        : undefined;
+    case 'ServiceRequest':
+      // An order's performer is granted the order (access/consent/order-grants.ts): only $order may place one.
+      return resource && isWorkflowOrder(resource)
+        ? 'An order is placed with ServiceRequest/$order and moved on with $activate, $revoke and $submit-result'
         : undefined;
     case 'QuestionnaireResponse':
       // Visit feedback is counted into a listing's rating once per visit: only the operation writes it.

@@ -11,6 +11,8 @@ export const ACCESS_TYPES: ReadonlySet<string> = new Set([
   'Organization',
   'Patient',
   'RelatedPerson',
+  // An active order grants its performer the order (order-grants.ts).
+  'ServiceRequest',
 ]);
 
 const GENERATION_KEY = 'hale:access:generation';

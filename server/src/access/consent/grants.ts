@@ -1,10 +1,11 @@
-import type { CareTeam, Consent, PractitionerRole } from '@medplum/fhirtypes';
+import type { CareTeam, Consent, PractitionerRole, ServiceRequest } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/database';
 import { sql } from '../../db/sql';
 import { referenceRowTest } from '../../storage/search/reference';
 import type { SearchParamRegistry } from '../../storage/search-params';
 import type { Grant, Window } from './model';
 import { covers } from './model';
+import { orderGrants } from './order-grants';
 import { actionCodes, isGuardianActor, periodWindow, referenceKey, rootPermits, ruleOf } from './provisions';
 import type { RelationshipType } from './vocabulary';
 import { CLIENT_ID_SYSTEM, RELATIONSHIP_SYSTEM, RELATIONSHIP_TYPES } from './vocabulary';
@@ -35,8 +36,9 @@ const READ_ACTIONS = ['access', 'use', 'disclose'];
  * Everything the caller may currently be granted, read from the stored resources: the caller's
  * identities (their Practitioner, active PractitionerRoles and those roles' Organizations, the
  * CareTeams they take part in, their app), then the active Consents that name any of them, the
- * research opt-ins for research partners, and open break-glass declarations. Time windows are
- * kept on each grant and checked at every request, so expiry needs no job.
+ * research opt-ins for research partners, the active orders they are to carry out (order-grants.ts),
+ * and open break-glass declarations. Time windows are kept on each grant and checked at every
+ * request, so expiry needs no job.
  */
 export async function loadGrants(deps: Deps, caller: GrantCaller, now: number): Promise<LoadedGrants> {
   const keys = new Set<string>([`client:${caller.clientId}`]);
@@ -63,6 +65,14 @@ export async function loadGrants(deps: Deps, caller: GrantCaller, now: number): 
       grants.push(grant);
     }
   }
+  const orders = await rowsReferencing<ServiceRequest>(deps, 'ServiceRequest', 'performer', [...keys]);
+  grants.push(
+    ...orderGrants(
+      orders.map((o) => o.resource),
+      keys,
+      deps.baseUrl
+    )
+  );
   grants.push(...(await breakGlassGrants(deps, caller)));
   return { keys, grants };
 }

@@ -1,38 +1,22 @@
 import { allOk } from '@medplum/core';
 import type { FhirRequest, FhirResponse } from '@medplum/fhir-router';
 import type { OperationDefinition, OperationDefinitionParameter, Parameters } from '@medplum/fhirtypes';
-import { HALE_FHIR } from '../../access/consent/vocabulary';
 import type { SchedulingContext } from '../../scheduling/caller';
 import { schedulingContext } from '../../scheduling/caller';
 import { finishVisit, joinVisit, startVisit } from '../../telehealth/visit';
 import type { HaleRepository } from '../../storage/repository';
 import type { OperationDeps } from './context';
+import { haleOperation } from './definition';
 import { OperationInput } from './parameters';
 
 /** The visit operations on an Appointment (docs/scheduling.md "Visits and telehealth"; logic in server/src/telehealth/). */
-function visitOperation(
+const visitOperation = (
   code: string,
   title: string,
   description: string,
-  out: OperationDefinitionParameter[]
-): OperationDefinition {
-  return {
-    resourceType: 'OperationDefinition',
-    id: `Appointment-${code}`,
-    url: `${HALE_FHIR}/OperationDefinition/Appointment-${code}`,
-    name: code.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),
-    title,
-    status: 'active',
-    kind: 'operation',
-    code,
-    description,
-    resource: ['Appointment'],
-    system: false,
-    type: false,
-    instance: true,
-    parameter: out,
-  };
-}
+  parameter: OperationDefinitionParameter[]
+): OperationDefinition =>
+  haleOperation({ resource: 'Appointment', code, title, description, instance: true, parameter });
 
 const visitOut: OperationDefinitionParameter[] = [
   { name: 'appointment', use: 'out', min: 1, max: '1', type: 'Appointment' },

@@ -1,11 +1,13 @@
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import type {
+  CodeableConcept,
   OperationDefinition,
   OperationDefinitionParameter,
   Parameters,
   ParametersParameter,
   Period,
   Reference,
+  Resource,
 } from '@medplum/fhirtypes';
 
 /** The value of each input parameter type the operations use, as parsed. */
@@ -19,6 +21,9 @@ interface Values {
   date: string;
   time: string;
   dateTime: string;
+  CodeableConcept: CodeableConcept;
+  /** A resource given inline (`parameter.resource`); its content is checked by the operation. */
+  Resource: Resource;
 }
 type InputType = keyof Values;
 
@@ -33,6 +38,10 @@ const CHECKS: Record<InputType, (v: unknown) => boolean> = {
   // FHIR time is hh:mm:ss; hh:mm is taken too (opening hours are written that way).
   time: (v) => typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(v),
   dateTime: (v) => isDate(v),
+  CodeableConcept: (v) =>
+    isObject(v) &&
+    ((typeof v.text === 'string' && v.text.trim().length > 0) || (Array.isArray(v.coding) && v.coding.length > 0)),
+  Resource: (v) => isObject(v) && typeof v.resourceType === 'string',
 };
 
 /**
@@ -77,7 +86,11 @@ export class OperationInput {
       const type = def.type as InputType;
       const value = valueOf(part, type);
       if (value === undefined || !CHECKS[type](value)) {
-        throw invalid(`Parameter '${part.name}' must have a value${capitalize(type)}`);
+        throw invalid(
+          type === 'Resource'
+            ? `Parameter '${part.name}' must carry a resource`
+            : `Parameter '${part.name}' must have a value${capitalize(type)}`
+        );
       }
       byName.set(def.name, [...(byName.get(def.name) ?? []), value]);
     }
@@ -116,6 +129,9 @@ export function invalid(text: string): OperationOutcomeError {
 }
 
 function valueOf(part: ParametersParameter, type: InputType): unknown {
+  if (type === 'Resource') {
+    return part.resource;
+  }
   return (part as unknown as Record<string, unknown>)[`value${capitalize(type)}`];
 }
 

@@ -33,6 +33,16 @@ import { scheduleFindSlotsHandler, scheduleFindSlotsOperation } from './schedule
 import { scheduleGenerateSlotsHandler, scheduleGenerateSlotsOperation } from './schedule-generate-slots';
 import { scheduleUnblockHandler, scheduleUnblockOperation } from './schedule-unblock';
 import { scheduleWaitlistHandler, scheduleWaitlistOperation } from './schedule-waitlist';
+import {
+  serviceRequestActivateHandler,
+  serviceRequestActivateOperation,
+  serviceRequestOrderHandler,
+  serviceRequestOrderOperation,
+  serviceRequestRevokeHandler,
+  serviceRequestRevokeOperation,
+  serviceRequestSubmitResultHandler,
+  serviceRequestSubmitResultOperation,
+} from './service-request-orders';
 import { slotHoldHandler, slotHoldOperation } from './slot-hold';
 import { taskAssignIntakeHandler, taskAssignIntakeOperation } from './task-assign-intake';
 import { taskRequestVisitHandler, taskRequestVisitOperation } from './task-request-visit';
@@ -44,8 +54,8 @@ import { taskWithdrawHandler, taskWithdrawOperation } from './task-withdraw';
 type Handler = (req: FhirRequest, repo: HaleRepository, deps: OperationDeps) => Promise<FhirResponse>;
 
 /**
- * The scheduling and messaging operations (docs/scheduling.md, docs/messaging.md; logic in
- * server/src/scheduling/ and server/src/messaging/), as router.ts adds them.
+ * The scheduling, messaging and order operations (docs/scheduling.md, docs/messaging.md,
+ * docs/orders.md; logic in server/src/scheduling/, messaging/, telehealth/ and orders/), as router.ts adds them.
  */
 export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, handler: Handler][] = [
   ['POST', 'Schedule/:id/$generate-slots', scheduleGenerateSlotsHandler],
@@ -71,6 +81,10 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
   ['POST', 'Task/:id/$withdraw', taskWithdrawHandler],
   ['POST', 'Task/$assign-intake', taskAssignIntakeHandler],
   ['POST', 'Task/:id/$submit-intake', taskSubmitIntakeHandler],
+  ['POST', 'ServiceRequest/$order', serviceRequestOrderHandler],
+  ['POST', 'ServiceRequest/:id/$activate', serviceRequestActivateHandler],
+  ['POST', 'ServiceRequest/:id/$revoke', serviceRequestRevokeHandler],
+  ['POST', 'ServiceRequest/:id/$submit-result', serviceRequestSubmitResultHandler],
   ['POST', 'Communication/$send-message', communicationSendMessageHandler],
   ['GET', 'Communication/$threads', communicationThreadsHandler],
   ['GET', 'Communication/:id/$messages', communicationMessagesHandler],
@@ -106,6 +120,12 @@ export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
     taskWithdrawOperation,
     taskAssignIntakeOperation,
     taskSubmitIntakeOperation,
+  ],
+  ServiceRequest: [
+    serviceRequestOrderOperation,
+    serviceRequestActivateOperation,
+    serviceRequestRevokeOperation,
+    serviceRequestSubmitResultOperation,
   ],
   Communication: [
     communicationSendMessageOperation,
