@@ -29,6 +29,7 @@ import { sql } from './db/sql';
 import { toOutcome } from './fhir/errors';
 import { FHIR_JSON, handleFhir, outcomeStatus, parsePrefer, sendOutcome } from './fhir/http';
 import { parseJsonBody } from './fhir/json-body';
+import { isStreamedRequest, streamedBody } from './fhir/streamed-body';
 import { buildCapabilityStatement, HALE_VERSION } from './fhir/operations/metadata';
 import { createFhirRouter } from './fhir/router';
 import type { StatisticsMaintainer } from './jobs/analyze';
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     notifier: notifierFor(config, logger),
     serverUrl: config.serverUrl,
     bundleMaxEntries: config.bundleMaxEntries,
+    deviceImportMaxBytes: config.deviceImportMaxBytes,
     bots: deps.bots,
     bulk: deps.bulk,
     triage: config.triage,
@@ -104,7 +106,14 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
   app.use(securityHeaders);
   app.use(cors(config));
   app.use(refuseDeclaredOversize(config.bodyLimitBytes));
-  app.use(express.text({ type: () => true, limit: config.bodyLimitBytes, defaultCharset: 'utf-8' }));
+  // A streamed operation's body is left unread here: its handler reads it, with its own limit (streamed-body.ts).
+  app.use(
+    express.text({
+      type: (req) => !isStreamedRequest(req as Request),
+      limit: config.bodyLimitBytes,
+      defaultCharset: 'utf-8',
+    })
+  );
   app.use((req, _res, next) => {
     try {
       req.body = parseBody(req, config.maxJsonDepth);
@@ -312,7 +321,7 @@ function parseQuery(q: string | null): Record<string, string | string[]> {
 function refuseDeclaredOversize(limit: number) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const declared = Number(req.header('content-length') ?? 0);
-    if (declared > limit) {
+    if (declared > limit && !isStreamedRequest(req)) {
       res.setHeader('Connection', 'close');
       next(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413 }));
       return;
@@ -322,6 +331,9 @@ function refuseDeclaredOversize(limit: number) {
 }
 
 function parseBody(req: Request, maxDepth: number): unknown {
+  if (isStreamedRequest(req)) {
+    return streamedBody(req);
+  }
   const text = typeof req.body === 'string' ? req.body : '';
   if (
     req.method === 'GET' ||

@@ -39,6 +39,10 @@ const schema = z.object({
     .string()
     .regex(/^\d+(kb|mb)?$/i, 'a byte count such as 16mb, 512kb or 1048576')
     .default('16mb'),
+  DEVICE_IMPORT_MAX_BYTES: z
+    .string()
+    .regex(/^\d+(kb|mb)?$/i, 'a byte count such as 2048mb')
+    .default('4096mb'),
   MAX_JSON_DEPTH: z.coerce.number().int().min(8).max(1000).default(64),
   BUNDLE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10000),
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
@@ -103,6 +107,8 @@ export interface HaleConfig {
   redisUrl: string | undefined;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   bodyLimitBytes: number;
+  /** The largest file $import-device reads (streamed, so not held in memory; Apple Health exports pass 1 GB). */
+  deviceImportMaxBytes: number;
   maxJsonDepth: number;
   /** Entries a batch or transaction Bundle may hold; more answers 413. */
   bundleMaxEntries: number;
@@ -205,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: parseByteSize(e.BODY_LIMIT),
+    deviceImportMaxBytes: parseByteSize(e.DEVICE_IMPORT_MAX_BYTES),
     maxJsonDepth: e.MAX_JSON_DEPTH,
     bundleMaxEntries: e.BUNDLE_MAX_ENTRIES,
     botsEnabled: e.BOTS_ENABLED === 'true',

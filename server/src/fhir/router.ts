@@ -12,6 +12,7 @@ import type { OperationDeps } from './operations/context';
 import { everythingHandler } from './operations/everything';
 import { checkedGraphql, graphqlGetHandler } from './operations/graphql';
 import { historyHandler } from './operations/history';
+import { importDeviceHandler } from './operations/import-device';
 import { lastnHandler } from './operations/lastn';
 import { myPatientsHandler } from './operations/my-patients';
 import { requestShareHandler } from './operations/request-share';
@@ -79,6 +80,13 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
   router.add('GET', 'Observation/$stats', asRoute(statsHandler), 'operation');
   router.add('POST', 'Observation/$stats', asRoute(statsHandler), 'operation');
   router.add('GET', 'Patient/:id/$summary', asRoute(summaryHandler), 'operation');
+  // Device and app export files, streamed (server/src/devices/, docs/device-imports.md).
+  const importLimits = {
+    maxBytes: deps.deviceImportMaxBytes ?? 4 * 1024 ** 3,
+    bundleMaxEntries: deps.bundleMaxEntries,
+    systemRepository: () => deps.systemRepository(),
+  };
+  router.add('POST', 'Patient/:id/$import-device', asRoute(importDeviceHandler(importLimits)), 'operation');
   // Scheduling (server/src/scheduling/, docs/scheduling.md): slots, holds, bookings and their workflow.
   for (const [method, path, handler] of SCHEDULING_ROUTES) {
     router.add(method, path, asRoute(withDeps(handler, deps)), 'operation');

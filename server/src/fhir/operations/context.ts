@@ -24,6 +24,8 @@ export interface OperationDeps {
   serverUrl: string;
   /** Entries a batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES). */
   bundleMaxEntries: number;
+  /** The largest file $import-device reads (DEVICE_IMPORT_MAX_BYTES); undefined: 4 GiB. */
+  deviceImportMaxBytes?: number;
   /** The bot runtime ($execute, $deploy, $secrets, $bot-runs); undefined when BOTS_ENABLED=false. */
   bots?: BotRuntime;
   /** Bulk Data $export (kick-offs go into its ledger). */

@@ -16,6 +16,7 @@ import { isIndexedParam } from '../../storage/search-params';
 import { getResourceTypes, getSearchParams } from '../definitions';
 import { breakGlassOperation } from './break-glass';
 import { everythingOperation } from './everything';
+import { importDeviceOperation } from './import-device';
 import { lastnOperation } from './lastn';
 import { summaryOperation } from './summary';
 import { myPatientsOperation } from './my-patients';
@@ -49,6 +50,7 @@ const TYPE_OPERATIONS: Record<string, OperationDefinition[]> = {
     breakGlassOperation,
     patientExportOperation,
     summaryOperation,
+    importDeviceOperation,
   ],
   Group: [groupExportOperation],
   Consent: [revokeShareOperation],
