@@ -20,7 +20,10 @@ const answers = (score: unknown, extra: QuestionnaireResponse['item'] = []): Que
   item: [{ linkId: 'score', answer: [{ valueInteger: score as number }] }, ...extra],
 });
 
-const ruleOf = (body: OperationOutcome): string | undefined => body.issue?.[0]?.details?.coding?.[0]?.code;
+/** An answer of the operation: the stored response, or an OperationOutcome (their fields, all optional). */
+type Answered = Partial<Omit<QuestionnaireResponse, 'resourceType'>> & Partial<Omit<OperationOutcome, 'resourceType'>>;
+
+const ruleOf = (body: Answered): string | undefined => body.issue?.[0]?.details?.coding?.[0]?.code;
 
 describe('visit feedback and listing ratings', () => {
   let s: TestServer;
@@ -58,7 +61,7 @@ describe('visit feedback and listing ratings', () => {
   }
 
   const submit = (who: Person, appointmentId: string, response: QuestionnaireResponse) =>
-    s.post<QuestionnaireResponse & OperationOutcome>(
+    s.post<Answered>(
       `Appointment/${appointmentId}/$submit-feedback`,
       params([{ name: 'response', resource: response }]),
       as(who.token)

@@ -80,8 +80,7 @@ const without =
   };
 const withFields =
   (fields: Record<string, unknown>) =>
-  (r: Resource): Resource =>
-    ({ ...r, ...fields });
+  (r: Resource): Resource => ({ ...r, ...fields });
 const withExtensions =
   (extension: Extension[]) =>
   (r: Resource): Resource =>

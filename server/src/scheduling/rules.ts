@@ -30,6 +30,8 @@ export const RULES = {
   emergency: 'emergency-call-services',
   /** 422: the provider is not listed in the marketplace. */
   providerNotListed: 'provider-not-listed',
+  /** 422: the provider takes no new patients and the patient is not already theirs (ADR 0010). */
+  notAcceptingNewPatients: 'not-accepting-new-patients',
   /** 409: the patient already has an open visit request with this provider. */
   visitRequestOpen: 'visit-request-open',
   /** 409: the visit request was already answered, withdrawn or redirected. */
@@ -62,6 +64,7 @@ const UNPROCESSABLE: ReadonlySet<Rule> = new Set<Rule>([
   RULES.rescheduleOtherSchedule,
   RULES.emergency,
   RULES.providerNotListed,
+  RULES.notAcceptingNewPatients,
   RULES.redirectToSelf,
   RULES.notAssigned,
   RULES.notVirtual,

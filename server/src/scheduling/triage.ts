@@ -143,8 +143,8 @@ async function redirect(ctx: SchedulingContext, read: WithId<Task>, to: string, 
   if (to === read.owner?.reference) {
     throw refused(RULES.redirectToSelf, 'The request is already with that provider');
   }
-  await assertListed(ctx.system, to);
   const patient = read.for?.reference ?? '';
+  await assertListed(ctx.system, to, patient.slice('Patient/'.length));
   return ctx.system.withTransaction(async (tx) => {
     const task = await lockOpen(tx, read);
     await lockKey(tx, `visit-request:${patient}|${to}`);

@@ -152,7 +152,7 @@ export async function requestVisit(
   if (triage.emergencyAt && rankOf(severity) >= rankOf(triage.emergencyAt)) {
     throw refused(RULES.emergency, triage.emergencyMessage);
   }
-  await assertListed(ctx.system, input.provider);
+  await assertListed(ctx.system, input.provider, patientId);
   return ctx.system.withTransaction(async (tx) => {
     await lockKey(tx, `visit-request:${patient}|${input.provider}`);
     if ((await searchAll<Task>(tx, openRequestsQuery(patient, input.provider))).length > 0) {
