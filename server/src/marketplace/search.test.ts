@@ -1,4 +1,4 @@
-import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import type { Bundle, CapabilityStatement, OperationOutcome } from '@medplum/fhirtypes';
 import { sql } from '../db/sql';
 import type { TestServer } from '../test/test-server';
 import { startTestServer } from '../test/test-server';
@@ -84,6 +84,16 @@ describe('marketplace search parameters', () => {
     expect(ids(found)).toEqual([role.cai, role.ben, role.ana, role.dee]); // 0, ~10, ~18 and ~480 km
     const chained = await s.search('PractitionerRole?location.near=-36.85|174.76|5|km');
     expect(ids(chained)).toEqual([role.dee]);
+  });
+
+  test('the CapabilityStatement lists the Hale parameters and near', async () => {
+    const statement = (await s.get<CapabilityStatement>('metadata')).body;
+    const codes = (type: string): string[] =>
+      (statement.rest?.[0]?.resource?.find((r) => r.type === type)?.searchParam ?? []).map((p) => p.name);
+    expect(codes('PractitionerRole')).toEqual(
+      expect.arrayContaining(['accepting-new-patients', 'telehealth', 'language', 'fee', 'rating', 'near', 'specialty'])
+    );
+    expect(codes('Location')).toEqual(expect.arrayContaining(['near', 'position-latitude']));
   });
 
   test('rating sorts listings, those without one last', async () => {

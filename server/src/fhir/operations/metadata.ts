@@ -12,6 +12,7 @@ import {
   patientExportOperation,
   systemExportOperation,
 } from '../../bulk/operations';
+import { supportsNear } from '../../storage/search/near';
 import { isIndexedParam } from '../../storage/search-params';
 import { getResourceTypes, getSearchParams } from '../definitions';
 import { breakGlassOperation } from './break-glass';
@@ -70,8 +71,10 @@ const operationRef = (op: OperationDefinition): { name: string; definition: stri
  */
 export function buildCapabilityStatement(baseUrl: string): CapabilityStatement {
   const resources: CapabilityStatementRestResource[] = getResourceTypes().map((type) => {
+    // `near` has no rows of its own: Location and the listings search it from the position rows (search/near.ts).
     const params = Object.entries(getSearchParams(type)).filter(
-      ([code, sp]) => code === '_id' || code === '_lastUpdated' || isIndexedParam(code, sp)
+      ([code, sp]) =>
+        code === '_id' || code === '_lastUpdated' || isIndexedParam(code, sp) || (code === 'near' && supportsNear(type))
     );
     const referenceParams = params.filter(([, sp]) => sp.type === 'reference').map(([code]) => `${type}:${code}`);
     const resource: CapabilityStatementRestResource = {
