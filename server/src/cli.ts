@@ -3,6 +3,7 @@ import { createAdminAccount, listAccounts } from './auth/accounts';
 import { OAUTH_USAGE, runOAuthCommand } from './auth/oauth/cli-commands';
 import { BOT_USAGE, runBotCommand } from './bots/cli';
 import { IMPORT_USAGE, runImportCommand } from './bulk/import/cli';
+import { DEVICE_IMPORT_USAGE, runDeviceImportCommand } from './devices/cli';
 import { loadConfig } from './config';
 import { Database } from './db/database';
 import { startEmbeddedPostgres } from './db/embedded';
@@ -22,7 +23,7 @@ Commands:
   reindex [--type <ResourceType>]          rebuild the index rows of the types whose indexing changed (the server
           [--force]                        also does it, in the background); --force: even when unchanged. Prints
                                            a JSON summary; progress goes to stderr (docs/reindex.md)
-${OAUTH_USAGE}${BOT_USAGE}${IMPORT_USAGE}
+${OAUTH_USAGE}${BOT_USAGE}${IMPORT_USAGE}${DEVICE_IMPORT_USAGE}
 The database is DATABASE_URL, or the embedded one. Migrations run first.
 `;
 
@@ -119,6 +120,10 @@ async function run(argv: string[]): Promise<number> {
     });
     process.stdout.write(accounts.map((a) => JSON.stringify(a) + '\n').join(''));
     return 0;
+  }
+  const deviceImport = await runDeviceImportCommand(argv);
+  if (deviceImport !== undefined) {
+    return deviceImport;
   }
   const imported = await runImportCommand(argv);
   if (imported !== undefined) {
