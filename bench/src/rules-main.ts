@@ -4,10 +4,11 @@
  * then N new Observations of N/100 patients. The whole bench (`npm run bench`) runs the same measurement in its
  * bots phase; this is for working on the engine.
  *
- *   npx tsx bench/src/rules-main.ts [--observations=10000] [--cpu-prof=<dir>] [--request-log=<file>]
+ *   npx tsx bench/src/rules-main.ts [--observations=10000] [--cpu-prof=<dir>] [--request-log=<file>] [--keep-db]
  *
  * --cpu-prof writes the server's V8 CPU profile to <dir>; --request-log writes its log at level info, a line per
- * request with its time, to <file>: together they show where a run's time goes.
+ * request with its time, to <file>: together they show where a run's time goes. --keep-db leaves the
+ * database behind (its name is printed) to look at what the run wrote.
  */
 import { loadavg } from 'node:os';
 import { connect } from './bots-client';
@@ -78,7 +79,11 @@ async function main(): Promise<void> {
       await hale.stop();
     }
   } finally {
-    await dropDatabase(pgUrl, name);
+    if (process.argv.includes('--keep-db')) {
+      log(`database kept: ${name}`);
+    } else {
+      await dropDatabase(pgUrl, name);
+    }
   }
 }
 

@@ -88,16 +88,20 @@ export async function createAllOnce(
   if (items.length === 0) {
     return [];
   }
-  const response = await medplum.executeBatch({
-    resourceType: 'Bundle',
-    type: 'transaction',
-    // A fullUrl (urn:uuid) lets other entries point to the resource; it becomes the stored reference.
-    entry: items.map(({ resource, ifNoneExist, fullUrl }) => ({
-      ...(fullUrl ? { fullUrl } : {}),
-      resource,
-      request: { method: 'POST', url: resource.resourceType, ifNoneExist },
-    })),
-  });
+  const response = await medplum.executeBatch(
+    {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      // A fullUrl (urn:uuid) lets other entries point to the resource; it becomes the stored reference.
+      entry: items.map(({ resource, ifNoneExist, fullUrl }) => ({
+        ...(fullUrl ? { fullUrl } : {}),
+        resource,
+        request: { method: 'POST', url: resource.resourceType, ifNoneExist },
+      })),
+    },
+    // Only each entry's location and status are read: the stored resources would be sent back for nothing.
+    { headers: { Prefer: 'return=minimal' } }
+  );
   return items.map(({ resource }, i) => {
     const entry = response.entry?.[i];
     const location = entry?.response?.location ?? '';

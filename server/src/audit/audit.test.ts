@@ -178,6 +178,22 @@ describe('transaction Bundles', () => {
     expect(s.hale.audit.stats.events - before.events).toBe(events.length);
   });
 
+  test('answered with return=minimal, each patient still sees what was written about them', async () => {
+    const { res, events } = await audited('POST', '', bundle([obs(ana.id, 65), obs(ben.id, 66)]), {
+      prefer: 'return=minimal',
+    });
+    expect(res.status).toBe(200);
+    const [anaWritten, benWritten] = ((res.body as Bundle).entry ?? []).map((e) => {
+      expect(e.resource).toBeUndefined();
+      return e.response?.location?.replace(/^.*?Observation/, 'Observation') ?? '';
+    });
+    const anaEvent = events.find((e) => refs(e).includes(`Patient/${ana.id}`));
+    expect(refs(anaEvent)).toContain(anaWritten);
+    expect(refs(anaEvent)).not.toContain(benWritten);
+    const benEvent = events.find((e) => refs(e).includes(`Patient/${ben.id}`));
+    expect(refs(benEvent)).toContain(benWritten);
+  });
+
   test('a transaction that fails is audited as a failure, and its data and audit rows roll back', async () => {
     const bad = { ...obs(ana.id, 63), status: 'not-a-status' } as unknown as Observation;
     const { res, events } = await audited('POST', '', bundle([obs(ana.id, 64), bad]));

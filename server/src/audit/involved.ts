@@ -62,8 +62,12 @@ function addResource(into: Involved, resource: Resource, baseUrl: string): void 
   into.resources.set(`${resource.resourceType}/${resource.id}${version ? `/_history/${version}` : ''}`, patients);
 }
 
-/** What the answer released or wrote: the resource, or each entry of a Bundle (search, history, batch). */
-export function addResponse(into: Involved, body: Resource | undefined, baseUrl: string): void {
+/**
+ * What the answer released or wrote: the resource, or each entry of a Bundle (search, history, batch). `sent` is
+ * the request's body: a batch or transaction answered with return=minimal carries only locations, and an entry
+ * that stored what it sent (a create, an update) is about the patients that resource names.
+ */
+export function addResponse(into: Involved, body: Resource | undefined, baseUrl: string, sent?: unknown): void {
   if (!body) {
     return;
   }
@@ -75,7 +79,11 @@ export function addResponse(into: Involved, body: Resource | undefined, baseUrl:
     addResource(into, body, baseUrl);
     return;
   }
-  for (const entry of body.entry ?? []) {
+  const sentEntries =
+    (sent as { resourceType?: unknown; entry?: unknown } | undefined)?.resourceType === 'Bundle'
+      ? (sent as { entry?: unknown }).entry
+      : undefined;
+  for (const [i, entry] of (body.entry ?? []).entries()) {
     if (entry.resource?.resourceType === 'Bundle') {
       // A batch entry's search or $everything answer: what it released is in its own entries.
       addResponse(into, entry.resource, baseUrl);
@@ -85,12 +93,24 @@ export function addResponse(into: Involved, body: Resource | undefined, baseUrl:
       // A batch/transaction entry answered with return=minimal: its location is the version written.
       const location = entry.response.location.replace(`${baseUrl}/`, '');
       const patient = patientIdOf(location, baseUrl);
-      if (patient) {
-        into.patients.add(patient);
-      }
-      into.resources.set(location, patient ? [patient] : []);
+      const patients = patient
+        ? [patient]
+        : storedAsSent(Array.isArray(sentEntries) ? sentEntries[i] : undefined, entry.response.status, baseUrl);
+      patients.forEach((p) => into.patients.add(p));
+      into.resources.set(location, patients);
     }
   }
+}
+
+/**
+ * The patients of the resource an entry sent, when what was stored is that resource: a create that created (201;
+ * a conditional create answering 200 found another resource) or an update. Otherwise none are known.
+ */
+function storedAsSent(sentEntry: unknown, status: string, baseUrl: string): string[] {
+  const e = sentEntry as { resource?: unknown; request?: { method?: unknown } } | null | undefined;
+  const method = e?.request?.method;
+  const stored = (method === 'POST' && status.startsWith('201')) || method === 'PUT';
+  return stored && isResource(e?.resource) ? patientsOfResource(e.resource, baseUrl) : [];
 }
 
 /**

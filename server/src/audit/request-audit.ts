@@ -98,7 +98,7 @@ export class RequestAuditor {
     const involved = emptyInvolved();
     const form = req.body instanceof URLSearchParams ? Object.fromEntries(req.body) : {};
     addRequest(involved, request, { ...form, ...(req.query as Record<string, unknown>) }, req.body, baseUrl);
-    addResponse(involved, body, baseUrl);
+    addResponse(involved, body, baseUrl, req.body);
     if (status < 400) {
       disclosed?.forEach((r) => addResponse(involved, r, baseUrl));
     }

@@ -1,6 +1,7 @@
 import { OperationOutcomeError, evalFhirPathTyped, toTypedValue } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Logger } from '../logger';
+import type { VersionKey } from '../storage/read';
 import type { HaleRepository } from '../storage/repository';
 import type { JobOutcome } from './dispatcher';
 import { PermanentError } from './dispatcher';
@@ -60,9 +61,14 @@ export function deliverer(deps: DeliverDeps): (job: Job) => Promise<void | reado
   };
 }
 
-/** The event of a job, or undefined when the Subscription's FHIRPath criteria leave it out. */
-async function eventOf(deps: DeliverDeps, sub: ActiveSubscription, job: Job): Promise<Event | undefined> {
-  const resource = await versionOf(deps, job);
+/** The event of a job (its version already read, or read now), or undefined when the FHIRPath criteria leave it out. */
+async function eventOf(
+  deps: DeliverDeps,
+  sub: ActiveSubscription,
+  job: Job,
+  read?: Resource | Error
+): Promise<Event | undefined> {
+  const resource = read === undefined ? await versionOf(deps, job) : unreadable(job, read);
   if (sub.fhirPath && !(await fhirPathMatches(deps, sub, job, resource))) {
     return undefined;
   }
@@ -72,14 +78,15 @@ async function eventOf(deps: DeliverDeps, sub: ActiveSubscription, job: Job): Pr
 /**
  * Each job's event is read (one that cannot be, or whose criteria fail, ends alone), the rest go out in
  * one delivery whose outcome is theirs: a failed run retries them all, and the bot's writes are
- * idempotent per event.
+ * idempotent per event. The versions are read in one query: one each was a round trip per event.
  */
 async function deliverBatch(deps: DeliverDeps, sub: ActiveSubscription, jobs: readonly Job[]): Promise<JobOutcome[]> {
   const outcomes: JobOutcome[] = [];
   const events: Event[] = [];
-  for (const job of jobs) {
+  const versions = await deps.systemRepository().readVersions(jobs.map(versionKey));
+  for (const [i, job] of jobs.entries()) {
     try {
-      const event = await eventOf(deps, sub, job);
+      const event = await eventOf(deps, sub, job, versions[i]);
       if (event) {
         events.push(event);
       } else {
@@ -176,16 +183,31 @@ async function runOrThrow(deps: DeliverDeps, call: BotInvocation): Promise<void>
 }
 
 /** The version the event is about; for a delete, the last version before it (what was deleted). */
-async function versionOf(deps: DeliverDeps, job: Job): Promise<Resource> {
-  const repo = deps.systemRepository();
-  const type = job.resource_type ?? '';
-  const id = job.resource_id ?? '';
+function versionKey(job: Job): VersionKey {
   const version = job.interaction === 'delete' ? (job.version_id ?? 1) - 1 : (job.version_id ?? 1);
+  return { type: job.resource_type ?? '', id: job.resource_id ?? '', version };
+}
+
+async function versionOf(deps: DeliverDeps, job: Job): Promise<Resource> {
+  const { type, id, version } = versionKey(job);
   try {
-    return await repo.readVersion(type, id, String(version));
+    return await deps.systemRepository().readVersion(type, id, String(version));
   } catch (err) {
-    throw new PermanentError(`${type}/${id}/_history/${version} cannot be read: ${(err as Error).message}`);
+    // Absent or deleted (an OperationOutcome) is for good; a lost connection is not, and the job is retried.
+    if (err instanceof OperationOutcomeError) {
+      return unreadable(job, err);
+    }
+    throw err;
   }
+}
+
+/** A version read in a batch: the resource, or the job's permanent failure (retrying cannot make it readable). */
+function unreadable(job: Job, read: Resource | Error): Resource {
+  if (!(read instanceof Error)) {
+    return read;
+  }
+  const { type, id, version } = versionKey(job);
+  throw new PermanentError(`${type}/${id}/_history/${version} cannot be read: ${read.message}`);
 }
 
 /** Medplum's fhir-path-criteria-expression, with %current and %previous (empty for a create). */

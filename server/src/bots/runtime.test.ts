@@ -1,4 +1,4 @@
-import type { AuditEvent, Basic, Bot, Bundle, Flag, Parameters } from '@medplum/fhirtypes';
+import type { AuditEvent, Basic, Bot, Bundle, Flag, Parameters, Patient } from '@medplum/fhirtypes';
 import { sql } from '../db/sql';
 import { useTestServer } from '../test/bundles';
 import { account } from '../test/consent-fixtures';
@@ -288,6 +288,58 @@ describe('Subscriptions and the outbox', () => {
       (e) => (e.resource as AuditEvent).entity?.filter((x) => x.what?.reference?.startsWith('Patient/')) ?? []
     );
     expect(named).toHaveLength(30);
+  });
+
+  test('a batch reads each event at its own version, older ones from history', async () => {
+    const srv = server();
+    const bot = await deployBot(
+      srv,
+      `exports.handler = async function (medplum, event) {
+        const entries = event.input.entry.map((e) => ({
+          request: { method: 'POST', url: 'Basic' },
+          resource: {
+            resourceType: 'Basic',
+            code: { text: e.request.method + ' ' + e.resource.meta.versionId + ' ' + e.resource.name[0].given[0] },
+            identifier: [{ system: 'https://hale.test/versions', value: e.resource.id }],
+          },
+        }));
+        await medplum.executeBatch({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+      };`,
+      'system/Basic.c'
+    );
+    await srv.create({
+      resourceType: 'Subscription',
+      status: 'active',
+      reason: 'versions in batches',
+      criteria: 'Patient?family=Versioned',
+      channel: {
+        type: 'rest-hook',
+        endpoint: `Bot/${bot.id}`,
+        extension: [
+          {
+            url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-max-count',
+            valuePositiveInt: 10,
+          },
+        ],
+      },
+    });
+    const patient = await srv.create<Patient>({
+      resourceType: 'Patient',
+      name: [{ family: 'Versioned', given: ['a'] }],
+    });
+    for (const given of ['b', 'c']) {
+      const res = await srv.put(`Patient/${patient.id}`, {
+        ...patient,
+        name: [{ family: 'Versioned', given: [given] }],
+      });
+      expect(res.status).toBe(200);
+    }
+    const seen = await eventually(async () => {
+      const b = await srv.search(`Basic?identifier=https://hale.test/versions|${patient.id}&_count=10`);
+      return (b.entry?.length ?? 0) >= 3 ? b : undefined;
+    });
+    const texts = (seen.entry ?? []).map((e) => (e.resource as Basic).code.text).sort();
+    expect(texts).toEqual(['POST 1 a', 'PUT 2 b', 'PUT 3 c']);
   });
 
   test('backport-max-count out of range is refused at write', async () => {

@@ -86,3 +86,51 @@ export async function readManyByReference<T extends Resource>(
   const found = new Map(rows.map((r) => [`${r.type}/${r.id}`, JSON.parse(r.content) as T]));
   return references.map((r) => found.get(r.reference ?? '') ?? new OperationOutcomeError(notFound));
 }
+
+/** A version to read: type, id and version number. */
+export interface VersionKey {
+  type: string;
+  id: string;
+  version: number;
+}
+
+/**
+ * Reads many versions in one query (a bot's batch of events reads the version each is about), each from resource
+ * when it is current or resource_history when it is not. In each one's place: the resource, or the Error that
+ * readVersionRow would have thrown (404 absent or hidden, 410 a deleted version).
+ */
+export async function readVersionRows<T extends Resource>(
+  db: Queryable,
+  access: AccessPolicy,
+  keys: readonly VersionKey[]
+): Promise<(WithId<T> | Error)[]> {
+  if (keys.length === 0) {
+    return [];
+  }
+  const rows = await db.query<{
+    type: string;
+    id: string;
+    version_id: number;
+    content: string | null;
+    deleted: boolean;
+  }>(
+    sql`WITH q AS (SELECT * FROM unnest(${keys.map((k) => k.type)}::text[], ${keys.map((k) => k.id)}::text[],
+          ${keys.map((k) => k.version)}::int[]) AS q(type, id, version_id))
+        SELECT r.type, r.id, r.version_id, r.content, r.deleted FROM (
+          SELECT c.rid, c.type, c.id, c.version_id, c.last_updated, c.deleted, c.compartments, c.content
+          FROM q JOIN resource c ON c.type = q.type AND c.id = q.id AND c.version_id = q.version_id
+          UNION ALL
+          SELECT h.rid, h.type, h.id, h.version_id, h.last_updated, h.deleted, h.compartments, h.content
+          FROM q JOIN resource c ON c.type = q.type AND c.id = q.id
+          JOIN resource_history h ON h.rid = c.rid AND h.version_id = q.version_id) r
+        WHERE ${accessClause(access, 'r', undefined, true)}`
+  );
+  const found = new Map(rows.map((r) => [`${r.type}/${r.id}/${r.version_id}`, r]));
+  return keys.map((k) => {
+    try {
+      return fromRow<T>(found.get(`${k.type}/${k.id}/${k.version}`));
+    } catch (err) {
+      return err as Error;
+    }
+  });
+}

@@ -19,7 +19,8 @@ import { readHistoryBundle } from './history';
 import type { PreparedVersion } from './prepare';
 import { assertId, assertResourceType, prepareVersion, sameContent } from './prepare';
 import { keepServerOwned } from './server-owned';
-import { accessClause, readCurrent, readManyByReference, readVersionRow } from './read';
+import type { VersionKey } from './read';
+import { accessClause, readCurrent, readManyByReference, readVersionRow, readVersionRows } from './read';
 import { assertReferencesExist } from './references';
 import { searchBundle, searchByReferenceImpl } from './search';
 import { WriteBuffer } from './write-buffer';
@@ -333,6 +334,14 @@ export class HaleRepository extends FhirRepository {
     this.ctx.access.checkInteraction(resourceType, 'read');
     await this.flush();
     return readVersionRow<T>(this.queryable, this.ctx.access, resourceType, id, vid);
+  }
+
+  /** Many versions in one query: each the resource, or the Error readVersion would throw for it. */
+  async readVersions<T extends Resource>(keys: readonly VersionKey[]): Promise<(WithId<T> | Error)[]> {
+    keys.forEach((k) => assertResourceType(k.type));
+    new Set(keys.map((k) => k.type)).forEach((type) => this.ctx.access.checkInteraction(type, 'read'));
+    await this.flush();
+    return readVersionRows<T>(this.queryable, this.ctx.access, keys);
   }
 
   async readHistory<T extends Resource>(
