@@ -15,6 +15,7 @@ import { DOCS_PATH, writeResults } from './docs';
 import { patientEverything } from './everything';
 import { measureFloor, type FloorResult } from './floor';
 import { ingest, probeInlineTransactions } from './ingest';
+import { deviceImportLines, deviceImportPhase } from './device-import';
 import { describeMachine } from './machine';
 import { parseOptions, UsageError, type BenchOptions } from './options';
 import { CpuMeter } from './cpu';
@@ -149,6 +150,18 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<BenchResult
     log,
   });
   bulkLines(bulk).forEach((line) => log(`  ${line}`));
+  // A year of minute-level heart rate through $import-device, against its own floor (logged; docs/benchmarks.md)
+  if (options.deviceReadings > 0) {
+    await createDatabase(options.pgUrl, `${name}_device_floor`);
+    cleanup.add(() => dropDatabase(options.pgUrl, `${name}_device_floor`));
+    const device = await deviceImportPhase({
+      target: { fhirBase: hale.fhirBase, token: hale.token },
+      floorDatabaseUrl: databaseUrl(options.pgUrl, `${name}_device_floor`),
+      readings: options.deviceReadings,
+      log,
+    });
+    deviceImportLines(device).forEach((line) => log(`  ${line}`));
+  }
   await hale.stop();
   if (options.keepDb) {
     log(`Kept database ${name} (--keep-db): psql ${url}`);

@@ -40,11 +40,13 @@ export interface BenchOptions {
   readonly skipStartup: boolean;
   /** Restarts measured on a migrated database. */
   readonly startupRuns: number;
+  /** Minute-level heart rates in the device-import phase's export.xml (device-import.ts); 0 leaves it out. */
+  readonly deviceReadings: number;
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--patients=N] [--seed=N] [--concurrency=N] [--docs|--no-docs] [--keep-db] [--graphql-warm]
-         [--skip-bots] [--bot-observations=N] [--startup-only|--skip-startup]
-Environment: BENCH_PATIENTS, BENCH_SEED, BENCH_CONCURRENCY, BENCH_BOT_OBSERVATIONS,
+         [--skip-bots] [--bot-observations=N] [--startup-only|--skip-startup] [--device-readings=N]
+Environment: BENCH_PATIENTS, BENCH_SEED, BENCH_CONCURRENCY, BENCH_BOT_OBSERVATIONS, BENCH_DEVICE_READINGS,
   BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), BENCH_REDIS_URL (default redis://127.0.0.1:6379)`;
 
 export class UsageError extends Error {
@@ -108,6 +110,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     'bot-observations',
     'startup-only',
     'skip-startup',
+    'device-readings',
     'help',
   ];
   const flags = parseFlags([
@@ -122,6 +125,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
       'bot-observations',
       'startup-only',
       'skip-startup',
+      'device-readings',
     ]),
     ...argv,
   ]);
@@ -163,6 +167,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     startupOnly: flags.has('startup-only'),
     skipStartup: flags.has('skip-startup'),
     startupRuns: quick ? 2 : 5,
+    deviceReadings: integer(
+      'device-readings',
+      flags.get('device-readings') ?? env.BENCH_DEVICE_READINGS,
+      quick ? 5_000 : 500_000,
+      0
+    ),
     bots: {
       observations: integer(
         'bot-observations',
