@@ -18,6 +18,8 @@ import { bulkRoutes } from './bulk/routes';
 import type { BulkExports } from './bulk/service';
 import { NDJSON_TYPES } from './bulk/import/kickoff';
 import { parseScopes, verifyAccessToken } from './auth/oauth';
+import { oauthContext } from './auth/oauth/context';
+import { keyStoreSigner } from './documents/signature';
 import { mountAuthRoutes } from './auth/routes';
 import type { AccessTokenClaims } from './auth/types';
 import type { RateLimits } from './auth/rate-limit';
@@ -87,6 +89,8 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     bulk: deps.bulk,
     triage: config.triage,
     telehealth: config.telehealth,
+    // The key store is the token issuer's (one per database), created on first use.
+    signDocument: keyStoreSigner(() => oauthContext(authDepsOf(deps)).keys),
   });
   const capabilityStatement = buildCapabilityStatement(config.fhirBaseUrl);
   const capability = JSON.stringify(capabilityStatement);

@@ -4,6 +4,8 @@ import { loadGrants } from '../access/consent/grants';
 import { isOrderGrant } from '../access/consent/order-grants';
 import type { PolicyContext } from '../access/caller-policy';
 import type { Queryable } from '../db/database';
+import { forbiddenBecause } from '../fhir/errors';
+import type { SchedulingContext } from '../scheduling/caller';
 
 /** Where grants are read from: inside a workflow's transaction, its own connection (a second one could wait on the pool). */
 export type RelationshipDeps = Omit<PolicyContext, 'db'> & { db: Queryable };
@@ -30,4 +32,20 @@ export async function activeRelationship(
       !g.basis.startsWith('break-glass') &&
       !isOrderGrant(g)
   );
+}
+
+/**
+ * The provider a workflow step acts for (their fhirUser), after checking they have an active
+ * relationship with the patient; 403 for anyone else. `what` names the step ("Orders are placed").
+ */
+export async function relatedProvider(ctx: SchedulingContext, patientId: string, what: string): Promise<string> {
+  const me = ctx.caller.claims.fhirUser ?? '';
+  if (!/^(Practitioner|PractitionerRole)\//.test(me)) {
+    throw forbiddenBecause(`${what} by a provider`);
+  }
+  const { db, searchParams, baseUrl } = ctx.system.ctx;
+  if (!(await activeRelationship({ db, searchParams, baseUrl }, me, patientId, ctx.now.getTime()))) {
+    throw forbiddenBecause(`${what} only for a patient whose Consent shares the record with the provider`);
+  }
+  return me;
 }

@@ -1,9 +1,8 @@
 import type { WithId } from '@medplum/core';
 import { OperationOutcomeError, isNotFound } from '@medplum/core';
 import type { Annotation, CodeableConcept, Organization, Reference, ServiceRequest } from '@medplum/fhirtypes';
-import { forbiddenBecause } from '../fhir/errors';
 import { invalid } from '../fhir/operations/parameters';
-import { activeRelationship } from '../messaging/relationship';
+import { relatedProvider } from '../messaging/relationship';
 import type { SchedulingContext } from '../scheduling/caller';
 import { RULES, refused } from '../scheduling/rules';
 import { lockServiceRequest } from '../scheduling/store';
@@ -32,20 +31,8 @@ export interface OrderInput {
 }
 
 /** The provider placing the order, after checking their relationship with the patient (system clients name none). */
-async function orderer(ctx: SchedulingContext, patientId: string): Promise<string | undefined> {
-  if (ctx.caller.system) {
-    return undefined;
-  }
-  const me = ctx.caller.claims.fhirUser ?? '';
-  if (!/^(Practitioner|PractitionerRole)\//.test(me)) {
-    throw forbiddenBecause('Orders and referrals are placed by a provider');
-  }
-  const { db, searchParams, baseUrl } = ctx.system.ctx;
-  if (!(await activeRelationship({ db, searchParams, baseUrl }, me, patientId, ctx.now.getTime()))) {
-    throw forbiddenBecause('A provider orders only for a patient whose Consent shares the record with them');
-  }
-  return me;
-}
+const orderer = (ctx: SchedulingContext, patientId: string): Promise<string | undefined> =>
+  ctx.caller.system ? Promise.resolve(undefined) : relatedProvider(ctx, patientId, 'Orders and referrals are placed');
 
 /** The performer must be an existing, active Organization, Practitioner or PractitionerRole of this server. */
 async function checkPerformer(ctx: SchedulingContext, performer: Reference): Promise<void> {

@@ -6,6 +6,7 @@ import type { AccessTokenClaims } from '../../auth/types';
 import type { Notifier } from '../../notify/notifier';
 import type { TriageConfig } from '../../scheduling/triage-config';
 import type { TelehealthConfig } from '../../telehealth/config';
+import type { DocumentSigner } from '../../documents/signature';
 import type { HaleRepository } from '../../storage/repository';
 import { forbiddenBecause } from '../errors';
 
@@ -34,6 +35,8 @@ export interface OperationDeps {
   triage?: TriageConfig;
   /** Telehealth join links (TELEHEALTH_*); undefined: off. */
   telehealth?: TelehealthConfig;
+  /** Signs documents (excuse notes) with the server's signing key; undefined: $excuse-note is unavailable. */
+  signDocument?: DocumentSigner;
 }
 
 /** The verified token of the request; every request under the FHIR base has one. */

@@ -28,6 +28,7 @@ import {
   appointmentStartVisitOperation,
 } from './appointment-visit';
 import type { OperationDeps } from './context';
+import { documentExcuseNoteHandler, documentExcuseNoteOperation } from './document-excuse-note';
 import { scheduleBlockHandler, scheduleBlockOperation } from './schedule-block';
 import { scheduleFindSlotsHandler, scheduleFindSlotsOperation } from './schedule-find-slots';
 import { scheduleGenerateSlotsHandler, scheduleGenerateSlotsOperation } from './schedule-generate-slots';
@@ -85,6 +86,7 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
   ['POST', 'ServiceRequest/:id/$activate', serviceRequestActivateHandler],
   ['POST', 'ServiceRequest/:id/$revoke', serviceRequestRevokeHandler],
   ['POST', 'ServiceRequest/:id/$submit-result', serviceRequestSubmitResultHandler],
+  ['POST', 'DocumentReference/$excuse-note', documentExcuseNoteHandler],
   ['POST', 'Communication/$send-message', communicationSendMessageHandler],
   ['GET', 'Communication/$threads', communicationThreadsHandler],
   ['GET', 'Communication/:id/$messages', communicationMessagesHandler],
@@ -127,6 +129,7 @@ export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
     serviceRequestRevokeOperation,
     serviceRequestSubmitResultOperation,
   ],
+  DocumentReference: [documentExcuseNoteOperation],
   Communication: [
     communicationSendMessageOperation,
     communicationThreadsOperation,
