@@ -1,11 +1,14 @@
-import type { Browser, Page } from 'playwright-core';
-import type { AccountsHarness } from '../../server/src/auth/accounts/test-support';
-import { startAccountsHarness } from '../../server/src/auth/accounts/test-support';
 import { PASSWORD, createAccount } from '../../server/src/auth/oauth/test-support';
 import { sharingConsent } from '../../server/src/test/consent-fixtures';
-import { launchChromium } from './browser';
 import { providerAccount, tokenFor } from './people';
-import { describeInBrowser, expectAccessible, expectPhoneSized, screenshot, signInAtHale } from './portal-support';
+import {
+  describeInBrowser,
+  portalRig,
+  expectAccessible,
+  expectPhoneSized,
+  screenshot,
+  signInToPortal,
+} from './portal-support';
 
 /*
  * Secure messages in Chromium against a real Hale on PostgreSQL: the patient's and the provider's threads with
@@ -13,10 +16,6 @@ import { describeInBrowser, expectAccessible, expectPhoneSized, screenshot, sign
  */
 
 describeInBrowser('messages in Chromium', () => {
-  let h: AccountsHarness;
-  let browser: Browser;
-  let patient: Page;
-  let provider: Page;
   let patientEmail: string;
   let patientAccountId: string;
   let patientId: string;
@@ -24,11 +23,7 @@ describeInBrowser('messages in Chromium', () => {
   let consentId: string;
   let threadId: string;
 
-  beforeAll(async () => {
-    h = await startAccountsHarness();
-    browser = await launchChromium();
-    patient = await (await browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
-    provider = await (await browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
+  const rig = portalRig(async ({ h }) => {
     const account = await createAccount(h.s, { name: 'Aroha Ngata' });
     patientEmail = account.email;
     patientAccountId = account.id;
@@ -61,14 +56,9 @@ describeInBrowser('messages in Chromium', () => {
     expect(second.status).toBe(200);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await h?.stop();
-  });
-
   test("the patient sees the provider's thread with 2 unread, reads it (the badge goes) and replies", async () => {
-    await patient.goto(`${h.s.hale.url}/signin`);
-    await signInAtHale(patient, patientEmail, PASSWORD);
+    const { h, patient } = rig;
+    await signInToPortal(patient, h.s.hale.url, patientEmail, PASSWORD);
     await patient.getByRole('heading', { name: 'My health' }).waitFor();
     // The navigation says how many are unread, in words.
     await patient.getByRole('link', { name: 'Messages 2 unread' }).click();
@@ -108,8 +98,8 @@ describeInBrowser('messages in Chromium', () => {
   });
 
   test("the provider sees the patient's reply as unread, by her name, and answers it", async () => {
-    await provider.goto(`${h.s.hale.url}/signin`);
-    await signInAtHale(provider, dr.email, PASSWORD);
+    const { h, patient, provider } = rig;
+    await signInToPortal(provider, h.s.hale.url, dr.email, PASSWORD);
     await provider.getByRole('heading', { name: 'My patients' }).waitFor();
     await provider.getByRole('link', { name: 'Messages 1 unread' }).click();
     const thread = provider
@@ -134,6 +124,7 @@ describeInBrowser('messages in Chromium', () => {
   });
 
   test('once the patient stops sharing, the thread is gone and opening it says why', async () => {
+    const { h, provider } = rig;
     const revoked = await h.s.post(
       `Consent/${consentId}/$revoke-share`,
       { resourceType: 'Parameters' },

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { CHROMIUM, chromiumAvailable, seriousViolations } from './browser';
+import type { Browser, Page } from 'playwright-core';
+import type { AccountsHarness } from '../../server/src/auth/accounts/test-support';
+import { startAccountsHarness } from '../../server/src/auth/accounts/test-support';
+import { CHROMIUM, chromiumAvailable, launchChromium, seriousViolations } from './browser';
 
 /*
  * What the portal's browser tests share: whether they can run, axe, the phone-width check, screenshots for the
@@ -74,4 +76,35 @@ export async function signInAtHale(page: Page, email: string, password: string):
   await form.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await backToPortal(page);
+}
+
+/** Opens the portal at `baseUrl` and signs in through Hale's sign-in page with a password. */
+export async function signInToPortal(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/signin`);
+  await signInAtHale(page, email, password);
+}
+
+/** A Hale with a mail catcher, Chromium, and a patient's and a provider's window, for one describe block. */
+export interface PortalRig {
+  h: AccountsHarness;
+  browser: Browser;
+  patient: Page;
+  provider: Page;
+}
+
+/** Starts the rig before the block's tests (then runs `setUp`) and stops it after them. */
+export function portalRig(setUp: (rig: PortalRig) => Promise<void>): PortalRig {
+  const rig = {} as PortalRig;
+  beforeAll(async () => {
+    rig.h = await startAccountsHarness();
+    rig.browser = await launchChromium();
+    rig.patient = await (await rig.browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
+    rig.provider = await (await rig.browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
+    await setUp(rig);
+  });
+  afterAll(async () => {
+    await rig.browser?.close();
+    await rig.h?.stop();
+  });
+  return rig;
 }

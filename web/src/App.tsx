@@ -19,6 +19,8 @@ const AccessLog = lazy(() => import('./access-log/AccessLog'));
 const MyPatients = lazy(() => import('./provider/MyPatients'));
 const PatientChart = lazy(() => import('./provider/PatientChart'));
 const Messages = lazy(() => import('./messages/Messages'));
+const MyVisits = lazy(() => import('./appointments/MyVisits'));
+const Agenda = lazy(() => import('./appointments/Agenda'));
 
 function home(caller: Caller): string {
   return caller.resourceType === 'Patient'
@@ -53,6 +55,9 @@ function screen(path: string, caller: Caller): ReactNode {
     if (path === '/dashboard') {
       return <Dashboard patientId={caller.id} />;
     }
+    if (path === '/appointments') {
+      return <MyVisits patientId={caller.id} />;
+    }
     if (path === '/providers') {
       return <MyProviders patientId={caller.id} />;
     }
@@ -63,6 +68,9 @@ function screen(path: string, caller: Caller): ReactNode {
   if (caller.resourceType === 'Practitioner') {
     if (path === '/patients') {
       return <MyPatients />;
+    }
+    if (path === '/schedule') {
+      return <Agenda me={caller.fhirUser} />;
     }
     const chart = new RegExp(`^/patients/${ID}$`).exec(path);
     if (chart?.[1]) {

@@ -49,6 +49,16 @@ export function patientsOfResource(resource: Resource, baseUrl: string): string[
       }
     }
   }
+  // An Appointment names its patient only among its participants (Appointment.participant.actor, the patient
+  // compartment's parameter for it): a provider's list of appointments discloses each patient booked.
+  if (resource.resourceType === 'Appointment') {
+    for (const p of resource.participant ?? []) {
+      const id = patientIdOf(p.actor?.reference, baseUrl);
+      if (id && !out.includes(id)) {
+        out.push(id);
+      }
+    }
+  }
   return out;
 }
 

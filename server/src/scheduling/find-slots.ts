@@ -9,6 +9,19 @@ import { slotsStarting } from './store';
 export const MAX_WINDOW_DAYS = 31;
 export const MAX_RESULTS = 1000;
 
+/** A listing window: two dateTimes, end after start, at most MAX_WINDOW_DAYS apart (else 400). */
+export function checkWindow(start: string, end: string): { from: number; to: number } {
+  const from = Date.parse(start);
+  const to = Date.parse(end);
+  if (Number.isNaN(from) || Number.isNaN(to) || to <= from) {
+    throw invalid("'start' and 'end' must be dateTimes with 'end' after 'start'");
+  }
+  if (to - from > MAX_WINDOW_DAYS * 86_400_000) {
+    throw invalid(`The window may span at most ${MAX_WINDOW_DAYS} days`);
+  }
+  return { from, to };
+}
+
 /**
  * Schedule/{id}/$find-slots: the slots a patient can take between `start` and `end` — free ones,
  * and held ones whose hold has lapsed, shown as free (without the hold extension) as they will be
@@ -19,14 +32,9 @@ export async function findSlots(
   ctx: SchedulingContext,
   input: { scheduleId: string; start: string; end: string }
 ): Promise<Bundle<WithId<Slot>>> {
-  const from = Math.max(Date.parse(input.start), ctx.now.getTime());
-  const to = Date.parse(input.end);
-  if (Number.isNaN(from) || Number.isNaN(to) || to <= Date.parse(input.start)) {
-    throw invalid("'start' and 'end' must be dateTimes with 'end' after 'start'");
-  }
-  if (to - Date.parse(input.start) > MAX_WINDOW_DAYS * 86_400_000) {
-    throw invalid(`The window may span at most ${MAX_WINDOW_DAYS} days`);
-  }
+  const window = checkWindow(input.start, input.end);
+  const from = Math.max(window.from, ctx.now.getTime());
+  const to = window.to;
   const schedule = await ctx.repo.readResource<Schedule>('Schedule', input.scheduleId);
   const entries: Slot[] = [];
   if (schedule.active !== false && from < to) {

@@ -26,6 +26,7 @@ export function Shell({ caller, children }: { caller?: Caller; children: ReactNo
     caller?.resourceType === 'Patient'
       ? [
           ['/dashboard', 'My health'],
+          ['/appointments', 'Appointments'],
           ['/messages', 'Messages'],
           ['/providers', 'My providers'],
           ['/access-log', 'Who saw my record'],
@@ -33,6 +34,7 @@ export function Shell({ caller, children }: { caller?: Caller; children: ReactNo
       : caller?.resourceType === 'Practitioner'
         ? [
             ['/patients', 'My patients'],
+            ['/schedule', 'My schedule'],
             ['/messages', 'Messages'],
           ]
         : [];

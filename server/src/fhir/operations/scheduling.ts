@@ -1,6 +1,7 @@
 import type { FhirRequest, FhirResponse } from '@medplum/fhir-router';
 import type { OperationDefinition } from '@medplum/fhirtypes';
 import type { HaleRepository } from '../../storage/repository';
+import { appointmentAgendaHandler, appointmentAgendaOperation } from './appointment-agenda';
 import { appointmentBookHandler, appointmentBookOperation } from './appointment-book';
 import { appointmentCancelHandler, appointmentCancelOperation } from './appointment-cancel';
 import { appointmentConfirmHandler, appointmentConfirmOperation } from './appointment-confirm';
@@ -65,6 +66,7 @@ export const SCHEDULING_ROUTES: readonly [method: 'GET' | 'POST', path: string, 
   ['POST', 'Schedule/:id/$block', scheduleBlockHandler],
   ['POST', 'Schedule/:id/$unblock', scheduleUnblockHandler],
   ['POST', 'Slot/:id/$hold', slotHoldHandler],
+  ['GET', 'Appointment/$agenda', appointmentAgendaHandler],
   ['POST', 'Appointment/$book', appointmentBookHandler],
   ['POST', 'Appointment/:id/$confirm', appointmentConfirmHandler],
   ['POST', 'Appointment/:id/$cancel', appointmentCancelHandler],
@@ -104,6 +106,7 @@ export const SCHEDULING_OPERATIONS: Record<string, OperationDefinition[]> = {
   ],
   Slot: [slotHoldOperation],
   Appointment: [
+    appointmentAgendaOperation,
     appointmentBookOperation,
     appointmentConfirmOperation,
     appointmentCancelOperation,
