@@ -190,6 +190,15 @@ describe('what the partner sees', () => {
       as(tech.token)
     );
     expect(intake.status).toBe(403);
+    // $my-patients names the order as the basis and the one resource shared, not the whole record.
+    const mine = (await s.get<Parameters>('Practitioner/$my-patients', as(tech.token))).body;
+    const share = mine.parameter
+      ?.find((p) => p.part?.some((x) => x.valueReference?.reference === alice.ref))
+      ?.part?.find(
+        (x) => x.name === 'share' && x.part?.some((y) => y.valueString?.startsWith(`ServiceRequest/${o.id}/`))
+      );
+    expect(share?.part?.filter((x) => x.name === 'category')).toEqual([]);
+    expect(share?.part?.find((x) => x.name === 'resource')?.valueReference?.reference).toBe(`ServiceRequest/${o.id}`);
     expect((await revoke(dr.token, o.id)).status).toBe(200);
     expect((await s.get(`ServiceRequest/${o.id}`, as(tech.token))).status).toBe(404);
   });

@@ -11,6 +11,7 @@ import type {
 import { callerGrants } from '../../access/caller-policy';
 import type { Grant } from '../../access/consent/model';
 import { covers } from '../../access/consent/model';
+import { isOrderGrant } from '../../access/consent/order-grants';
 import { actionCodes } from '../../access/consent/provisions';
 import { CATEGORY_SYSTEM, FAVORITE_EXTENSION, HALE_FHIR } from '../../access/consent/vocabulary';
 import type { HaleRepository } from '../../storage/repository';
@@ -139,7 +140,11 @@ function describe(
   const codes = [...(provision?.class ?? []), ...(provision?.code ?? []).flatMap((c) => c.coding ?? [])]
     .filter((c) => c.system === CATEGORY_SYSTEM && c.code)
     .map((c) => c.code as string);
-  const whole = grant.full || (!provision?.class?.length && !provision?.code?.length && !provision?.data?.length);
+  // An order's grant (order-grants.ts) has no Consent: it shares the order itself and nothing more.
+  const ordered = isOrderGrant(grant) ? (grant.rule?.criteria.instances ?? []) : [];
+  const whole =
+    grant.full ||
+    (ordered.length === 0 && !provision?.class?.length && !provision?.code?.length && !provision?.data?.length);
   const parts: ParametersParameter[] = [
     { name: 'basis', valueString: grant.basis },
     ...(consent ? [{ name: 'consent', valueReference: { reference: `Consent/${consent.id}` } }] : []),
@@ -148,8 +153,12 @@ function describe(
     { name: 'favorite', valueBoolean: favorite },
     ...(whole ? ['all'] : [...new Set(codes)]).map((code) => ({ name: 'category', valueCode: code })),
     ...(provision?.data ?? []).map((d) => ({ name: 'resource', valueReference: { reference: d.reference.reference } })),
+    ...ordered.map((reference) => ({ name: 'resource', valueReference: { reference } })),
     ...(provision?.dataPeriod ? [{ name: 'dataPeriod', valuePeriod: provision.dataPeriod }] : []),
-    ...(grant.full ? ['access'] : actionCodes(provision?.action)).map((code) => ({ name: 'action', valueCode: code })),
+    ...(grant.full || ordered.length > 0 ? ['access'] : actionCodes(provision?.action)).map((code) => ({
+      name: 'action',
+      valueCode: code,
+    })),
     ...(grant.valid.start !== undefined ? [{ name: 'start', valueDateTime: iso(grant.valid.start) }] : []),
     ...(grant.valid.end !== undefined ? [{ name: 'end', valueDateTime: iso(grant.valid.end) }] : []),
   ];
