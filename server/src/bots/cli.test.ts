@@ -1,30 +1,14 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { Bot, Bundle, Subscription } from '@medplum/fhirtypes';
 import { useTestServer } from '../test/bundles';
+import { runHaleCli as hale } from '../test/hale-cli';
 import { BOT_ACCESS_URL } from './bot-token';
 import type { InstallReport } from './install';
 
-const ROOT = join(__dirname, '../../..');
 const server = useTestServer();
 
 // The CLI opens the database itself while the test server holds it; the embedded test database
 // (no TEST_DATABASE_URL) is a single PGlite session, so these need a PostgreSQL server, as CI has.
 const describeWithServerDatabase = process.env.TEST_DATABASE_URL ? describe : describe.skip;
-
-/** `npm run hale -- …` as an operator runs it, against the test server's database. */
-function hale(args: string[], databaseUrl: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdin.end();
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
 
 describeWithServerDatabase('hale bot deploy', () => {
   test('bundles a TypeScript bot, deploys it with its scopes and subscription, and redeploys in place', async () => {

@@ -1,29 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestServer } from '../../test/bundles';
+import { runHaleCli as hale } from '../../test/hale-cli';
 
-const ROOT = join(__dirname, '../../../..');
 const server = useTestServer();
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hale-import-cli-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function hale(args: string[], databaseUrl: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdin.end();
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
 
 describe('hale import', () => {
   test('imports an NDJSON file, prints progress on stderr and a JSON summary; a bad file fails alone', async () => {

@@ -1,7 +1,12 @@
 import { OperationOutcomeError, allOk, badRequest, contentTooLarge, unsupportedMediaType } from '@medplum/core';
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { OperationDefinition, OperationOutcome } from '@medplum/fhirtypes';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { importDeviceFile } from '../../devices/import';
 import { DEVICE_KINDS, KINDS, isDeviceKind } from '../../devices/kinds';
 import { MalformedFile } from '../../devices/readings';
@@ -69,6 +74,25 @@ async function* limited(stream: Readable, max: number): AsyncGenerator<Buffer> {
   }
 }
 
+/**
+ * The body, received into a temporary file before it is read. Node ends a request not received within
+ * requestTimeout (5 minutes) with 408, and an import of a large export takes longer than that: reading the upload
+ * at the pace of the writes would cut it off. Received at network speed it is done in seconds; the import then
+ * streams the file from disk (never all of it in memory) and the answer follows when it is written.
+ */
+async function spool(stream: Readable, max: number): Promise<{ path: string; dispose: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'hale-import-device-'));
+  const path = join(dir, 'upload');
+  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    await pipeline(limited(stream, max), createWriteStream(path));
+    return { path, dispose };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+
 function refusal(outcome: OperationOutcome, text: string): OperationOutcomeError {
   return new OperationOutcomeError({
     ...outcome,
@@ -113,7 +137,9 @@ export function importDeviceHandler(limits: ImportDeviceLimits) {
       throw new OperationOutcomeError(badRequest('weight-unit must be kg or lb', 'weight-unit'));
     }
     const summary = new ImportSummary();
+    let upload: Awaited<ReturnType<typeof spool>> | undefined;
     try {
+      upload = await spool(body.stream, limits.maxBytes);
       await importDeviceFile(
         {
           repo,
@@ -121,7 +147,7 @@ export function importDeviceHandler(limits: ImportDeviceLimits) {
           router,
           patientId: req.params.id as string,
           kind,
-          input: limited(body.stream, limits.maxBytes),
+          input: createReadStream(upload.path),
           options: { metric: single(req.query.metric), weightUnit },
           maxEntries: limits.bundleMaxEntries,
         },
@@ -141,6 +167,8 @@ export function importDeviceHandler(limits: ImportDeviceLimits) {
         throw new OperationOutcomeError({ ...contentTooLarge(''), issue: outcome.issue });
       }
       throw err;
+    } finally {
+      await upload?.dispose();
     }
     return [allOk, summaryParameters(summary)];
   };
