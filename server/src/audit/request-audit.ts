@@ -3,9 +3,8 @@ import type { AuditEvent, OperationOutcome, Resource } from '@medplum/fhirtypes'
 import type { Request } from 'express';
 import type { AccessTokenClaims } from '../auth/types';
 import type { Queryable } from '../db/database';
-import { isConnectionError, isTimeoutError } from '../db/connection-errors';
 import { sql } from '../db/sql';
-import { serviceUnavailable, timedOut } from '../fhir/errors';
+import { retryableOutcome } from '../fhir/errors';
 import type { Logger } from '../logger';
 import type { AccessPolicy } from '../storage/access';
 import type { PendingWrite } from '../storage/flush';
@@ -23,11 +22,12 @@ const UNAVAILABLE: OperationOutcome = {
 
 /**
  * The request's audit record could not be committed: its answer is withheld (500, or 503 with
- * Retry-After when the database connection was lost or the write timed out, so the client knows to try again).
+ * Retry-After when the database connection was lost, the write timed out or the disk is full, so the client knows to
+ * try again).
  */
 export class AuditUnavailableError extends OperationOutcomeError {
   constructor(cause: unknown) {
-    super(isConnectionError(cause) ? serviceUnavailable : isTimeoutError(cause) ? timedOut : UNAVAILABLE, { cause });
+    super(retryableOutcome(cause) ?? UNAVAILABLE, { cause });
   }
 }
 

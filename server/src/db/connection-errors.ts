@@ -40,6 +40,15 @@ export function isTimeoutError(err: unknown): boolean {
   return code === '57014' || code === '55P03';
 }
 
+/**
+ * The database ran out of disk (53100 disk_full: a table or index could not grow) or memory (53200): the statement
+ * failed and wrote nothing, the session is usable, and the same request can succeed once an operator frees space.
+ */
+export function isResourceExhausted(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return code === '53100' || code === '53200';
+}
+
 export function isConnectionError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) {
     return false;

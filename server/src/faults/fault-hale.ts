@@ -3,6 +3,7 @@ import type { HaleProcess } from '../../../bench/src/server-process';
 import { startHale } from '../../../bench/src/server-process';
 import type { IngestLoad } from './ingest-load';
 import { checkIntegrity, stopLoads } from './ingest-load';
+import type { PgClusterOptions } from './pg-cluster';
 import { PgCluster } from './pg-cluster';
 
 export interface FaultRig {
@@ -11,10 +12,10 @@ export interface FaultRig {
 }
 
 /** Registers beforeAll/afterAll for a cluster and a Hale started with `env`; the rig is ready inside tests. */
-export function faultRig(env: Record<string, string> = {}): FaultRig {
+export function faultRig(env: Record<string, string> = {}, clusterOptions: PgClusterOptions = {}): FaultRig {
   const rig = {} as { cluster: PgCluster; hale: HaleProcess };
   beforeAll(async () => {
-    rig.cluster = await PgCluster.create();
+    rig.cluster = await PgCluster.create(clusterOptions);
     rig.hale = await startHale(rig.cluster.url(), { env: { GRAPHQL_WARMUP: 'false', ...env } });
   }, 90_000);
   afterAll(async () => {

@@ -1,6 +1,7 @@
 /**
  * A PostgreSQL cluster of the fault suite's own: initdb of the machine's PostgreSQL binaries into a temporary
- * directory, on a free port, so a scenario may stop it immediately, kill its backends or fill its disk without
+ * directory (optionally a tmpfs of a fixed size), on a free port, so a scenario may stop it immediately, kill its
+ * backends or fill its disk without
  * touching the machine's shared server. As root (CI), the cluster runs as the `postgres` user, as initdb requires.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -44,25 +45,53 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   return { uid: Number(execFileSync('id', ['-u', 'postgres'])), gid: Number(execFileSync('id', ['-g', 'postgres'])) };
 }
 
+/**
+ * Whether this process may mount a size-limited tmpfs (root, and a kernel that lets it), which is how a scenario
+ * gives a cluster a disk that can fill up without filling the machine's.
+ */
+export function canMountTmpfs(): boolean {
+  if (!asRoot) {
+    return false;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'hale-faults-mount-'));
+  try {
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]).status !== 0) {
+      return false;
+    }
+    return spawnSync('umount', [dir]).status === 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface PgClusterOptions {
+  /** The cluster's directory is a tmpfs of this many MiB (canMountTmpfs), so its disk can be filled. */
+  diskMb?: number;
+}
+
 export class PgCluster {
   private constructor(
     private readonly bin: string,
     readonly dir: string,
-    readonly port: number
+    readonly port: number,
+    private readonly mounted: boolean
   ) {}
 
   /** A new cluster, started. */
-  static async create(): Promise<PgCluster> {
+  static async create(options: PgClusterOptions = {}): Promise<PgCluster> {
     const bin = postgresBin();
     if (!bin) {
       throw new Error('no PostgreSQL binaries under /usr/lib/postgresql');
     }
     const dir = mkdtempSync(join(tmpdir(), 'hale-faults-pg-'));
+    if (options.diskMb) {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.diskMb}m,mode=0700`, 'tmpfs', dir]);
+    }
     const user = postgresUser();
     if (user) {
       chownSync(dir, user.uid, user.gid);
     }
-    const cluster = new PgCluster(bin, dir, await freePort());
+    const cluster = new PgCluster(bin, dir, await freePort(), options.diskMb !== undefined);
     cluster.run('initdb', ['-D', cluster.data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
     cluster.start();
     return cluster;
@@ -96,6 +125,9 @@ export class PgCluster {
   destroy(): void {
     if (this.running()) {
       this.stop('immediate');
+    }
+    if (this.mounted) {
+      spawnSync('umount', [this.dir]);
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

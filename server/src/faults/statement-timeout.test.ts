@@ -27,8 +27,8 @@ withPostgres('a table locked under load: statements time out (DATABASE_STATEMENT
       await admin.query('LOCK TABLE resource IN ACCESS EXCLUSIVE MODE');
       const started = performance.now();
       blockedRead = await read();
+      // No bound on how long it took (no timing asserts): had it waited for the lock, it would answer 200, not 503.
       const blockedMs = performance.now() - started;
-      expect(blockedMs).toBeLessThan(STATEMENT_TIMEOUT_MS * 4);
       await new Promise((r) => setTimeout(r, 5_000 - blockedMs));
     } finally {
       await admin.query('ROLLBACK');

@@ -1,6 +1,6 @@
 import { OperationOutcomeError, badRequest, conflict, forbidden, serverError } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { isConnectionError, isTimeoutError } from '../db/connection-errors';
+import { isConnectionError, isResourceExhausted, isTimeoutError } from '../db/connection-errors';
 
 /** Hale's id for a 503 outcome (getStatus from @medplum/core knows no such outcome). */
 export const SERVICE_UNAVAILABLE_ID = 'service-unavailable';
@@ -37,6 +37,30 @@ export const timedOut: OperationOutcome = {
   ],
 };
 
+/** The database is out of disk space or memory (it wrote nothing): a 503 too, until an operator frees some. */
+export const outOfResources: OperationOutcome = {
+  resourceType: 'OperationOutcome',
+  id: SERVICE_UNAVAILABLE_ID,
+  issue: [
+    {
+      severity: 'error',
+      code: 'transient',
+      details: { text: 'The database is out of storage; nothing was written; retry the request later' },
+    },
+  ],
+};
+
+/** The 503 outcome of a database failure worth retrying (lost connection, timeout, full disk), else undefined. */
+export function retryableOutcome(err: unknown): OperationOutcome | undefined {
+  if (isConnectionError(err)) {
+    return serviceUnavailable;
+  }
+  if (isTimeoutError(err)) {
+    return timedOut;
+  }
+  return isResourceExhausted(err) ? outOfResources : undefined;
+}
+
 /** A 403 OperationOutcomeError that says why (access policies, AuditEvent immutability, operations). */
 export function forbiddenBecause(text: string): OperationOutcomeError {
   return new OperationOutcomeError({
@@ -47,7 +71,7 @@ export function forbiddenBecause(text: string): OperationOutcomeError {
 
 /**
  * Maps any error to an OperationOutcome. PostgreSQL data errors caused by input (class 22)
- * become 400 and unique violations 409; a lost or refused database connection 503; everything unexpected becomes a 500 whose details
+ * become 400 and unique violations 409; a lost or refused database connection, a timeout or a full disk 503; everything unexpected becomes a 500 whose details
  * never include internals (the log has them).
  */
 export function toOutcome(err: unknown): { outcome: OperationOutcome; unexpected: boolean } {
@@ -67,11 +91,9 @@ export function toOutcome(err: unknown): { outcome: OperationOutcome; unexpected
   if (code === '40001' || code === '40P01') {
     return { outcome: conflict('Concurrent transactions conflicted; retry the request'), unexpected: false };
   }
-  if (isConnectionError(err)) {
-    return { outcome: serviceUnavailable, unexpected: false };
-  }
-  if (isTimeoutError(err)) {
-    return { outcome: timedOut, unexpected: false };
+  const retryable = retryableOutcome(err);
+  if (retryable) {
+    return { outcome: retryable, unexpected: false };
   }
   // Anything else is a bug or an outage: its message may hold internals, so it stays in the log.
   return { outcome: serverError(new Error('Internal server error')), unexpected: true };

@@ -9,8 +9,7 @@ import type { HaleRepository } from '../../storage/repository';
 import type { ParsedEntry } from './entries';
 import { ORDER, entryError, parseEntry } from './entries';
 import { executeEntry } from './execute';
-import { isConnectionError, isTimeoutError } from '../../db/connection-errors';
-import { serviceUnavailable, timedOut } from '../errors';
+import { retryableOutcome } from '../errors';
 import { outcomeStatus, parsePrefer } from '../http';
 import type { ReturnPreference } from './prefer';
 import { returnPreference, shapeEntry } from './prefer';
@@ -168,9 +167,10 @@ async function batch(
         })
       );
     } catch (err) {
-      if (isConnectionError(err) || isTimeoutError(err)) {
+      const retryable = retryableOutcome(err);
+      if (retryable) {
         // The entries before this one have committed: the client learns which, and retries this one.
-        results.push({ response: { status: '503', outcome: isTimeoutError(err) ? timedOut : serviceUnavailable } });
+        results.push({ response: { status: '503', outcome: retryable } });
         continue;
       }
       if (!(err instanceof OperationOutcomeError)) {
