@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const out = join(tmpdir(), `hale-jest-${process.pid}.json`);
-// One test file at a time, in a worker that jest replaces once it holds more than workerIdleMemoryLimit
-// (jest.config.js) after a file: run in band, the whole suite grew one process past Node's 4 GB heap.
-const args = ['jest', '--maxWorkers=1', '--json', `--outputFile=${out}`, ...process.argv.slice(2)];
+// Test files run in workers that jest replaces once one holds more than workerIdleMemoryLimit (jest.config.js)
+// after a file: run in band, the whole suite grew one process past Node's 4 GB heap. Two at a time by default
+// (HALE_TEST_WORKERS): a file spends most of its time starting its server and waiting on PostgreSQL, so two
+// keep both cores busy, and one at a time had grown past 30 minutes. Each file has its own database and server.
+const workers = process.env.HALE_TEST_WORKERS ?? '2';
+const args = ['jest', `--maxWorkers=${workers}`, '--json', `--outputFile=${out}`, ...process.argv.slice(2)];
 const run = spawnSync('npx', args, { stdio: 'inherit', env: process.env });
 let code = run.status ?? 1;
 if (existsSync(out)) {

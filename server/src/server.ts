@@ -15,6 +15,7 @@ import { startPruning } from './jobs/prune';
 import { Reindexer, recordFreshIndexState } from './jobs/reindex';
 import type { HaleConfig } from './config';
 import { Database } from './db/database';
+import { sql } from './db/sql';
 import type { EmbeddedPostgres } from './db/embedded';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
@@ -116,6 +117,9 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     afterWrite: statistics.recordWrites,
   });
   const lifecycle = new Lifecycle();
+  // What Hale keeps in Redis is per database, as the bots' queues are (bots/runtime.ts): two deployments, or two
+  // test servers, sharing a Redis neither throttle nor invalidate each other.
+  const namespace = redis ? await databaseName(db) : 'hale';
   const appDeps = {
     config: effective,
     lifecycle,
@@ -123,10 +127,10 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
     searchParams,
     logger,
     redis,
-    rateLimits: new RateLimits(redis, config.authRateLimitPerMinute),
+    rateLimits: new RateLimits(redis, config.authRateLimitPerMinute, namespace),
     statistics,
     auditWriter,
-    accessCache: new AccessCache(redis, db),
+    accessCache: new AccessCache(redis, db, namespace),
     health: async (): Promise<Record<string, unknown>> => ({
       database: embedded ? 'embedded' : 'external',
       redis: redis ? (await redis.ping()) === 'PONG' : 'not configured',
@@ -229,4 +233,9 @@ function watchRedis(redis: Redis, logger: Logger): void {
       logger.info('Redis connection restored');
     }
   });
+}
+
+async function databaseName(db: Database): Promise<string> {
+  const [row] = await db.query<{ name: string }>(sql`SELECT current_database() AS name`);
+  return row?.name ?? 'hale';
 }

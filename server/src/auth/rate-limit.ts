@@ -24,7 +24,9 @@ export class RateLimits {
 
   constructor(
     private readonly redis: Redis | undefined,
-    private readonly defaultPerMinute: number
+    private readonly defaultPerMinute: number,
+    /** Keeps the counters of deployments (and test databases) sharing one Redis apart: the database's name. */
+    private readonly namespace = 'hale'
   ) {}
 
   /** The limiter allowing `points` per `durationSeconds` (a fixed window from the first point), one per name and size. */
@@ -32,7 +34,7 @@ export class RateLimits {
     const key = `${name}:${points}:${durationSeconds}`;
     let limiter = this.limiters.get(key);
     if (!limiter) {
-      const opts = { keyPrefix: `hale-rl-${name}`, points, duration: durationSeconds };
+      const opts = { keyPrefix: `hale:{${this.namespace}}:rl:${name}`, points, duration: durationSeconds };
       // With Redis down the limits hold per replica (the insurance limiter) instead of failing the request.
       limiter = this.redis
         ? new RateLimiterRedis({

@@ -15,7 +15,8 @@ export const ACCESS_TYPES: ReadonlySet<string> = new Set([
   'ServiceRequest',
 ]);
 
-const GENERATION_KEY = 'hale:access:generation';
+/** The shared generation's key, one per database: deployments (and test databases) may share a Redis. */
+const generationKey = (namespace: string): string => `hale:{${namespace}}:access:generation`;
 /** A safety net, not the mechanism: entries are dropped on every generation change anyway. */
 const MAX_AGE_MS = 60_000;
 const MAX_ENTRIES = 10_000;
@@ -44,11 +45,14 @@ interface Entry {
 export class AccessCache {
   private localGeneration = 0;
   private readonly entries = new Map<string, Entry>();
+  private readonly generationKey: string;
 
   constructor(
     private readonly redis: Redis | undefined,
-    db: Database
+    db: Database,
+    namespace = 'hale'
   ) {
+    this.generationKey = generationKey(namespace);
     db.onCommit(async (types) => {
       if ([...types].some((t) => ACCESS_TYPES.has(t))) {
         await this.bump();
@@ -56,13 +60,13 @@ export class AccessCache {
     });
     redis?.on('ready', () => {
       this.forget();
-      redis.incr(GENERATION_KEY).catch(() => undefined); // down again already: the next 'ready' bumps
+      redis.incr(this.generationKey).catch(() => undefined); // down again already: the next 'ready' bumps
     });
   }
 
   async bump(): Promise<void> {
     this.forget();
-    await this.redis?.incr(GENERATION_KEY).catch(() => undefined); // committed anyway: see the class comment
+    await this.redis?.incr(this.generationKey).catch(() => undefined); // committed anyway: see the class comment
   }
 
   private forget(): void {
@@ -76,7 +80,7 @@ export class AccessCache {
       return String(this.localGeneration);
     }
     try {
-      const shared = await this.redis.get(GENERATION_KEY);
+      const shared = await this.redis.get(this.generationKey);
       return `${shared ?? '0'}:${this.localGeneration}`;
     } catch {
       this.entries.clear();
