@@ -37,7 +37,8 @@ function exited(child: ChildProcess): Promise<void> {
 
 /**
  * `nodeArgs` go before the script (e.g. `--cpu-prof` for `bench/src/profile-ingest.ts`); `env` adds variables;
- * `logFile` gets everything Hale writes to stdout (its JSON log lines), for reading request timings afterwards.
+ * `logFile` gets everything Hale writes to stdout (its JSON log lines), for reading request timings afterwards, and
+ * `<logFile>.stderr` what it writes to stderr (a crash's stack).
  */
 export async function startHale(
   databaseUrl: string,
@@ -66,6 +67,7 @@ export async function startHale(
   let stderr = '';
   if (extra.logFile) {
     child.stdout?.pipe(createWriteStream(extra.logFile));
+    child.stderr?.pipe(createWriteStream(`${extra.logFile}.stderr`));
   }
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-8_000);

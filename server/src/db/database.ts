@@ -185,12 +185,23 @@ export class Database implements Queryable {
    * into the pool. On any other failure the transaction is rolled back before the client returns.
    */
   private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
     let broken: Error | undefined;
     const onError = (err: Error): void => {
       broken ??= err;
     };
-    client.on('error', onError);
+    // The listener goes on inside the pool's callback, not after `await pool.connect()`: a new connection's
+    // ReadyForQuery and a FATAL (a backend terminated at once) can arrive in one chunk, and the driver parses both
+    // before any promise continuation runs, so the FATAL found a client with no listener and ended the process.
+    const client = await new Promise<pg.PoolClient>((resolve, reject) => {
+      this.pool.connect((err, connected) => {
+        if (err || !connected) {
+          reject(err ?? new Error('The pool gave no client'));
+          return;
+        }
+        connected.on('error', onError);
+        resolve(connected);
+      });
+    });
     try {
       return await fn(client);
     } catch (err) {
