@@ -15,7 +15,7 @@ import { startPruning } from './jobs/prune';
 import { Reindexer, recordFreshIndexState } from './jobs/reindex';
 import type { HaleConfig } from './config';
 import { Database } from './db/database';
-import { sql } from './db/sql';
+import { redisNamespace } from './db/redis-namespace';
 import type { EmbeddedPostgres } from './db/embedded';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
@@ -119,7 +119,7 @@ export async function startHale(config: HaleConfig, logger: Logger): Promise<Run
   const lifecycle = new Lifecycle();
   // What Hale keeps in Redis is per database, as the bots' queues are (bots/runtime.ts): two deployments, or two
   // test servers, sharing a Redis neither throttle nor invalidate each other.
-  const namespace = redis ? await databaseName(db) : 'hale';
+  const namespace = redis ? await redisNamespace(db) : 'hale';
   const appDeps = {
     config: effective,
     lifecycle,
@@ -233,9 +233,4 @@ function watchRedis(redis: Redis, logger: Logger): void {
       logger.info('Redis connection restored');
     }
   });
-}
-
-async function databaseName(db: Database): Promise<string> {
-  const [row] = await db.query<{ name: string }>(sql`SELECT current_database() AS name`);
-  return row?.name ?? 'hale';
 }

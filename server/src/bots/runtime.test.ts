@@ -6,6 +6,31 @@ import { deployBot, eventually } from '../test/bots';
 
 const server = useTestServer({ BOT_TIMEOUT_MS: '3000' });
 
+/** A Subscription delivering to the bot in batches of up to 10 events (backport-max-count). */
+async function batchingSubscription(
+  srv: ReturnType<typeof server>,
+  botId: string,
+  criteria: string,
+  reason: string
+): Promise<void> {
+  await srv.create({
+    resourceType: 'Subscription',
+    status: 'active',
+    reason,
+    criteria,
+    channel: {
+      type: 'rest-hook',
+      endpoint: `Bot/${botId}`,
+      extension: [
+        {
+          url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-max-count',
+          valuePositiveInt: 10,
+        },
+      ],
+    },
+  });
+}
+
 const FLAG_BOT = `
 exports.handler = async function (medplum, event) {
   const obs = event.input;
@@ -231,22 +256,7 @@ describe('Subscriptions and the outbox', () => {
       };`,
       'system/Basic.c'
     );
-    await srv.create({
-      resourceType: 'Subscription',
-      status: 'active',
-      reason: 'patients in batches',
-      criteria: 'Patient?family=Batched',
-      channel: {
-        type: 'rest-hook',
-        endpoint: `Bot/${bot.id}`,
-        extension: [
-          {
-            url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-max-count',
-            valuePositiveInt: 10,
-          },
-        ],
-      },
-    });
+    await batchingSubscription(srv, bot.id, 'Patient?family=Batched', 'patients in batches');
     const written = await srv.post<Bundle>('', {
       resourceType: 'Bundle',
       type: 'transaction',
@@ -307,22 +317,7 @@ describe('Subscriptions and the outbox', () => {
       };`,
       'system/Basic.c'
     );
-    await srv.create({
-      resourceType: 'Subscription',
-      status: 'active',
-      reason: 'versions in batches',
-      criteria: 'Patient?family=Versioned',
-      channel: {
-        type: 'rest-hook',
-        endpoint: `Bot/${bot.id}`,
-        extension: [
-          {
-            url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-max-count',
-            valuePositiveInt: 10,
-          },
-        ],
-      },
-    });
+    await batchingSubscription(srv, bot.id, 'Patient?family=Versioned', 'versions in batches');
     const patient = await srv.create<Patient>({
       resourceType: 'Patient',
       name: [{ family: 'Versioned', given: ['a'] }],

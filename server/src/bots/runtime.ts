@@ -1,6 +1,7 @@
 import type { AuthDeps } from '../auth/deps';
 import type { HaleConfig } from '../config';
 import type { Database } from '../db/database';
+import { redisNamespace } from '../db/redis-namespace';
 import { sql } from '../db/sql';
 import type { Logger } from '../logger';
 import type { HaleRepository } from '../storage/repository';
@@ -100,9 +101,7 @@ export class BotRuntime {
       }),
     };
     if (config.redisUrl) {
-      // Deployments (and test databases) sharing one Redis keep their queues apart by database.
-      const [row] = await db.query<{ name: string }>(sql`SELECT current_database() AS name`);
-      this.dispatcher = new BullDispatcher(dispatch, config.redisUrl, `hale:{${row?.name ?? 'hale'}}`);
+      this.dispatcher = new BullDispatcher(dispatch, config.redisUrl, `hale:{${await redisNamespace(db)}}`);
     } else {
       this.dispatcher = new LocalDispatcher(dispatch);
     }

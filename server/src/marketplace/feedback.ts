@@ -14,8 +14,8 @@ import { invalid } from '../fhir/operations/parameters';
 import { answerProblems } from '../intake/answers';
 import type { SchedulingContext } from '../scheduling/caller';
 import { readableBy } from '../scheduling/caller';
+import { ruleOutcome } from '../scheduling/rules';
 import { lockKey, searchAll } from '../scheduling/store';
-import { SCHEDULING_RULE_SYSTEM } from '../scheduling/vocabulary';
 import type { HaleRepository } from '../storage/repository';
 import { FEEDBACK_FORM, FEEDBACK_FORM_URL, feedbackScore, rangeProblems } from './feedback-form';
 import { FEEDBACK_IDENTIFIER_SYSTEM, LISTING_EXTENSIONS } from './vocabulary';
@@ -45,18 +45,7 @@ type FeedbackRule = (typeof FEEDBACK_RULES)[keyof typeof FEEDBACK_RULES];
 
 export function feedbackRefused(rule: FeedbackRule, text: string): OperationOutcomeError {
   const base = rule === FEEDBACK_RULES.feedbackGiven ? conflict(text, rule) : businessRule(rule, text);
-  const issue = base.issue?.[0];
-  return new OperationOutcomeError({
-    ...base,
-    issue: [
-      {
-        ...issue,
-        severity: 'error',
-        code: issue?.code ?? 'business-rule',
-        details: { coding: [{ system: SCHEDULING_RULE_SYSTEM, code: rule }], text },
-      },
-    ],
-  });
+  return ruleOutcome(base, rule, text, 'business-rule');
 }
 
 /** The visit's Appointment for its own patient: 404 when the caller may not see it, 422 when seen but not theirs. */

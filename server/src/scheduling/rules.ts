@@ -85,6 +85,16 @@ export function refused(rule: Rule, text: string): OperationOutcomeError {
     : UNPROCESSABLE.has(rule)
       ? businessRule(rule, text)
       : conflict(text, rule);
+  return ruleOutcome(base, rule, text, 'conflict');
+}
+
+/** `base` (a 403, 409 or 422) as the error naming `rule` in Hale's scheduling-rule system, with `text`. */
+export function ruleOutcome(
+  base: OperationOutcome,
+  rule: string,
+  text: string,
+  fallbackCode: NonNullable<OperationOutcome['issue']>[number]['code']
+): OperationOutcomeError {
   const issue = base.issue?.[0];
   return new OperationOutcomeError({
     ...base,
@@ -92,7 +102,7 @@ export function refused(rule: Rule, text: string): OperationOutcomeError {
       {
         ...issue,
         severity: 'error',
-        code: issue?.code ?? 'conflict',
+        code: issue?.code ?? fallbackCode,
         details: { coding: [{ system: SCHEDULING_RULE_SYSTEM, code: rule }], text },
       },
     ],
