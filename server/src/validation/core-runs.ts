@@ -1,6 +1,7 @@
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { BindingTokens } from './bindings';
+import { validateAgainstProfile } from './profile-schemas';
 import { findProfile } from './profiles';
 
 /**
@@ -21,7 +22,11 @@ export function runCoreValidator(
   explained: boolean
 ): void {
   try {
-    validateResource(resource, { profile, collect: { tokens } });
+    if (profile) {
+      validateAgainstProfile(resource, profile, { collect: { tokens } });
+    } else {
+      validateResource(resource, { collect: { tokens } });
+    }
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
       issues.push(...(err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'));

