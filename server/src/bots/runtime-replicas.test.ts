@@ -72,14 +72,23 @@ withRedis('bots on two replicas with Redis', () => {
     const writes: Promise<unknown>[] = [];
     for (let i = 0; i < count; i++) {
       const body = { resourceType: 'Patient', name: [{ family: `replica-${i}` }] };
-      writes.push(
+      const write =
         i % 2 === 0
           ? srv.post('Patient', body)
           : fetch(secondBase, {
               method: 'POST',
               headers: { authorization: `Bearer ${srv.systemToken}`, 'content-type': 'application/fhir+json' },
               body: JSON.stringify(body),
-            })
+            });
+      // A CI run once lost one of these to `read ECONNRESET` that no rerun repeated: the message names the
+      // replica and the socket error, so the next one says whether it was a reused keep-alive socket or a reset.
+      writes.push(
+        write.catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+          const replica = i % 2 === 0 ? 'first' : 'second';
+          throw new Error(`write ${i} to the ${replica} replica failed: ${err.message} (${err.cause?.code ?? ''})`, {
+            cause: err,
+          });
+        })
       );
     }
     for (const a of await Promise.all(writes)) {
