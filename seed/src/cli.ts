@@ -3,6 +3,7 @@
  *
  *   npm run -w seed seed -- --patients 10 --seed 42 --out ./out
  *   npm run -w seed seed -- --patients 1000 --url http://localhost:8103/fhir/R4 --directory reference
+ *   npm run seed -- --demo          (the demo dataset into Hale's own database: demo/cli.ts)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,7 @@ import {
   generatePatientBundles,
   type DirectoryMode,
 } from './bundle';
+import { demoMain } from './demo/cli';
 
 export const USAGE = `Usage: seed [options]
   --patients <n>       number of patients (default 10)
@@ -29,7 +31,8 @@ export const USAGE = `Usage: seed [options]
   --url <base>         POST each bundle as a transaction to this FHIR base URL
   --header <h: v>      extra request header, repeatable (e.g. "Authorization: Bearer ...")
   --concurrency <n>    bundles in flight at once when posting (default 1)
-  --help               show this help`;
+  --help               show this help
+  --demo               load the demo dataset into Hale's database instead (--demo --help)`;
 
 export interface CliOptions {
   readonly patients: number;
@@ -214,6 +217,10 @@ export async function run(options: CliOptions, log: Log = console.log): Promise<
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--demo')) {
+    process.exitCode = await demoMain(process.argv.slice(2));
+    return;
+  }
   let options: CliOptions | undefined;
   try {
     options = parseCli(process.argv.slice(2));

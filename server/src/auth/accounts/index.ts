@@ -17,3 +17,4 @@ export {
 export type { ApplicationSummary } from './applications/store';
 export { createAdminAccount, listAccounts } from './admin';
 export type { AccountListing } from './admin';
+export { applyAsDemoProvider, createDemoAdmin, signUpDemoPatient } from './demo';

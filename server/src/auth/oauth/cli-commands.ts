@@ -167,7 +167,8 @@ async function mayOpenPatient(deps: AuthDeps, account: Account, patient: string)
   return canPickPatient(account) && (await patientPickable(deps, account, patient));
 }
 
-async function ensureCliClient(deps: AuthDeps): Promise<string> {
+/** The CLI's own client (no grant types: only tokens issued in-process, by the CLI and the demo seed). */
+export async function ensureCliClient(deps: AuthDeps): Promise<string> {
   const existing = await getClient(deps.db, CLI_CLIENT);
   if (existing?.disabled_at) {
     throw new IssueError(`the ${CLI_CLIENT} client was disabled; pass --client`);
