@@ -34,6 +34,7 @@ const schema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   EMBEDDED_DATA_DIR: z.string().default('.hale-data/pg'),
   REDIS_URL: z.string().url().optional(),
+  DATABASE_POOLER: z.enum(['none', 'pgbouncer']).default('none'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT: z
     .string()
@@ -106,6 +107,8 @@ export interface HaleConfig {
   embeddedDataDir: string;
   redisUrl: string | undefined;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  /** `pgbouncer`: DATABASE_URL is PgBouncer in transaction mode (db/database.ts, docs/reliability.md). */
+  databasePooler: 'none' | 'pgbouncer';
   bodyLimitBytes: number;
   /** The largest file $import-device reads (streamed, so not held in memory; Apple Health exports pass 1 GB). */
   deviceImportMaxBytes: number;
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: parseByteSize(e.BODY_LIMIT),
     deviceImportMaxBytes: parseByteSize(e.DEVICE_IMPORT_MAX_BYTES),
+    databasePooler: e.DATABASE_POOLER,
     maxJsonDepth: e.MAX_JSON_DEPTH,
     bundleMaxEntries: e.BUNDLE_MAX_ENTRIES,
     botsEnabled: e.BOTS_ENABLED === 'true',

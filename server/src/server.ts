@@ -66,9 +66,15 @@ export async function openDatabase(
   }
   const db = embedded
     ? new Database(url, 1)
-    : new Database(url, config.databasePoolSize, config.databaseStatementTimeoutMs);
+    : new Database(url, config.databasePoolSize, config.databaseStatementTimeoutMs, config.databasePooler);
   try {
     await db.detectServer();
+    if (await db.sessionTimeoutUnset()) {
+      logger.warn(
+        { statementTimeoutMs: config.databaseStatementTimeoutMs },
+        'DATABASE_POOLER=pgbouncer: transactions get DATABASE_STATEMENT_TIMEOUT_MS, but statements outside one run with no statement_timeout; set it on the role (ALTER ROLE … SET statement_timeout)'
+      );
+    }
     const applied = await migrate(db);
     if (applied.length > 0) {
       logger.info({ applied }, 'database migrated');

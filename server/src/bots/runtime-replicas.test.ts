@@ -1,6 +1,4 @@
 import type { Bundle } from '@medplum/fhirtypes';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config';
 import { sql } from '../db/sql';
 import { createLogger } from '../logger';
@@ -8,18 +6,11 @@ import type { RunningHale } from '../server';
 import { startHale } from '../server';
 import { useTestServer } from '../test/bundles';
 import { deployBot, eventually } from '../test/bots';
+import { freePort } from '../test/ports';
 
 // Two replicas sharing PostgreSQL and Redis (BullMQ): each subscription event runs exactly once.
 const REDIS = process.env.TEST_REDIS_URL;
 const withRedis = REDIS ? describe : describe.skip;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const COUNTING_BOT = `
 exports.handler = async function (medplum, event) {

@@ -1,6 +1,5 @@
 import type { AuditEvent, OperationOutcome } from '@medplum/fhirtypes';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../config';
@@ -9,6 +8,7 @@ import { createLogger } from '../logger';
 import { startHale } from '../server';
 import { account, observation, userToken } from '../test/consent-fixtures';
 import type { Manifest } from './manifest';
+import { freePort } from '../test/ports';
 import {
   ASYNC,
   call,
@@ -22,16 +22,6 @@ import {
 } from './test-support';
 
 /** The job side: limits, restarts, the snapshot, expiry and the audit trail. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 test('too many exports at once: 429 with Retry-After, per client and user and for the whole server', async () => {
   await withBulkServer({ BULK_WORKERS: '0', BULK_MAX_PER_CLIENT: '1', BULK_MAX_RUNNING: '2' }, async (s) => {
     await kickoff(s, '$export?_type=Patient');

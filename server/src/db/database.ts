@@ -82,8 +82,8 @@ export class Database implements Queryable {
   private readonly commitListeners: CommitListener[] = [];
   private readonly preCommitHooks: PreCommitHook[] = [];
 
-  /** Off for PGlite (see detectServer). */
-  private namedStatements = true;
+  /** Off for PGlite (see detectServer) and behind PgBouncer. */
+  private namedStatements: boolean;
 
   private readonly rids = new RidPool(async (count) => {
     const rows = await this.query<{ rid: string }>(
@@ -96,8 +96,20 @@ export class Database implements Queryable {
    * `statementTimeoutMs` bounds every statement (and every idle moment inside a transaction) of this pool's
    * sessions, so a request blocked behind a lock or a runaway query fails with 503 instead of holding a
    * connection for ever; migrations lift it for their own transactions. 0 sets none (PGlite's single session).
+   *
+   * Behind PgBouncer in transaction mode (`pooler: 'pgbouncer'`) a session is not Hale's: consecutive
+   * statements may run on different server connections. So no statement is named (PgBouncer before 1.21 sends
+   * a named statement's Bind to a connection that never saw its Parse), and the timeouts are not startup
+   * parameters (PgBouncer refuses a connection that sends them): each transaction sets them with SET LOCAL in
+   * its BEGIN round trip, and statements outside a transaction get the role's setting (sessionTimeoutUnset).
    */
-  constructor(connectionString: string, max: number, statementTimeoutMs = 0) {
+  constructor(
+    connectionString: string,
+    max: number,
+    private readonly statementTimeoutMs = 0,
+    private readonly pooler: 'none' | 'pgbouncer' = 'none'
+  ) {
+    this.namedStatements = pooler === 'none';
     this.pool = new pg.Pool({
       connectionString,
       max,
@@ -105,7 +117,7 @@ export class Database implements Queryable {
       // A server that does not answer at all (partition, hung host) fails the request instead of holding it.
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       keepAlive: true,
-      ...(statementTimeoutMs > 0
+      ...(statementTimeoutMs > 0 && pooler === 'none'
         ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs }
         : {}),
     });
@@ -147,7 +159,7 @@ export class Database implements Queryable {
       try {
         done = await this.withClient(async (client) => {
           const tx = new ClientQueryable(client, this.namedStatements, this.rids, this.preCommitHooks.length > 0);
-          await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
+          await client.query(this.beginStatement(isolation));
           const value = await fn(tx);
           if (tx.written?.length) {
             for (const hook of this.preCommitHooks) {
@@ -226,7 +238,29 @@ export class Database implements Queryable {
    */
   async detectServer(): Promise<void> {
     const [row] = await this.query<{ version: string }>(raw('SELECT version()'));
-    this.namedStatements = !(row?.version ?? '').includes('PGlite');
+    this.namedStatements = this.pooler === 'none' && !(row?.version ?? '').includes('PGlite');
+  }
+
+  /**
+   * Behind PgBouncer, whether statements outside a transaction run without the timeout Hale was asked for:
+   * the server connections' statement_timeout comes from the role or database (ALTER ROLE … SET), not from Hale.
+   */
+  async sessionTimeoutUnset(): Promise<boolean> {
+    if (this.pooler === 'none' || this.statementTimeoutMs === 0) {
+      return false;
+    }
+    const [row] = await this.query<{ ms: string }>(sql`SELECT current_setting('statement_timeout') AS ms`);
+    return (row?.ms ?? '0') === '0';
+  }
+
+  /** BEGIN, and behind PgBouncer the timeouts for this transaction, in one simple-protocol round trip. */
+  private beginStatement(isolation: Isolation): string {
+    const begin = `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`;
+    if (this.pooler === 'none' || this.statementTimeoutMs === 0) {
+      return begin;
+    }
+    const ms = Math.trunc(this.statementTimeoutMs);
+    return `${begin}; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`;
   }
 
   takeRids(count: number): number[] | undefined {

@@ -44,10 +44,12 @@ export interface TestServer {
  * through HTTP, as any client would.
  */
 export async function startTestServer(
-  env: Record<string, string> = {},
+  envOrFn: Record<string, string> | ((databaseUrl: string) => Record<string, string>) = {},
   logDestination?: DestinationStream
 ): Promise<TestServer> {
   const db: TestDatabase = await createTestDatabase();
+  // A function gets the new database's URL: a test that puts a proxy or pooler in front of it needs it.
+  const env = typeof envOrFn === 'function' ? envOrFn(db.url) : envOrFn;
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
