@@ -46,7 +46,7 @@ export function signInText(report: DemoReport): string {
     .map(([type, n]) => `${n} ${type}`)
     .join(', ');
   return [
-    `Demo loaded in ${report.seconds.toFixed(1)} s: ${report.resources} resources (patient record ${report.period.start} to ${report.period.end}: ${counts}).`,
+    `Demo loaded in ${report.seconds.toFixed(1)} s: ${report.resources} resources (patient record ${report.period.start} to ${report.period.end}: ${counts}; ${report.visits.appointments} upcoming appointments, ${report.visits.messages} messages).`,
     '',
     `Start Hale with \`npm start\` and open ${report.serverUrl}/ to sign in (password for all: ${DEMO_PASSWORD}):`,
     `  patient   ${DEMO_PATIENT.email}   (Patient/${report.patientId})`,

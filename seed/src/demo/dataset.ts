@@ -1,6 +1,7 @@
 import type { Bundle, Observation } from '@medplum/fhirtypes';
 import { Rng } from '../prng';
 import { DAY_MS, formatDate, parseDate } from '../time';
+import { historyOf } from './history';
 import type { DemoEntry } from './records';
 import { RecordWriter, activityOf, carePlanOf, goalsOf, insightOf, labsOf, mealsOf, symptomsOf } from './records';
 import { heightOf, vitalsOf, yearOfDays } from './vitals';
@@ -87,7 +88,8 @@ export function demoRecord(options: DemoRecordOptions): DemoRecord {
       ...goals,
       ...carePlanOf(writer, days, goals),
       ...labsOf(writer, days, options.seed),
-      ...symptomsOf(writer, options.patientId, days, options.seed)
+      ...symptomsOf(writer, options.patientId, days, options.seed),
+      ...historyOf(writer, options.patientId, days)
     );
   }
   bundles.push(transaction(care.filter(notFuture)));

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Bundle, Observation, PractitionerRole, Resource } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, Observation, Parameters, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import { loadConfig } from '../../../server/src/config';
 import { createLogger } from '../../../server/src/logger';
 import { LISTING_PROFILES } from '../../../server/src/marketplace/vocabulary';
@@ -144,6 +144,8 @@ describe('the demo provider', () => {
     expect(await count(`Observation?${patient}&category=laboratory`, token)).toBe(0);
     expect(await count(`DiagnosticReport?${patient}`, token)).toBe(0);
     expect(await count(`Condition?${patient}`, token)).toBe(0);
+    expect(await count(`MedicationStatement?${patient}`, patientToken)).toBe(1);
+    expect(await count(`MedicationStatement?${patient}`, token)).toBe(0);
     const labs = await get<Bundle<Observation>>(`Observation?${patient}&category=laboratory&_count=1`, patientToken);
     const lab = labs.body.entry?.[0]?.resource;
     expect(lab?.id).toBeDefined();
@@ -157,6 +159,27 @@ describe('the demo provider', () => {
     );
     expect(res.status).toBe(200);
     expect(JSON.stringify(res.body)).toContain(`Patient/${report.patientId}`);
+  });
+});
+
+describe('visits and messages', () => {
+  it('the patient has two upcoming appointments with the provider, one confirmed, and a message thread', async () => {
+    const token = (await signInToPortal(hale, DEMO_PATIENT.email, DEMO_PASSWORD)).access_token;
+    const appointments = await searchAll<Appointment>(`Appointment?patient=Patient/${report.patientId}`, token);
+    expect(appointments.map((a) => a.status).sort()).toEqual(['booked', 'pending']);
+    expect(appointments.every((a) => Date.parse(a.start ?? '') > Date.now())).toBe(true);
+    const threads = await get<Parameters>('Communication/$threads', token);
+    expect(threads.status).toBe(200);
+    expect(threads.body.parameter?.filter((p) => p.name === 'thread')).toHaveLength(1);
+  });
+
+  it("the provider's agenda lists both", async () => {
+    const token = (await signInToPortal(hale, DEMO_PROVIDER.email, DEMO_PASSWORD)).access_token;
+    const start = new Date().toISOString();
+    const end = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const agenda = await get(`Appointment/$agenda?start=${start}&end=${end}`, token);
+    expect(agenda.status).toBe(200);
+    expect(agenda.body.entry?.filter((e) => e.resource?.resourceType === 'Appointment')).toHaveLength(2);
   });
 });
 

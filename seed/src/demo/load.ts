@@ -1,15 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import pino from 'pino';
-import type { Bundle, Parameters, PractitionerRole } from '@medplum/fhirtypes';
 import {
   applyAsDemoProvider,
   createDemoAdmin,
   findAccountByEmail,
   signUpDemoPatient,
 } from '../../../server/src/auth/accounts';
-import { issueAccessToken } from '../../../server/src/auth/oauth';
-import { ensureCliClient } from '../../../server/src/auth/oauth/cli-commands';
-import { PORTAL_CLIENT_ID, PORTAL_SCOPES } from '../../../server/src/auth/oauth/portal-client';
 import type { Account } from '../../../server/src/auth/types';
 import type { HaleConfig } from '../../../server/src/config';
 import { loadConfig } from '../../../server/src/config';
@@ -17,12 +13,14 @@ import { sql } from '../../../server/src/db/sql';
 import { createLogger } from '../../../server/src/logger';
 import type { RunningHale } from '../../../server/src/server';
 import { startHale } from '../../../server/src/server';
-import { LISTING_PROFILES } from '../../../server/src/marketplace/vocabulary';
 import { Rng } from '../prng';
 import { demoRecord, transaction } from './dataset';
-import { directoryOf, listingExtensions } from './directory';
-import { DEMO_ADMIN, DEMO_APPLICANT, DEMO_PATIENT, DEMO_PROVIDER, DEMO_PROVIDER_LISTING } from './people';
+import { DemoApi } from './api';
+import { directoryOf } from './directory';
+import { DEMO_ADMIN, DEMO_APPLICANT, DEMO_PATIENT, DEMO_PROVIDER } from './people';
 import { RecordWriter } from './records';
+import type { DemoVisits } from './visits';
+import { visitsAndMessages } from './visits';
 
 /**
  * `npm run seed -- --demo`: loads the demo into the database Hale would use (DATABASE_URL, else the embedded
@@ -51,6 +49,7 @@ export interface DemoReport {
   patientId: string;
   providerPractitionerId: string;
   consentId: string;
+  visits: DemoVisits;
   serverUrl: string;
 }
 
@@ -129,6 +128,12 @@ async function load(
     log(`patient record: ${written} resources`);
   }
   const consentId = await api.share(patientToken, patientId, practitionerId);
+  const visits = await visitsAndMessages(
+    api,
+    { provider: await api.userToken(provider), patient: patientToken },
+    { practitionerId, patientId }
+  );
+  log(`visits: ${visits.appointments} appointments booked, ${visits.messages} messages`);
   // The statistics job may not finish a round before this Hale stops, and PGlite has no autovacuum: without this
   // the first searches of a fresh database are planned for empty tables (seconds, not milliseconds, in the test).
   await hale.db.query(sql`ANALYZE`);
@@ -136,6 +141,7 @@ async function load(
   return {
     resources,
     counts: record.counts,
+    visits,
     period: record.period,
     patientId,
     providerPractitionerId: practitionerId,
@@ -148,100 +154,4 @@ function profileId(account: Account, type: 'Patient' | 'Practitioner'): string {
     throw new Error(`The account ${account.email} has no ${type}`);
   }
   return account.profile.id;
-}
-
-/** The FHIR API of the seed's Hale, over HTTP as any client, with tokens issued as the token endpoint would. */
-class DemoApi {
-  constructor(private readonly hale: RunningHale) {}
-
-  async systemToken(): Promise<string> {
-    const clientId = await ensureCliClient(this.hale.authDeps);
-    return (await issueAccessToken(this.hale.authDeps, { clientId, scopes: ['system/*.cruds'] })).access_token;
-  }
-
-  /** What the portal's sign-in gives the person. */
-  async userToken(account: Account): Promise<string> {
-    const issued = await issueAccessToken(this.hale.authDeps, {
-      clientId: PORTAL_CLIENT_ID,
-      scopes: PORTAL_SCOPES,
-      accountId: account.id,
-    });
-    return issued.access_token;
-  }
-
-  async request<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.hale.fhirBaseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        accept: 'application/fhir+json',
-        ...(body ? { 'content-type': 'application/fhir+json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    if (!res.ok) {
-      throw new Error(`${method} ${path || '/'}: HTTP ${res.status} ${text.slice(0, 2000)}`);
-    }
-    return JSON.parse(text) as T;
-  }
-
-  /** POSTs a transaction (all or nothing); the references of what it created, by the entries' fullUrls. */
-  async transaction(token: string, bundle: Bundle): Promise<Map<string, string>> {
-    const answer = await this.request<Bundle>(token, 'POST', '', bundle);
-    const created = new Map<string, string>();
-    (answer.entry ?? []).forEach((e, i) => {
-      const fullUrl = bundle.entry?.[i]?.fullUrl;
-      const location = e.response?.location?.split('/_history/')[0];
-      if (fullUrl && location) {
-        created.set(fullUrl, location.split('/').slice(-2).join('/'));
-      }
-    });
-    return created;
-  }
-
-  /** The approved application's PractitionerRole becomes a marketplace listing (what the listing editor writes). */
-  async listDemoProvider(
-    token: string,
-    practitionerId: string,
-    clinic: { organization: string; location: string }
-  ): Promise<void> {
-    const roles = await this.request<Bundle<PractitionerRole>>(
-      token,
-      'GET',
-      `/PractitionerRole?practitioner=Practitioner/${practitionerId}`
-    );
-    const role = roles.entry?.[0]?.resource;
-    if (!role?.id) {
-      throw new Error("The demo provider's PractitionerRole was not found");
-    }
-    await this.request(token, 'PUT', `/PractitionerRole/${role.id}`, {
-      ...role,
-      meta: { profile: [LISTING_PROFILES.provider] },
-      organization: { reference: clinic.organization },
-      location: [{ reference: clinic.location }],
-      specialty: [{ coding: [DEMO_PROVIDER_LISTING.specialty] }],
-      extension: listingExtensions(DEMO_PROVIDER_LISTING),
-    } satisfies PractitionerRole);
-  }
-
-  /** Vitals (with activity, sleep, meals and mood) and care plans for 90 days; not labs, not medical history. */
-  async share(token: string, patientId: string, practitionerId: string): Promise<string> {
-    const parameters: Parameters = {
-      resourceType: 'Parameters',
-      parameter: [
-        { name: 'actor', valueReference: { reference: `Practitioner/${practitionerId}` } },
-        { name: 'category', valueCode: 'vitals' },
-        { name: 'category', valueCode: 'care-plans' },
-        { name: 'type', valueCode: 'temporary' },
-        { name: 'duration', valueInteger: 90 },
-      ],
-    };
-    const answer = await this.request<Parameters>(token, 'POST', `/Patient/${patientId}/$share`, parameters);
-    const consent = answer.parameter?.find((p) => p.name === 'consent')?.resource;
-    if (!consent?.id) {
-      throw new Error('$share answered without a Consent');
-    }
-    return consent.id;
-  }
 }
