@@ -46,6 +46,7 @@ import { closeConnectionsWhileDraining, mountProbes } from './health/probes';
 import { anonymousDirectory } from './marketplace/anonymous';
 import { DEFAULT_PORTAL_DIR, loadPortalFiles, portalFiles } from './portal/static-files';
 import type { AccessPolicy } from './storage/access';
+import { uploadsOf } from './uploads/service';
 import { systemAccess } from './storage/access';
 import { HaleRepository } from './storage/repository';
 import type { SearchParamRegistry } from './storage/search-params';
@@ -91,6 +92,7 @@ export function createApp(deps: AppDeps): express.Express & { warmGraphql(): Pro
     telehealth: config.telehealth,
     // The key store is the token issuer's (one per database), created on first use.
     signDocument: keyStoreSigner(() => oauthContext(authDepsOf(deps)).keys),
+    uploads: uploadsOf(config.uploads),
   });
   const capabilityStatement = buildCapabilityStatement(config.fhirBaseUrl);
   const capability = JSON.stringify(capabilityStatement);

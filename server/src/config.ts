@@ -5,6 +5,8 @@ import type { TriageConfig } from './scheduling/triage-config';
 import { TRIAGE_ENV, triageConfigOf } from './scheduling/triage-config';
 import type { TelehealthConfig } from './telehealth/config';
 import { TELEHEALTH_ENV, telehealthConfigOf, telehealthConfigProblem } from './telehealth/config';
+import type { UploadConfig } from './uploads/config';
+import { UPLOAD_ENV, uploadConfigOf } from './uploads/config';
 import { PROFILED_TYPES } from './validation/required-profiles';
 
 /**
@@ -87,6 +89,7 @@ const schema = z.object({
   ...BULK_ENV,
   ...TRIAGE_ENV,
   ...TELEHEALTH_ENV,
+  ...UPLOAD_ENV,
 });
 
 export interface HaleConfig {
@@ -157,6 +160,8 @@ export interface HaleConfig {
   triage: TriageConfig;
   /** Telehealth join links (TELEHEALTH_*). */
   telehealth: TelehealthConfig;
+  /** Uploads: limits, storage, virus scan (UPLOAD_*). */
+  uploads: UploadConfig;
   /** Resource types whose Hale profiles a patient app's writes must conform to; empty: none. */
   requireProfiles: string[];
 }
@@ -254,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HaleConfig {
     bulk: bulkConfigOf(e),
     triage: triageConfigOf(e),
     telehealth: telehealthConfigOf(e),
+    uploads: uploadConfigOf(e, parseByteSize),
     requireProfiles: e.REQUIRE_PROFILES === 'none' ? [] : e.REQUIRE_PROFILES.split(',').map((t) => t.trim()),
   };
 }

@@ -35,9 +35,10 @@ function audienceOf(path: string): Audience {
   return PORTAL.some((p) => under(path, p)) ? 'portal' : 'none';
 }
 
-const EXPOSED = 'ETag, Location, Last-Modified, Content-Location, X-Request-Id, WWW-Authenticate, Retry-After';
+const EXPOSED =
+  'ETag, Location, Last-Modified, Content-Location, Content-Disposition, X-Request-Id, WWW-Authenticate, Retry-After';
 const ALLOWED_HEADERS =
-  'Authorization, Content-Type, Accept, If-Match, If-None-Exist, If-None-Match, If-Modified-Since, Prefer, X-Request-Id';
+  'Authorization, Content-Type, Accept, If-Match, If-None-Exist, If-None-Match, If-Modified-Since, Prefer, X-Request-Id, X-Security-Context';
 
 /** CORS answers (and preflights) per the audience of the path; OPTIONS is always 204, with CORS headers only when allowed. */
 export function cors(config: HaleConfig): (req: Request, res: Response, next: NextFunction) => void {

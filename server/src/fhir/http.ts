@@ -9,6 +9,8 @@ import { project } from '../storage/search/projection';
 import { normalizeQuery } from './query';
 import { rawBodyOf } from './raw-body';
 import { assertStringResourceTypes } from './resource-type-guard';
+import { discardStreamedAnswer, sendStreamedAnswer } from './streamed-answer';
+import { streamedBodyOf } from './streamed-body';
 
 export const NOT_ACCEPTABLE_ID = 'not-acceptable';
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -108,6 +110,9 @@ export function sendFhirResponse(
     sendOutcome(res, status, outcome);
     return;
   }
+  if (sendStreamedAnswer(res, status, resource)) {
+    return;
+  }
   const raw = rawBodyOf(resource);
   if (raw) {
     res.status(status).type(raw.contentType).send(raw.body);
@@ -188,10 +193,21 @@ export async function handleFhir(
     throw new OperationOutcomeError(notFound);
   }
   const interaction = route.data?.interaction;
-  if ((interaction === 'create' || interaction === 'update' || interaction === 'batch') && !isResource(req.body)) {
+  // A create whose body is a stream is an upload (POST Binary with the file's bytes: docs/uploads.md).
+  const streamed = interaction === 'create' && streamedBodyOf(req.body);
+  if (
+    (interaction === 'create' || interaction === 'update' || interaction === 'batch') &&
+    !streamed &&
+    !isResource(req.body)
+  ) {
     throw new OperationOutcomeError(badRequest('Request body must be a FHIR resource'));
   }
   const result = await router.handleRequest(fhirReq, repo);
-  await beforeSend?.(outcomeStatus(result[0]), result[1] ?? result[0]);
+  try {
+    await beforeSend?.(outcomeStatus(result[0]), result[1] ?? result[0]);
+  } catch (err) {
+    discardStreamedAnswer(result[1]);
+    throw err;
+  }
   sendFhirResponse(req, res, result, baseUrl, route.data?.interaction);
 }

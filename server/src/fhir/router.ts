@@ -6,9 +6,11 @@ import type { Logger } from '../logger';
 import type { HaleRepository } from '../storage/repository';
 import { SERVICE_UNAVAILABLE_ID, toOutcome } from './errors';
 import { botDeployHandler, botRunsHandler, botSecretsHandler } from './operations/bot-admin';
+import { binaryContentHandler, binaryUploadHandler, wantsContent } from './operations/binary-content';
 import { botExecuteHandler } from './operations/bot-execute';
 import { breakGlassHandler } from './operations/break-glass';
 import type { OperationDeps } from './operations/context';
+import { documentUploadHandler } from './operations/document-upload';
 import { everythingHandler } from './operations/everything';
 import { checkedGraphql, graphqlGetHandler } from './operations/graphql';
 import { historyHandler } from './operations/history';
@@ -25,6 +27,7 @@ import { validateHandler } from './operations/validate';
 import { searchHandler } from './interactions/search';
 import { updateHandler } from './interactions/update';
 import { bundleHandler } from './bundle/process';
+import { streamedBodyOf } from './streamed-body';
 
 type HaleHandler = (
   req: Parameters<FhirRouteHandler>[0],
@@ -98,11 +101,33 @@ export function createFhirRouter(logger: Logger, deps: OperationDeps): FhirRoute
     router.add(method, 'Group/:id/$export', asRoute(exportKickoff('group', deps.bulk)), 'operation');
   }
   router.add('POST', '$import', asRoute(importKickoff(deps.bulk?.imports)), 'operation');
+  // Uploads (server/src/uploads/, docs/uploads.md): the file streamed to the blob store, and Binary content read back.
+  const uploads = deps.uploads;
+  if (uploads) {
+    router.add(
+      'POST',
+      'DocumentReference/$upload',
+      asRoute((req, repo) => documentUploadHandler(req, repo, uploads)),
+      'operation'
+    );
+  }
   for (const route of router.router.routes) {
     if (route.method === 'POST' && route.path.length === 1 && route.path[0]?.value === '$graphql') {
       route.handler = checkedGraphql(route.handler);
     } else if (route.method === 'POST' && route.path.length === 0) {
       route.handler = asRoute((req, repo, r) => bundleHandler(req, repo, r, deps.bundleMaxEntries));
+    } else if (uploads && route.data?.interaction === 'create') {
+      const create = route.handler;
+      route.handler = (req, repo, r, options) =>
+        req.params.resourceType === 'Binary' && streamedBodyOf(req.body)
+          ? binaryUploadHandler(req, repo as HaleRepository, uploads)
+          : create(req, repo, r, options);
+    } else if (uploads && route.data?.interaction === 'read') {
+      const read = route.handler;
+      route.handler = (req, repo, r, options) =>
+        req.params.resourceType === 'Binary' && wantsContent(req)
+          ? binaryContentHandler(req, repo as HaleRepository, uploads)
+          : read(req, repo, r, options);
     } else if (route.method === 'PUT' && route.path.length === 2) {
       route.handler = asRoute(updateHandler);
     } else if (route.data?.interaction === 'history-instance') {

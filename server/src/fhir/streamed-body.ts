@@ -15,12 +15,25 @@ export interface StreamedBody {
 
 /**
  * Requests whose body is not read into memory by express: `$import-device` takes export files larger than any
- * body limit (Apple Health's pass 1 GB) and reads them as they arrive (server/src/devices/).
+ * body limit (Apple Health's pass 1 GB) and reads them as they arrive (server/src/devices/); uploads
+ * (`DocumentReference/$upload`, and `POST Binary` with the file's own Content-Type, as on Medplum) go to the blob
+ * store as they arrive (server/src/uploads/). A Binary POSTed as FHIR JSON is an ordinary create.
  */
-const STREAMED_PATHS = [/^\/fhir\/R4\/Patient\/[^/]+\/\$import-device$/];
+const STREAMED_PATHS = [/^\/fhir\/R4\/Patient\/[^/]+\/\$import-device$/, /^\/fhir\/R4\/DocumentReference\/\$upload$/];
+const FHIR_JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json+fhir']);
 
 export function isStreamedRequest(req: Request): boolean {
-  return req.method === 'POST' && STREAMED_PATHS.some((p) => p.test(req.path));
+  if (req.method !== 'POST') {
+    return false;
+  }
+  if (req.path === '/fhir/R4/Binary') {
+    return !FHIR_JSON_TYPES.has(mediaType(req));
+  }
+  return STREAMED_PATHS.some((p) => p.test(req.path));
+}
+
+function mediaType(req: Request): string {
+  return (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
 export function streamedBody(req: Request): StreamedBody {
@@ -28,7 +41,7 @@ export function streamedBody(req: Request): StreamedBody {
   return {
     [STREAMED]: true,
     stream: req,
-    contentType: (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '',
+    contentType: mediaType(req),
     declaredLength: declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined,
   };
 }

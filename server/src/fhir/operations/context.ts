@@ -8,6 +8,7 @@ import type { TriageConfig } from '../../scheduling/triage-config';
 import type { TelehealthConfig } from '../../telehealth/config';
 import type { DocumentSigner } from '../../documents/signature';
 import type { HaleRepository } from '../../storage/repository';
+import type { Uploads } from '../../uploads/service';
 import { forbiddenBecause } from '../errors';
 
 /** What the sharing operations need beyond the caller's repository (wired once in app.ts). */
@@ -37,6 +38,8 @@ export interface OperationDeps {
   telehealth?: TelehealthConfig;
   /** Signs documents (excuse notes) with the server's signing key; undefined: $excuse-note is unavailable. */
   signDocument?: DocumentSigner;
+  /** Uploads (POST Binary, DocumentReference/$upload) and Binary content reads; undefined: Binary is JSON only. */
+  uploads?: Uploads;
 }
 
 /** The verified token of the request; every request under the FHIR base has one. */

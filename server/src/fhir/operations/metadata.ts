@@ -16,6 +16,7 @@ import { supportsNear } from '../../storage/search/near';
 import { isIndexedParam } from '../../storage/search-params';
 import { getResourceTypes, getSearchParams } from '../definitions';
 import { breakGlassOperation } from './break-glass';
+import { documentUploadOperation } from './document-upload';
 import { everythingOperation } from './everything';
 import { importDeviceOperation } from './import-device';
 import { lastnOperation } from './lastn';
@@ -58,6 +59,7 @@ const TYPE_OPERATIONS: Record<string, OperationDefinition[]> = {
   Practitioner: [myPatientsOperation],
   Observation: [lastnOperation, statsOperation],
   ...SCHEDULING_OPERATIONS,
+  DocumentReference: [...(SCHEDULING_OPERATIONS.DocumentReference ?? []), documentUploadOperation],
 };
 
 const operationRef = (op: OperationDefinition): { name: string; definition: string } => ({
