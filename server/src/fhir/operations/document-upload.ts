@@ -58,12 +58,15 @@ export async function documentUploadHandler(
     throw new OperationOutcomeError(badRequest('Send the file itself as the body, with its Content-Type'));
   }
   const query = req.query;
-  const { document } = await storeUpload(repo, uploads, body, {
+  const { binary, document } = await storeUpload(repo, uploads, body, {
     patient: single(query.patient, 'patient', 80),
     document: { title: single(query.title, 'title', 200), description: single(query.description, 'description', 1000) },
   });
   if (!document) {
     throw new Error('storeUpload wrote no DocumentReference');
   }
+  // The answer names only the DocumentReference; the Binary written with it must be in the AuditEvent too. The
+  // audit takes resources a request touched but did not answer with from `disclosed` (as for $graphql).
+  (repo.ctx.disclosed ??= []).push(binary);
   return [created, document];
 }
