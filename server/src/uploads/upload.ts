@@ -2,6 +2,7 @@ import type { WithId } from '@medplum/core';
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import type { Binary, DocumentReference } from '@medplum/fhirtypes';
 import type { StreamedBody } from '../fhir/streamed-body';
+import { streamedBodyOf } from '../fhir/streamed-body';
 import type { HaleRepository } from '../storage/repository';
 import { blobKey } from './blob-store';
 import type { ReceivedFile } from './receive';
@@ -76,6 +77,15 @@ function documentFor(
       },
     ],
   };
+}
+
+/** The request's body as an upload: the file itself, streamed (fhir/streamed-body.ts), else 400. */
+export function uploadedBody(body: unknown): StreamedBody {
+  const streamed = streamedBodyOf(body);
+  if (!streamed) {
+    throw new OperationOutcomeError(badRequest('Send the file itself as the body, with its Content-Type'));
+  }
+  return streamed;
 }
 
 /**

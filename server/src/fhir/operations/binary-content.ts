@@ -5,9 +5,8 @@ import { Readable } from 'node:stream';
 import type { HaleRepository } from '../../storage/repository';
 import { blobKey } from '../../uploads/blob-store';
 import type { Uploads } from '../../uploads/service';
-import { storeUpload } from '../../uploads/upload';
+import { storeUpload, uploadedBody } from '../../uploads/upload';
 import { streamedAnswer } from '../streamed-answer';
-import { streamedBodyOf } from '../streamed-body';
 
 /**
  * Binary as Medplum and the FHIR spec serve it (docs/uploads.md): `POST Binary` with the file's own bytes and
@@ -34,12 +33,8 @@ export async function binaryUploadHandler(
   repo: HaleRepository,
   uploads: Uploads
 ): Promise<FhirResponse> {
-  const body = streamedBodyOf(req.body);
-  if (!body) {
-    throw new Error('binaryUploadHandler needs a streamed body (router.ts dispatches only those)');
-  }
   const header = req.headers?.['x-security-context'];
-  const { binary } = await storeUpload(repo, uploads, body, {
+  const { binary } = await storeUpload(repo, uploads, uploadedBody(req.body), {
     patient: Array.isArray(header) ? header[0] : header,
   });
   return [created, binary];

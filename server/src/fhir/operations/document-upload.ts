@@ -2,8 +2,7 @@ import { OperationOutcomeError, badRequest, created } from '@medplum/core';
 import type { FhirRequest, FhirResponse } from '@medplum/fhir-router';
 import type { Uploads } from '../../uploads/service';
 import type { HaleRepository } from '../../storage/repository';
-import { storeUpload } from '../../uploads/upload';
-import { streamedBodyOf } from '../streamed-body';
+import { storeUpload, uploadedBody } from '../../uploads/upload';
 import { haleOperation } from './definition';
 
 export const documentUploadOperation = haleOperation({
@@ -53,12 +52,8 @@ export async function documentUploadHandler(
   repo: HaleRepository,
   uploads: Uploads
 ): Promise<FhirResponse> {
-  const body = streamedBodyOf(req.body);
-  if (!body) {
-    throw new OperationOutcomeError(badRequest('Send the file itself as the body, with its Content-Type'));
-  }
   const query = req.query;
-  const { binary, document } = await storeUpload(repo, uploads, body, {
+  const { binary, document } = await storeUpload(repo, uploads, uploadedBody(req.body), {
     patient: single(query.patient, 'patient', 80),
     document: { title: single(query.title, 'title', 200), description: single(query.description, 'description', 1000) },
   });
